@@ -1,0 +1,63 @@
+/* The two sys.monitoring callbacks: the only code on the measured program's
+ * hot path.  Both always return DISABLE, so each (code object, location)
+ * costs one call, and neither ever leaves an exception set: a failure is
+ * reported once and the program carries on unmeasured. */
+#include "collector.h"
+
+/* Decide whether a code object is measured and, if so, enable its LINE
+ * events.  Shared by the PY_START callback and by start() for frames that
+ * were already running. */
+int
+ccov_track_code(PyObject *code)
+{
+    if (!PyCode_Check(code)) {
+        return 0;
+    }
+    Py_ssize_t file_index = ccov_files_lookup(((PyCodeObject *)code)->co_filename);
+    if (file_index == -2) {
+        return -1;
+    }
+    if (file_index == CCOV_FILE_UNMEASURED || ccov_codestate_get(code) != NULL) {
+        return 0;
+    }
+    CodeState *state = ccov_codestate_create(code, file_index);
+    if (state == NULL) {
+        return -1;
+    }
+    return state->pending > 0 ? (ccov_arm(state) < 0 ? -1 : 0) : 0;
+}
+
+PyObject *
+ccov_on_py_start(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    ccov_stats.py_start_events++;
+    if (ccov_state.active && nargs >= 1 && ccov_track_code(args[0]) < 0) {
+        ccov_report_failure("PY_START");
+    }
+    return Py_NewRef(ccov_state.disable);
+}
+
+PyObject *
+ccov_on_line(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    ccov_stats.line_events++;
+    CodeState *state = nargs >= 2 ? ccov_codestate_get(args[0]) : NULL;
+    if (state == NULL) {
+        return Py_NewRef(ccov_state.disable);
+    }
+    long line = PyLong_AsLong(args[1]);
+    if (line > 0 && ccov_files_record(state->file_index, line) < 0) {
+        ccov_report_failure("LINE");
+    }
+    else if (line == -1 && PyErr_Occurred()) {
+        ccov_report_failure("LINE");
+    }
+    else if (ccov_codestate_see(state, line)) {
+        /* Every line of this code object has run: drop its instrumentation. */
+        ccov_stats.codes_completed++;
+        if (ccov_disarm(state) < 0) {
+            ccov_report_failure("LINE (disarm)");
+        }
+    }
+    return Py_NewRef(ccov_state.disable);
+}

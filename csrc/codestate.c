@@ -1,0 +1,221 @@
+/* Per-code-object state, hung off the code object with PyUnstable_Code_SetExtra
+ * so the LINE callback finds it without a dictionary lookup.
+ *
+ * The state knows which lines of its code object can still report a LINE
+ * event.  When the last one has been seen, the collector removes the code
+ * object's local events and it runs uninstrumented: that is what brings the
+ * cost of a hot loop back to nothing, because some LINE locations (a jump
+ * target on the same line as the jump) never fire and so are never disabled.
+ *
+ * Armed states form a doubly linked list so that stop() can disarm every code
+ * object without holding a reference to it; the code object's free hook
+ * unlinks the state when the code object dies.
+ */
+#include "collector.h"
+
+static Py_ssize_t extra_index = -1;
+static CodeState armed_list; /* sentinel of the circular armed list */
+
+static void
+free_state(void *extra)
+{
+    CodeState *state = extra;
+    if (state != NULL) {
+        ccov_codestate_unlink(state);
+        PyMem_Free(state);
+    }
+}
+
+int
+ccov_codestate_init(void)
+{
+    if (extra_index < 0) {
+        extra_index = PyUnstable_Eval_RequestCodeExtraIndex(free_state);
+        if (extra_index < 0) {
+            PyErr_SetString(PyExc_RuntimeError, "ccov: no code-extra slot left");
+            return -1;
+        }
+        armed_list.prev = armed_list.next = &armed_list;
+    }
+    return 0;
+}
+
+static CodeState *
+raw_state(PyObject *code)
+{
+    void *extra = NULL;
+    if (PyUnstable_Code_GetExtra(code, extra_index, &extra) < 0) {
+        PyErr_Clear();
+        return NULL;
+    }
+    return extra;
+}
+
+CodeState *
+ccov_codestate_get(PyObject *code)
+{
+    CodeState *state = raw_state(code);
+    return (state != NULL && state->session == ccov_state.session) ? state : NULL;
+}
+
+void
+ccov_codestate_unlink(CodeState *state)
+{
+    if (state->next != NULL) {
+        state->prev->next = state->next;
+        state->next->prev = state->prev;
+        state->prev = state->next = NULL;
+    }
+}
+
+CodeState *
+ccov_codestate_first_armed(void)
+{
+    return armed_list.next == &armed_list ? NULL : armed_list.next;
+}
+
+/* Offset of the first instruction after the prologue's RESUME: the lines of
+ * the prologue (the `def` line of a function, line 0 of a module) never
+ * report a LINE event, so they must not count as expected. */
+static Py_ssize_t
+first_traceable_offset(PyObject *code)
+{
+    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if (bytecode == NULL) {
+        return -1;
+    }
+    const uint8_t *units = (const uint8_t *)PyBytes_AS_STRING(bytecode);
+    Py_ssize_t size = PyBytes_GET_SIZE(bytecode), offset = 0;
+    for (Py_ssize_t i = 0; i + 1 < size; i += 2) {
+        if (units[i] == ccov_state.resume_opcode) {
+            offset = i + 2;
+            break;
+        }
+    }
+    Py_DECREF(bytecode);
+    return offset;
+}
+
+typedef struct {
+    long start_offset, end_offset, line;
+} LineRange;
+
+/* Next (start, end, line) of co_lines(), skipping ranges without a line.
+ * Returns 1 with a range, 0 at the end, -1 on error. */
+static int
+next_range(PyObject *iterator, LineRange *range)
+{
+    PyObject *item;
+    while ((item = PyIter_Next(iterator)) != NULL) {
+        int ok = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3;
+        PyObject *line = ok ? PyTuple_GET_ITEM(item, 2) : NULL;
+        if (ok && line != Py_None) {
+            range->start_offset = PyLong_AsLong(PyTuple_GET_ITEM(item, 0));
+            range->end_offset = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
+            range->line = PyLong_AsLong(line);
+            Py_DECREF(item);
+            return PyErr_Occurred() ? -1 : 1;
+        }
+        Py_DECREF(item);
+    }
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* Walk co_lines() twice through a list: once for the span, once to set bits. */
+static CodeState *
+build_state(PyObject *code, Py_ssize_t file_index)
+{
+    Py_ssize_t traceable = first_traceable_offset(code);
+    if (traceable < 0) {
+        return NULL;
+    }
+    PyObject *lines = PyObject_CallMethod(code, "co_lines", NULL);
+    PyObject *ranges = lines ? PySequence_List(lines) : NULL;
+    Py_XDECREF(lines);
+    if (ranges == NULL) {
+        return NULL;
+    }
+    long low = LONG_MAX, high = 0;
+    LineRange range;
+    PyObject *iterator = PyObject_GetIter(ranges);
+    int got = iterator ? 0 : -1;
+    while (iterator && (got = next_range(iterator, &range)) == 1) {
+        if (range.line > 0 && range.end_offset > traceable) {
+            low = range.line < low ? range.line : low;
+            high = range.line > high ? range.line : high;
+        }
+    }
+    Py_XDECREF(iterator);
+    long span = high >= low ? high - low + 1 : 0;
+    CodeState *state = got < 0 ? NULL : PyMem_Calloc(1, sizeof(CodeState) + (size_t)(span + 7) / 8);
+    if (state == NULL) {
+        if (got == 0) {
+            PyErr_NoMemory();
+        }
+        Py_DECREF(ranges);
+        return NULL;
+    }
+    state->code = code;
+    state->session = ccov_state.session;
+    state->file_index = file_index;
+    state->base_line = span ? low : 0;
+    state->span = span;
+    iterator = PyObject_GetIter(ranges);
+    while (iterator && (got = next_range(iterator, &range)) == 1) {
+        if (range.line > 0 && range.end_offset > traceable) {
+            long bit = range.line - low;
+            if (!(state->bits[bit >> 3] & (1u << (bit & 7)))) {
+                state->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+                state->pending++;
+            }
+        }
+    }
+    Py_XDECREF(iterator);
+    Py_DECREF(ranges);
+    if (iterator == NULL || got < 0) {
+        PyMem_Free(state);
+        return NULL;
+    }
+    return state;
+}
+
+CodeState *
+ccov_codestate_create(PyObject *code, Py_ssize_t file_index)
+{
+    CodeState *stale = raw_state(code);
+    CodeState *state = build_state(code, file_index);
+    if (state == NULL) {
+        return NULL;
+    }
+    if (PyUnstable_Code_SetExtra(code, extra_index, state) < 0) {
+        PyMem_Free(state);
+        return NULL;
+    }
+    /* SetExtra does not free what it replaces: a state from an earlier session. */
+    free_state(stale);
+    return state;
+}
+
+void
+ccov_codestate_link(CodeState *state)
+{
+    state->next = armed_list.next;
+    state->prev = &armed_list;
+    armed_list.next->prev = state;
+    armed_list.next = state;
+}
+
+int
+ccov_codestate_see(CodeState *state, long line)
+{
+    long bit = line - state->base_line;
+    if (bit < 0 || bit >= state->span) {
+        return 0;
+    }
+    uint8_t mask = (uint8_t)(1u << (bit & 7));
+    if (!(state->bits[bit >> 3] & mask)) {
+        return 0;
+    }
+    state->bits[bit >> 3] &= (uint8_t)~mask;
+    return --state->pending == 0;
+}

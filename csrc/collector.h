@@ -1,0 +1,101 @@
+/* ccov collector: shared declarations.
+ *
+ * The collector is a process-wide singleton: sys.monitoring instruments code
+ * objects, which are shared by every thread, so there is nothing per-thread
+ * to keep.  All state is touched with the GIL held.
+ */
+#ifndef CCOV_COLLECTOR_H
+#define CCOV_COLLECTOR_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+
+/* ---- per-file executed lines (filelines.c) ------------------------------ */
+
+/* Index of a measured file in the file table, or one of these. */
+#define CCOV_FILE_UNMEASURED (-1)
+
+int ccov_files_init(void);
+void ccov_files_clear(void);
+/* Decide (once per file name) whether a file is measured; returns its index,
+ * CCOV_FILE_UNMEASURED, or -2 with an exception set. */
+Py_ssize_t ccov_files_lookup(PyObject *filename);
+/* Record a line; returns 0, or -1 with an exception set (out of memory). */
+int ccov_files_record(Py_ssize_t file_index, long line);
+/* {filename: bytes bitmap (bit n set = line n ran)} for every measured file. */
+PyObject *ccov_files_export(void);
+
+/* ---- per-code-object state (codestate.c) -------------------------------- */
+
+typedef struct CodeState {
+    struct CodeState *prev, *next; /* the list of armed code objects */
+    PyObject *code;                /* borrowed: the free hook unlinks us first */
+    uint64_t session;              /* which start() armed it */
+    Py_ssize_t file_index;
+    long base_line;                /* first line the bitmap covers */
+    long span;                     /* number of lines the bitmap covers */
+    long pending;                  /* expected lines not seen yet */
+    uint8_t bits[];                /* bit set = expected line not seen yet */
+} CodeState;
+
+int ccov_codestate_init(void);
+/* The state of a code object armed in this session, or NULL. */
+CodeState *ccov_codestate_get(PyObject *code);
+/* Build and attach the state of a measured code object. NULL + exception on error. */
+CodeState *ccov_codestate_create(PyObject *code, Py_ssize_t file_index);
+/* Mark a line seen; returns 1 when it was the last expected line. */
+int ccov_codestate_see(CodeState *state, long line);
+void ccov_codestate_link(CodeState *state);
+void ccov_codestate_unlink(CodeState *state);
+CodeState *ccov_codestate_first_armed(void);
+
+/* ---- talking to sys.monitoring (monitoring.c) --------------------------- */
+
+typedef struct {
+    int tool_id;
+    uint64_t session;
+    int active;
+    PyObject *decide;            /* Python callable: filename -> bool */
+    PyObject *set_local_events;  /* sys.monitoring.set_local_events */
+    PyObject *disable;           /* sys.monitoring.DISABLE */
+    PyObject *line_event_obj;    /* int: sys.monitoring.events.LINE */
+    PyObject *no_events_obj;     /* int: 0 */
+    PyObject *tool_id_obj;       /* int: tool_id */
+    int resume_opcode;           /* opcode.opmap["RESUME"] */
+    int error_reported;          /* a collector failure was printed once */
+} CollectorState;
+
+extern CollectorState ccov_state;
+
+/* Enable LINE events on a code object; 0 ok, 1 cannot be instrumented, -1 error. */
+int ccov_arm(CodeState *state);
+/* Remove our local events from a code object; 0 ok, -1 error. */
+int ccov_disarm(CodeState *state);
+/* Report a failure inside the collector once, clear it, keep the program going. */
+void ccov_report_failure(const char *where);
+
+/* ---- statistics (stats.c), printed at stop when CCOV_STATS is set -------- */
+
+typedef struct {
+    uint64_t py_start_events;
+    uint64_t line_events;
+    uint64_t codes_armed;
+    uint64_t codes_completed;
+    uint64_t codes_uninstrumentable;
+    uint64_t files_measured;
+    uint64_t files_ignored;
+    uint64_t failures;
+} CollectorStats;
+
+extern CollectorStats ccov_stats;
+PyObject *ccov_stats_as_dict(void);
+
+/* ---- callbacks (callbacks.c) -------------------------------------------- */
+
+/* Measure a code object if its file is measured; -1 with an exception set. */
+int ccov_track_code(PyObject *code);
+PyObject *ccov_on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *ccov_on_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+#endif

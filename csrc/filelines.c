@@ -1,0 +1,151 @@
+/* Executed lines per measured file, as growable bitmaps.
+ *
+ * The file decision is made by Python (ccov.selection) once per file name and
+ * cached here, so the hot path never calls back into Python.
+ */
+#include "collector.h"
+
+typedef struct {
+    PyObject *filename; /* strong */
+    uint8_t *bits;      /* bit n of the bitmap set = line n ran */
+    size_t nbytes;
+} FileLines;
+
+static PyObject *decisions;   /* filename -> index (int) or None */
+static FileLines *files;
+static Py_ssize_t nfiles, capacity;
+
+int
+ccov_files_init(void)
+{
+    ccov_files_clear();
+    decisions = PyDict_New();
+    return decisions ? 0 : -1;
+}
+
+void
+ccov_files_clear(void)
+{
+    for (Py_ssize_t i = 0; i < nfiles; i++) {
+        Py_DECREF(files[i].filename);
+        PyMem_Free(files[i].bits);
+    }
+    PyMem_Free(files);
+    files = NULL;
+    nfiles = capacity = 0;
+    Py_CLEAR(decisions);
+}
+
+static Py_ssize_t
+add_file(PyObject *filename)
+{
+    if (nfiles == capacity) {
+        Py_ssize_t grown = capacity ? capacity * 2 : 64;
+        FileLines *bigger = PyMem_Realloc(files, grown * sizeof(FileLines));
+        if (bigger == NULL) {
+            PyErr_NoMemory();
+            return -2;
+        }
+        files = bigger;
+        capacity = grown;
+    }
+    files[nfiles].filename = Py_NewRef(filename);
+    files[nfiles].bits = NULL;
+    files[nfiles].nbytes = 0;
+    return nfiles++;
+}
+
+static Py_ssize_t
+decide(PyObject *filename)
+{
+    PyObject *verdict = PyObject_CallOneArg(ccov_state.decide, filename);
+    if (verdict == NULL) {
+        return -2;
+    }
+    int measured = PyObject_IsTrue(verdict);
+    Py_DECREF(verdict);
+    if (measured < 0) {
+        return -2;
+    }
+    if (!measured) {
+        ccov_stats.files_ignored++;
+        return CCOV_FILE_UNMEASURED;
+    }
+    ccov_stats.files_measured++;
+    return add_file(filename);
+}
+
+Py_ssize_t
+ccov_files_lookup(PyObject *filename)
+{
+    PyObject *known = PyDict_GetItemWithError(decisions, filename);
+    if (known != NULL) {
+        return known == Py_None ? CCOV_FILE_UNMEASURED : PyLong_AsSsize_t(known);
+    }
+    if (PyErr_Occurred()) {
+        return -2;
+    }
+    Py_ssize_t index = decide(filename);
+    if (index == -2) {
+        return -2;
+    }
+    PyObject *value = index == CCOV_FILE_UNMEASURED ? Py_NewRef(Py_None)
+                                                    : PyLong_FromSsize_t(index);
+    if (value == NULL || PyDict_SetItem(decisions, filename, value) < 0) {
+        Py_XDECREF(value);
+        return -2;
+    }
+    Py_DECREF(value);
+    return index;
+}
+
+int
+ccov_files_record(Py_ssize_t file_index, long line)
+{
+    FileLines *file = &files[file_index];
+    size_t byte = (size_t)line >> 3;
+    if (byte >= file->nbytes) {
+        /* Grow with headroom so a file's lines cost a handful of reallocs. */
+        size_t wanted = byte + 1 + (byte >> 1) + 16;
+        uint8_t *bigger = PyMem_Realloc(file->bits, wanted);
+        if (bigger == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memset(bigger + file->nbytes, 0, wanted - file->nbytes);
+        file->bits = bigger;
+        file->nbytes = wanted;
+    }
+    file->bits[byte] |= (uint8_t)(1u << (line & 7));
+    return 0;
+}
+
+/* Bytes without the trailing zero bytes, so equal line sets encode equally. */
+static PyObject *
+trimmed_bitmap(const FileLines *file)
+{
+    size_t used = file->nbytes;
+    while (used > 0 && file->bits[used - 1] == 0) {
+        used--;
+    }
+    return PyBytes_FromStringAndSize((const char *)file->bits, (Py_ssize_t)used);
+}
+
+PyObject *
+ccov_files_export(void)
+{
+    PyObject *result = PyDict_New();
+    if (result == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nfiles; i++) {
+        PyObject *bitmap = trimmed_bitmap(&files[i]);
+        if (bitmap == NULL || PyDict_SetItem(result, files[i].filename, bitmap) < 0) {
+            Py_XDECREF(bitmap);
+            Py_DECREF(result);
+            return NULL;
+        }
+        Py_DECREF(bitmap);
+    }
+    return result;
+}

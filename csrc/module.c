@@ -1,0 +1,131 @@
+/* ccov._collector: the Python face of the collector.
+ *
+ * Python (ccov.collector) owns the tool id and the registration of the
+ * callbacks; this module owns what happens on every event. */
+#include "collector.h"
+
+static int
+fetch_monitoring_objects(void)
+{
+    PyObject *monitoring = PyImport_ImportModule("sys.monitoring");
+    if (monitoring == NULL) {
+        PyErr_Clear();
+        PyObject *sys = PyImport_ImportModule("sys");
+        monitoring = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
+        Py_XDECREF(sys);
+        if (monitoring == NULL) {
+            return -1;
+        }
+    }
+    PyObject *events = PyObject_GetAttrString(monitoring, "events");
+    Py_XSETREF(ccov_state.set_local_events, PyObject_GetAttrString(monitoring, "set_local_events"));
+    Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
+    Py_XSETREF(ccov_state.line_event_obj, events ? PyObject_GetAttrString(events, "LINE") : NULL);
+    Py_XDECREF(events);
+    Py_DECREF(monitoring);
+    return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
+}
+
+PyDoc_STRVAR(start_doc,
+"start(tool_id, decide, resume_opcode)\n\n"
+"Begin a session: `decide(filename) -> bool` is called once per file name.");
+
+static PyObject *
+collector_start(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    int tool_id, resume_opcode;
+    PyObject *decide;
+    if (!PyArg_ParseTuple(args, "iOi:start", &tool_id, &decide, &resume_opcode)) {
+        return NULL;
+    }
+    if (ccov_state.active) {
+        PyErr_SetString(PyExc_RuntimeError, "ccov: the collector is already running");
+        return NULL;
+    }
+    if (ccov_codestate_init() < 0 || ccov_files_init() < 0 || fetch_monitoring_objects() < 0) {
+        return NULL;
+    }
+    Py_XSETREF(ccov_state.decide, Py_NewRef(decide));
+    Py_XSETREF(ccov_state.tool_id_obj, PyLong_FromLong(tool_id));
+    Py_XSETREF(ccov_state.no_events_obj, PyLong_FromLong(0));
+    if (ccov_state.tool_id_obj == NULL || ccov_state.no_events_obj == NULL) {
+        return NULL;
+    }
+    memset(&ccov_stats, 0, sizeof(ccov_stats));
+    ccov_state.tool_id = tool_id;
+    ccov_state.resume_opcode = resume_opcode;
+    ccov_state.error_reported = 0;
+    ccov_state.session++;
+    ccov_state.active = 1;
+    return PyLong_FromUnsignedLongLong(ccov_state.session);
+}
+
+PyDoc_STRVAR(track_doc,
+"track(code)\n\nMeasure a code object that is already running (it will get no PY_START).");
+
+static PyObject *
+collector_track(PyObject *Py_UNUSED(module), PyObject *code)
+{
+    if (ccov_state.active && ccov_track_code(code) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(stop_doc,
+"stop()\n\nRemove the local events of every code object still armed; idempotent.");
+
+static PyObject *
+collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    ccov_state.active = 0;
+    CodeState *state;
+    while ((state = ccov_codestate_first_armed()) != NULL) {
+        if (ccov_disarm(state) < 0) {
+            /* A code object that cannot be disarmed any more (interpreter
+             * shutting down) must not stop the others from being released. */
+            PyErr_Clear();
+        }
+    }
+    Py_CLEAR(ccov_state.decide);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+collector_lines(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return ccov_files_export();
+}
+
+static PyObject *
+collector_stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return ccov_stats_as_dict();
+}
+
+static PyMethodDef collector_methods[] = {
+    {"start", collector_start, METH_VARARGS, start_doc},
+    {"track", collector_track, METH_O, track_doc},
+    {"stop", collector_stop, METH_NOARGS, stop_doc},
+    {"lines", collector_lines, METH_NOARGS,
+     "lines() -> {filename: bitmap bytes}: the executed lines of each measured file."},
+    {"stats", collector_stats, METH_NOARGS, "stats() -> dict of event counters."},
+    {"on_py_start", (PyCFunction)(void (*)(void))ccov_on_py_start, METH_FASTCALL,
+     "PY_START callback."},
+    {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef collector_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "ccov._collector",
+    .m_doc = "The ccov collector: C callbacks for sys.monitoring.",
+    .m_size = -1,
+    .m_methods = collector_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__collector(void)
+{
+    return PyModule_Create(&collector_module);
+}

@@ -1,0 +1,5 @@
+import sys
+
+from ccov.cli import main
+
+sys.exit(main())

@@ -1,0 +1,221 @@
+"""Static analysis of a source file: its statements, excluded lines and functions.
+
+Statements are counted the way coverage.py counts them, so the numbers agree:
+
+- the candidate lines are every line number in `co_lines()` of the freshly
+  compiled module and all its nested code objects;
+- each line is mapped to the first line of its logical statement (tokenizer
+  NEWLINE boundaries), so multi-line statements count once;
+- docstrings are not statements;
+- a line matching an exclusion regex is excluded; if it is (part of) the
+  header of a compound statement, the whole indented suite is excluded; an
+  excluded decorator or `def`/`class` line excludes the whole definition; an
+  irrefutable `case` whose body is all excluded is excluded too.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import token
+import tokenize
+from dataclasses import dataclass
+from types import CodeType
+
+
+class AnalysisError(Exception):
+    """Source that does not parse; the message says where."""
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str          # qualified: Class.method, outer.inner
+    line: int          # the `def` line
+    lines: frozenset   # statements of its body (nested functions' bodies excluded)
+
+
+@dataclass
+class FileAnalysis:
+    statements: frozenset
+    excluded: frozenset
+    functions: list
+    multiline: dict    # line -> first line of its statement, for multi-line statements only
+
+    def first_line(self, line: int) -> int:
+        return self.multiline.get(line, line)
+
+
+def _code_lines(code: CodeType) -> set[int]:
+    lines = set()
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        if current.co_name == "__annotate__":  # 3.14 deferred annotations rarely run
+            continue
+        stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
+        lines.update(line for _, _, line in current.co_lines() if line)
+    return lines
+
+
+def _multiline_map(tokens) -> dict[int, int]:
+    mapping = {}
+    first = 0
+    for kind, text, (start_line, _), (end_line, _), _ in tokens:
+        if kind == token.NEWLINE:
+            if first and end_line != first:
+                for line in range(first, end_line + 1):
+                    mapping[line] = first
+            first = 0
+        if text.strip() and kind != tokenize.COMMENT and not first:
+            first = start_line
+    return mapping
+
+
+def _lines_matching(text: str, regex: str, multiline: dict) -> set[int]:
+    matched = set()
+    line_starts = [0]
+    line_starts.extend(i + 1 for i, char in enumerate(text) if char == "\n")
+    import bisect
+
+    for match in re.finditer(regex, text, flags=re.MULTILINE):
+        first = bisect.bisect_right(line_starts, match.start())
+        last = bisect.bisect_right(line_starts, match.end())
+        matched.update(multiline.get(line, line) for line in range(first, last + 1))
+    return matched
+
+
+def _exclude_suites(tokens, excluded: set[int]) -> None:
+    """An excluded compound-statement header excludes its indented suite."""
+    indent = 0
+    exclude_indent = 0
+    excluding = False
+    statement_first = 0
+    nesting = 0
+    for kind, text, (start_line, _), (end_line, _), _ in tokens:
+        if kind == token.INDENT:
+            indent += 1
+        elif kind == token.DEDENT:
+            indent -= 1
+        elif kind == token.OP:
+            if text == ":" and nesting == 0:
+                header = range(statement_first, end_line + 1)
+                if not excluding and excluded.intersection(header):
+                    excluded.add(end_line)
+                    exclude_indent = indent
+                    excluding = True
+            elif text in "([{":
+                nesting += 1
+            elif text in ")]}":
+                nesting -= 1
+        elif kind == token.NEWLINE:
+            statement_first = 0
+        if text.strip() and kind != tokenize.COMMENT and not statement_first:
+            statement_first = start_line
+            if excluding and indent <= exclude_indent:
+                excluding = False
+            if excluding:
+                excluded.add(end_line)
+
+
+def _is_docstring(body: list) -> bool:
+    first = body[0] if body else None
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+
+
+def _irrefutable(case: ast.match_case) -> bool:
+    if case.guard is not None:
+        return False
+    pattern = case.pattern
+    while isinstance(pattern, ast.MatchOr):
+        pattern = pattern.patterns[-1]
+    while isinstance(pattern, ast.MatchAs) and pattern.pattern is not None:
+        pattern = pattern.pattern
+    return isinstance(pattern, ast.MatchAs) and pattern.pattern is None
+
+
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+
+
+def _statement_nodes(root: ast.AST):
+    """Statement-level nodes (with handlers and match cases), parents first."""
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                todo.append(child)
+
+
+def _apply_ast_rules(tree: ast.Module, code_lines: set, excluded: set, docstrings: set) -> None:
+    for node in _statement_nodes(tree):
+        if isinstance(node, (*_DEFINITIONS, ast.Module)) and _is_docstring(node.body):
+            doc = node.body[0]
+            docstrings.update(range(doc.lineno, doc.end_lineno + 1))
+        if isinstance(node, _DEFINITIONS):
+            start = min((d.lineno for d in node.decorator_list), default=node.lineno)
+            if excluded.intersection(range(start, node.lineno + 1)):
+                excluded.update(range(start, node.end_lineno + 1))
+        if isinstance(node, ast.match_case) and _irrefutable(node):
+            body = set(range(node.body[0].lineno, node.body[-1].end_lineno + 1)) & code_lines
+            if body and body <= excluded:
+                excluded.update(range(node.pattern.lineno, node.pattern.end_lineno + 1))
+
+
+def _functions(tree: ast.Module, statements: frozenset) -> list[Function]:
+    found = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, _DEFINITIONS):
+                name = f"{prefix}{child.name}"
+                if isinstance(child, _FUNCTIONS):
+                    found.append((name, child))
+                visit(child, name + ".")
+            elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
+                visit(child, prefix)
+
+    visit(tree, "")
+    functions = []
+    for name, node in found:
+        own = set(range(node.lineno + 1, node.end_lineno + 1))
+        for inner in ast.walk(node):
+            if inner is not node and isinstance(inner, _FUNCTIONS) and inner.body:
+                own.difference_update(range(inner.body[0].lineno, inner.end_lineno + 1))
+        lines = frozenset(own & statements)
+        if lines:
+            functions.append(Function(name, node.lineno, lines))
+    return functions
+
+
+def analyze(text: str, filename: str, exclusions: list[str]) -> FileAnalysis:
+    """Analyse decoded source text; raises AnalysisError if it does not parse."""
+    try:
+        tree = ast.parse(text, filename)
+        code = compile(tree, filename, "exec", dont_inherit=True)
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (SyntaxError, ValueError, tokenize.TokenError, RecursionError, MemoryError) as err:
+        line = getattr(err, "lineno", None)
+        where = f" at line {line}" if line else ""
+        raise AnalysisError(f"{filename} is not valid Python{where}: {getattr(err, 'msg', None) or err}") from None
+    multiline = _multiline_map(tokens)
+    excluded = _lines_matching(text, "|".join(f"(?:{r})" for r in exclusions), multiline) if exclusions else set()
+    _exclude_suites(tokens, excluded)
+    excluded = {multiline.get(line, line) for line in excluded}
+    code_lines = _code_lines(code)
+    docstrings: set[int] = set()
+    _apply_ast_rules(tree, code_lines, excluded, docstrings)
+    ignored = excluded | docstrings
+    statements = frozenset({multiline.get(line, line) for line in code_lines - ignored} - ignored)
+    return FileAnalysis(
+        statements=statements,
+        excluded=frozenset(excluded),
+        functions=_functions(tree, statements),
+        multiline=multiline,
+    )

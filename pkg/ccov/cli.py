@@ -1,0 +1,328 @@
+"""The `ccov` command line.  Imports stay lazy: `ccov run` must start fast."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ccov import __version__
+from ccov.errors import EXIT_DATA_ERROR, EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError
+
+EPILOG = """exit codes: 0 ok; 1 data or I/O error (no data, bad data file, unwritable output);
+2 coverage below --fail-under; 3 usage error. `ccov run` exits with the program's own status."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 3, never 2
+    (2 means "coverage below --fail-under", as with coverage.py)."""
+
+    def error(self, message):
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _add_config_options(parser):
+    parser.add_argument("--data-file", metavar="PATH", help="data file (default .ccov, or [tool.ccov] data_file)")
+    parser.add_argument("--config", metavar="PYPROJECT", help="read [tool.ccov] from this file instead of ./pyproject.toml")
+
+
+def _add_report_options(parser, *, table: bool):
+    parser.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
+    parser.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
+    if table:
+        parser.add_argument("-m", "--show-missing", action="store_true", default=None, help="list missing lines")
+        parser.add_argument("--skip-covered", action="store_true", default=None, help="leave out fully covered files")
+        parser.add_argument("--skip-empty", action="store_true", default=None, help="leave out files without statements")
+        parser.add_argument("--sort", metavar="COLUMN", help="name, stmts, miss or cover; prefix - to reverse")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="ccov", description="Code coverage for Python 3.12+ on sys.monitoring.", epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"ccov {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run a program and measure it", epilog=EPILOG)
+    run.add_argument("--source", action="append", metavar="DIR_OR_PKG", help="measure only these (repeatable)")
+    run.add_argument("--omit", action="append", metavar="GLOB", help="file patterns not to measure (repeatable)")
+    run.add_argument("-a", "--append", action="store_true", help="add to the existing data file")
+    run.add_argument("-p", "--parallel", action="store_true", default=None, help="write a uniquely named data file")
+    run.add_argument("-m", "--module", action="store_true", help="the program is a module, as python -m")
+    _add_config_options(run)
+    run.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
+
+    report = commands.add_parser("report", help="print the coverage table", epilog=EPILOG)
+    _add_config_options(report)
+    _add_report_options(report, table=True)
+
+    lcov = commands.add_parser("lcov", help="write an lcov tracefile", epilog=EPILOG)
+    lcov.add_argument("-o", "--output", default="lcov.info", metavar="FILE", help="default lcov.info; - for stdout")
+    _add_config_options(lcov)
+    _add_report_options(lcov, table=False)
+
+    combine = commands.add_parser("combine", help="merge parallel data files into the data file", epilog=EPILOG)
+    combine.add_argument("inputs", nargs="*", metavar="DATA_FILE_OR_DIR")
+    combine.add_argument("-a", "--append", action="store_true", help="keep what the data file already holds")
+    combine.add_argument("--keep", action="store_true", help="do not delete the combined files")
+    _add_config_options(combine)
+
+    erase = commands.add_parser("erase", help="delete the data file and parallel data files", epilog=EPILOG)
+    _add_config_options(erase)
+
+    debug = commands.add_parser("debug", help="configuration, interpreter and data file summary")
+    _add_config_options(debug)
+
+    commands.add_parser("help", help="show this help")
+    return parser
+
+
+# ---- configuration ---------------------------------------------------------------
+
+
+def _warn(message: str) -> None:
+    print(f"ccov: warning: {message}", file=sys.stderr)
+
+
+def _config(args):
+    from ccov import config as config_module
+
+    config = config_module.load(getattr(args, "config", None), warn=_warn)
+    overrides = {
+        "data_file": getattr(args, "data_file", None),
+        "fail_under": getattr(args, "fail_under", None),
+        "precision": getattr(args, "precision", None),
+        "show_missing": getattr(args, "show_missing", None),
+        "skip_covered": getattr(args, "skip_covered", None),
+        "skip_empty": getattr(args, "skip_empty", None),
+        "sort": getattr(args, "sort", None),
+        "source": getattr(args, "source", None),
+        "omit": getattr(args, "omit", None),
+        "parallel": getattr(args, "parallel", None),
+    }
+    config.override(**overrides)
+    return config
+
+
+# ---- commands --------------------------------------------------------------------
+
+
+def cmd_run(args) -> int:
+    from ccov import runner
+    from ccov.measure import Measurement
+
+    if not args.program:
+        raise UsageError("nothing to run: give a script or -m MODULE (see `ccov run --help`)")
+    target, *program_args = args.program
+    config = _config(args)
+    measurement = Measurement(config, append=args.append)
+    measurement.start()
+    try:
+        if args.module:
+            code, main = runner.prepare_module(target, program_args)
+        else:
+            code, main = runner.prepare_script(target, program_args)
+    except SyntaxError as err:
+        import traceback
+
+        traceback.print_exception(type(err), err, None)
+        return 1
+    return runner.execute(code, main)
+
+
+def _load_results(config):
+    from ccov import datafile, results
+
+    data = datafile.read(config.data_file)
+    built = results.build(data, config.exclusion_regexes)
+    for warning in built.warnings:
+        _warn(warning)
+    if not built.files:
+        raise CcovError("no data to report")
+    return built
+
+
+def _gate(total: float, config) -> int:
+    """coverage.py's rule: compare the total rounded to the shown precision;
+    a threshold of 100 means exactly 100."""
+    threshold = config.fail_under
+    if not threshold:
+        return EXIT_OK
+    decimals = config.precision
+    text = repr(threshold)
+    if "." in text and not text.endswith(".0"):
+        decimals = max(decimals, len(text.split(".")[1]))
+    failed = total != 100.0 if threshold == 100.0 else round(total, decimals) < threshold
+    if not failed:
+        return EXIT_OK
+    from ccov.results import display_percent
+
+    shown = display_percent(total, decimals)
+    print(
+        f"ccov: coverage failure: total {shown}% is below --fail-under={threshold:g}% "
+        f"(short by {threshold - float(shown):.{decimals}f} points)",
+        file=sys.stderr,
+    )
+    return EXIT_GATE_FAILED
+
+
+def cmd_report(args) -> int:
+    from ccov.reports import terminal
+
+    config = _config(args)
+    built = _load_results(config)
+    terminal.write(
+        built,
+        sys.stdout,
+        show_missing=config.show_missing,
+        skip_covered=config.skip_covered,
+        skip_empty=config.skip_empty,
+        sort=config.sort,
+        precision=config.precision,
+    )
+    return _gate(built.totals.percent, config)
+
+
+def _open_output(path: str):
+    if path == "-":
+        return sys.stdout
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(directory, exist_ok=True)
+        return open(path, "w", encoding="utf-8", newline="\n")
+    except OSError as err:
+        raise CcovError(f"cannot write {path}: {err.strerror}") from None
+
+
+def cmd_lcov(args) -> int:
+    from ccov.reports import lcov
+
+    config = _config(args)
+    built = _load_results(config)
+    out = _open_output(args.output)
+    try:
+        lcov.write(built, out)
+    except OSError as err:
+        raise CcovError(f"cannot write {args.output}: {err.strerror}") from None
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output != "-":
+        print(f"Wrote lcov tracefile to {args.output}")
+    return _gate(built.totals.percent, config)
+
+
+def _combine_inputs(args, config) -> list[str]:
+    from ccov import datafile
+
+    if not args.inputs:
+        return datafile.parallel_files(config.data_file)
+    found = []
+    for item in args.inputs:
+        if os.path.isdir(item):
+            found.extend(datafile.parallel_files(os.path.join(item, os.path.basename(config.data_file))))
+        elif os.path.isfile(item):
+            found.append(item)
+        else:
+            raise CcovError(f"no data file or directory at {item}")
+    return found
+
+
+def cmd_combine(args) -> int:
+    from ccov import datafile
+
+    config = _config(args)
+    inputs = [p for p in _combine_inputs(args, config) if os.path.abspath(p) != os.path.abspath(config.data_file)]
+    if not inputs:
+        raise CcovError("no data files to combine")
+    combined = datafile.read(config.data_file) if args.append and os.path.exists(config.data_file) else datafile.CoverageData()
+    used = []
+    for path in inputs:
+        try:
+            part = datafile.read(path)
+        except CcovError as err:
+            _warn(f"{err}; not combined")
+            continue
+        for warning in combined.update(part, source=path):
+            _warn(warning)
+        used.append(path)
+    if not used:
+        raise CcovError("none of the data files could be read")
+    datafile.write(config.data_file, combined)
+    if not args.keep:
+        for path in used:
+            try:
+                os.remove(path)
+            except OSError:
+                pass
+    print(f"Combined {len(used)} data file{'s' if len(used) != 1 else ''} into {config.data_file}")
+    return EXIT_OK
+
+
+def cmd_erase(args) -> int:
+    from ccov import datafile
+
+    config = _config(args)
+    for path in [config.data_file, *datafile.parallel_files(config.data_file)]:
+        try:
+            os.remove(path)
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            raise CcovError(f"cannot delete {path}: {err.strerror}") from None
+    return EXIT_OK
+
+
+def cmd_debug(args) -> int:
+    import dataclasses
+    import platform
+
+    from ccov import _collector, datafile
+
+    config = _config(args)
+    print(f"ccov {__version__}  collector {_collector.__file__}")
+    print(f"python {sys.version.split()[0]} ({platform.python_implementation()}) at {sys.executable}")
+    print(f"platform {platform.platform()}")
+    free = [i for i in range(6) if sys.monitoring.get_tool(i) is None]
+    print(f"free sys.monitoring tool ids: {free}")
+    print(f"configuration ({'pyproject.toml' if os.path.isfile(args.config or 'pyproject.toml') else 'defaults'}):")
+    for name, value in dataclasses.asdict(config).items():
+        print(f"  {name} = {value!r}")
+    print(f"data file {os.path.abspath(config.data_file)}:")
+    try:
+        data = datafile.read(config.data_file)
+    except CcovError as err:
+        print(f"  {err}")
+    else:
+        for key, value in sorted({**data.meta, **data.summary()}.items()):
+            print(f"  {key} = {value}")
+    print("collector statistics: set CCOV_STATS=1 to print them when measurement stops")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "report": cmd_report,
+    "lcov": cmd_lcov,
+    "combine": cmd_combine,
+    "erase": cmd_erase,
+    "debug": cmd_debug,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        if args.command in (None, "help"):
+            parser.print_help()
+            return EXIT_OK if args.command == "help" else EXIT_USAGE
+        status = COMMANDS[args.command](args)
+    except CcovError as err:
+        print(f"ccov: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

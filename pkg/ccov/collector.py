@@ -1,0 +1,85 @@
+"""Start and stop the C collector on a sys.monitoring tool id.
+
+The C extension handles every event; this module owns the tool id and the
+registration, which happen once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from ccov import _collector
+from ccov.errors import CcovError, EXIT_DATA_ERROR
+
+TOOL_NAME = "ccov"
+# COVERAGE_ID first, as PEP 669 asks; then the ids no convention reserves.
+_TOOL_ID_PREFERENCE = (1, 3, 4, 0, 2, 5)
+
+_sessions_in_process = 0
+
+
+def _free_tool_id() -> int:
+    monitoring = sys.monitoring
+    for tool_id in _TOOL_ID_PREFERENCE:
+        if monitoring.get_tool(tool_id) is None:
+            return tool_id
+    taken = ", ".join(f"{i}={monitoring.get_tool(i)!r}" for i in _TOOL_ID_PREFERENCE)
+    raise CcovError(f"no free sys.monitoring tool id (taken: {taken})", EXIT_DATA_ERROR)
+
+
+class Collector:
+    """One measurement session.  Only one can run at a time in a process."""
+
+    def __init__(self, decide):
+        self._decide = decide
+        self.tool_id: int | None = None
+
+    def start(self) -> None:
+        global _sessions_in_process
+        monitoring = sys.monitoring
+        events = monitoring.events
+        tool_id = _free_tool_id()
+        monitoring.use_tool_id(tool_id, TOOL_NAME)
+        self.tool_id = tool_id
+        import opcode
+
+        _collector.start(tool_id, self._decide, opcode.opmap["RESUME"])
+        monitoring.register_callback(tool_id, events.PY_START, _collector.on_py_start)
+        monitoring.register_callback(tool_id, events.LINE, _collector.on_line)
+        monitoring.set_events(tool_id, events.PY_START)
+        if _sessions_in_process:
+            # An earlier session returned DISABLE for PY_START locations that
+            # would otherwise stay silent.  This re-arms other tools' disabled
+            # events too, which they must tolerate anyway.
+            monitoring.restart_events()
+        _sessions_in_process += 1
+        self._track_running_frames()
+
+    def _track_running_frames(self) -> None:
+        """Frames already executing never get PY_START: measure them now."""
+        for frame in sys._current_frames().values():
+            while frame is not None:
+                _collector.track(frame.f_code)
+                frame = frame.f_back
+
+    def stop(self) -> None:
+        """Release every event, callback and the tool id (free_tool_id alone does not)."""
+        if self.tool_id is None:
+            return
+        monitoring = sys.monitoring
+        events = monitoring.events
+        tool_id, self.tool_id = self.tool_id, None
+        monitoring.set_events(tool_id, 0)
+        _collector.stop()
+        monitoring.register_callback(tool_id, events.PY_START, None)
+        monitoring.register_callback(tool_id, events.LINE, None)
+        monitoring.free_tool_id(tool_id)
+        if os.environ.get("CCOV_STATS"):
+            stats = " ".join(f"{k}={v}" for k, v in _collector.stats().items())
+            print(f"ccov stats (pid {os.getpid()}): {stats}", file=sys.stderr)
+
+    @staticmethod
+    def lines() -> dict[str, bytes]:
+        """{code filename: line bitmap} of what ran."""
+        return _collector.lines()

@@ -1,0 +1,123 @@
+"""Settings: defaults, then `[tool.ccov]` in pyproject.toml, then the command line.
+
+Values are data: they are type-checked, never evaluated.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from ccov.errors import UsageError
+
+# The exclusions coverage.py applies by default, so the numbers agree:
+# a "no cover" pragma, stub bodies made of `...`, and `if TYPE_CHECKING:`.
+DEFAULT_EXCLUDE = [
+    r"#\s*(?:pragma|PRAGMA)[:\s]?\s*(?:no|NO)\s*(?:cover|COVER)",
+    r"^\s*(?:(?:(?:async )?def .*?)?[\])]+(?:\s*->.*?)?:\s*)?\.\.\.\s*(?:#|$)",
+    r"^\s*if (?:typing\.)?TYPE_CHECKING:",
+]
+
+SORT_COLUMNS = ("name", "stmts", "miss", "cover")
+
+
+@dataclass
+class Config:
+    source: list[str] = field(default_factory=list)
+    omit: list[str] = field(default_factory=list)
+    data_file: str = ".ccov"
+    exclude_lines: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
+    exclude_also: list[str] = field(default_factory=list)
+    fail_under: float = 0.0
+    precision: int = 0
+    show_missing: bool = False
+    skip_covered: bool = False
+    skip_empty: bool = False
+    sort: str = "name"
+    parallel: bool = False
+
+    @property
+    def exclusion_regexes(self) -> list[str]:
+        return self.exclude_lines + self.exclude_also
+
+    def override(self, **values) -> None:
+        """Apply command-line values; None means "not given"."""
+        for name, value in values.items():
+            if value is not None:
+                setattr(self, name, value)
+        self.validate()
+
+    def validate(self) -> None:
+        if self.precision < 0 or self.precision > 10:
+            raise UsageError(f"precision must be between 0 and 10, not {self.precision}")
+        if not 0 <= self.fail_under <= 100:
+            raise UsageError(f"fail_under must be between 0 and 100, not {self.fail_under:g}")
+        if self.sort.lstrip("-").lower() not in SORT_COLUMNS:
+            raise UsageError(f"sort must be one of {', '.join(SORT_COLUMNS)} (optionally with a leading -), not {self.sort!r}")
+        import re
+
+        for pattern in self.exclusion_regexes:
+            try:
+                re.compile(pattern)
+            except re.error as err:
+                raise UsageError(f"invalid exclusion regex {pattern!r}: {err}") from None
+
+
+def _check_type(key: str, value, expected) -> object:
+    if expected is list[str]:
+        if isinstance(value, str):
+            return [value]
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise UsageError(f"[tool.ccov] {key} must be a string or a list of strings, not {value!r}")
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        raise UsageError(f"[tool.ccov] {key} must be true or false, not {value!r}")
+    if expected is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise UsageError(f"[tool.ccov] {key} must be a number, not {value!r}")
+    if expected is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise UsageError(f"[tool.ccov] {key} must be an integer, not {value!r}")
+    if isinstance(value, str):
+        return value
+    raise UsageError(f"[tool.ccov] {key} must be a string, not {value!r}")
+
+
+def load(path: str | None = None, warn=None) -> Config:
+    """Read `[tool.ccov]` from `path` (default: ./pyproject.toml, if present)."""
+    config = Config()
+    explicit = path is not None
+    path = path or "pyproject.toml"
+    if not os.path.isfile(path):
+        if explicit:
+            raise UsageError(f"configuration file {path} not found")
+        return config
+    import tomllib
+
+    try:
+        with open(path, "rb") as toml_file:
+            document = tomllib.load(toml_file)
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"{path} is not valid TOML: {err}") from None
+    section = document.get("tool", {}).get("ccov", {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [tool.ccov] must be a table")
+    types = {f.name: f.type for f in fields(Config)}
+    hints = {"list[str]": list[str], "bool": bool, "float": float, "int": int, "str": str}
+    for key, value in section.items():
+        name = key.replace("-", "_")
+        if name not in types:
+            if isinstance(value, dict):
+                continue  # sub-tables such as [tool.ccov.paths] belong to later features
+            if warn:
+                warn(f"{path}: unknown setting [tool.ccov] {key} ignored")
+            continue
+        setattr(config, name, _check_type(key, value, hints[types[name]]))
+    config.validate()
+    return config

@@ -1,0 +1,228 @@
+"""The ccov data file: SQLite, written atomically, read defensively.
+
+Schema (version 1):
+
+    meta(key, value)                    ccov version, Python, measurement kind
+    file(id, path, hash)                absolute path; hash of the source measured
+    context(id, name)                   '' is the run without a named context
+    line_bits(file_id, context_id, bits)  executed lines as a bitmap (ccov.linebits)
+    arc(file_id, context_id, from_line, to_line)  branch arcs (filled by --branch)
+
+`PRAGMA application_id` marks the file as ccov's and `PRAGMA user_version`
+holds the schema version, so a foreign or future file is recognised before
+any table is read.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import sys
+from dataclasses import dataclass, field
+from urllib.request import pathname2url
+
+from ccov import __version__, linebits
+from ccov.errors import CcovError
+
+APPLICATION_ID = 0x63636F76  # "ccov"
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, hash TEXT);
+CREATE TABLE context (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE line_bits (
+    file_id INTEGER NOT NULL REFERENCES file (id),
+    context_id INTEGER NOT NULL REFERENCES context (id),
+    bits BLOB NOT NULL,
+    PRIMARY KEY (file_id, context_id)
+);
+CREATE TABLE arc (
+    file_id INTEGER NOT NULL REFERENCES file (id),
+    context_id INTEGER NOT NULL REFERENCES context (id),
+    from_line INTEGER NOT NULL,
+    to_line INTEGER NOT NULL,
+    PRIMARY KEY (file_id, context_id, from_line, to_line)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass
+class FileData:
+    hash: str | None = None
+    # context name -> bitmap of executed lines
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def all_lines(self) -> int:
+        bits = 0
+        for context_bits in self.lines.values():
+            bits |= context_bits
+        return bits
+
+
+@dataclass
+class CoverageData:
+    files: dict[str, FileData] = field(default_factory=dict)
+    meta: dict[str, str] = field(default_factory=dict)
+
+    def add_lines(self, path: str, bits: int, context: str = "", hash: str | None = None) -> None:
+        entry = self.files.setdefault(path, FileData())
+        entry.lines[context] = entry.lines.get(context, 0) | bits
+        if hash is not None:
+            entry.hash = hash
+
+    def update(self, other: CoverageData, source: str = "") -> list[str]:
+        """Merge `other` into this; returns warnings about conflicting sources."""
+        warnings = []
+        for path, theirs in other.files.items():
+            mine = self.files.setdefault(path, FileData())
+            if mine.hash and theirs.hash and mine.hash != theirs.hash:
+                warnings.append(f"{path} was measured from different contents (in {source or 'another file'})")
+            mine.hash = theirs.hash or mine.hash
+            for context, bits in theirs.lines.items():
+                mine.lines[context] = mine.lines.get(context, 0) | bits
+        return warnings
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "files": len(self.files),
+            "lines": sum(f.all_lines().bit_count() for f in self.files.values()),
+            "contexts": len({c for f in self.files.values() for c in f.lines}),
+        }
+
+
+# ---- reading -----------------------------------------------------------------
+
+
+def _damaged(path: str, detail: str) -> CcovError:
+    return CcovError(f"data file {path} is not a usable ccov data file: {detail}")
+
+
+def read(path: str) -> CoverageData:
+    """Read a data file; every problem becomes a one-line CcovError."""
+    if not os.path.exists(path):
+        raise CcovError(f"no data file at {path}: run `ccov run` (or `pytest --ccov`) first")
+    if os.path.isdir(path):
+        raise CcovError(f"data file {path} is a directory")
+    try:
+        with open(path, "rb") as probe:
+            header = probe.read(16)
+    except OSError as err:
+        raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
+    if header != b"SQLite format 3\x00":
+        raise _damaged(path, "not an SQLite database (corrupt, truncated or foreign)")
+    try:
+        connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
+    except sqlite3.Error as err:
+        raise _damaged(path, str(err)) from None
+    try:
+        return _read_connection(connection, path)
+    except sqlite3.Error as err:
+        raise _damaged(path, str(err)) from None
+    finally:
+        connection.close()
+
+
+def _read_connection(connection: sqlite3.Connection, path: str) -> CoverageData:
+    (application_id,) = connection.execute("PRAGMA application_id").fetchone()
+    if application_id != APPLICATION_ID:
+        raise _damaged(path, "it was not written by ccov")
+    (version,) = connection.execute("PRAGMA user_version").fetchone()
+    if version != SCHEMA_VERSION:
+        raise _damaged(path, f"schema version {version}, this ccov {__version__} reads version {SCHEMA_VERSION}")
+    data = CoverageData(meta=dict(connection.execute("SELECT key, value FROM meta")))
+    contexts = dict(connection.execute("SELECT id, name FROM context"))
+    files = {}
+    for file_id, file_path, file_hash in connection.execute("SELECT id, path, hash FROM file"):
+        if not isinstance(file_path, str):
+            raise _damaged(path, f"file id {file_id} has no path")
+        files[file_id] = data.files[file_path] = FileData(hash=file_hash)
+    for file_id, context_id, bits in connection.execute("SELECT file_id, context_id, bits FROM line_bits"):
+        if file_id not in files or context_id not in contexts or not isinstance(bits, bytes):
+            raise _damaged(path, "line data refers to a missing file or context")
+        entry = files[file_id]
+        name = contexts[context_id]
+        entry.lines[name] = entry.lines.get(name, 0) | linebits.from_bytes(bits)
+    return data
+
+
+# ---- writing -----------------------------------------------------------------
+
+
+def _fill(connection: sqlite3.Connection, data: CoverageData) -> None:
+    connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    connection.executescript(_SCHEMA)
+    meta = {
+        "ccov_version": __version__,
+        "python": sys.version.split()[0],
+        "kind": "lines",
+        **data.meta,
+    }
+    connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+    context_ids: dict[str, int] = {}
+    for file_id, (path, entry) in enumerate(sorted(data.files.items()), start=1):
+        connection.execute("INSERT INTO file VALUES (?, ?, ?)", (file_id, path, entry.hash))
+        for context, bits in entry.lines.items():
+            if context not in context_ids:
+                context_ids[context] = len(context_ids) + 1
+                connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], context))
+            connection.execute(
+                "INSERT INTO line_bits VALUES (?, ?, ?)", (file_id, context_ids[context], linebits.to_bytes(bits))
+            )
+
+
+def write(path: str, data: CoverageData) -> None:
+    """Write `data` to `path` atomically: a temporary file, then a rename, so a
+    crash leaves either the old file or the new one, never half of one."""
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        handle, temp_path = tempfile.mkstemp(dir=directory, prefix=".ccov-tmp-", suffix=".partial")
+    except OSError as err:
+        raise CcovError(f"cannot write data file {path}: {err.strerror}") from None
+    os.close(handle)
+    try:
+        connection = sqlite3.connect(temp_path)
+        try:
+            connection.execute("PRAGMA journal_mode = OFF")
+            connection.execute("PRAGMA synchronous = OFF")
+            with connection:
+                _fill(connection, data)
+        finally:
+            connection.close()
+        with open(temp_path, "rb+") as written:
+            os.fsync(written.fileno())
+        os.replace(temp_path, path)
+    except (OSError, sqlite3.Error) as err:
+        _remove_quietly(temp_path)
+        detail = getattr(err, "strerror", None) or str(err)
+        raise CcovError(f"cannot write data file {path}: {detail}") from None
+    except BaseException:
+        _remove_quietly(temp_path)
+        raise
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def parallel_name(path: str) -> str:
+    """A name no other process can pick: host, pid and random bits."""
+    return f"{path}.{socket.gethostname()}.{os.getpid()}.{os.urandom(6).hex()}"
+
+
+def parallel_files(path: str) -> list[str]:
+    """The parallel data files written beside `path` (`path.<host>.<pid>.<random>`)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = os.path.basename(path) + "."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return sorted(os.path.join(directory, n) for n in names if n.startswith(prefix) and not n.endswith(".partial"))

@@ -1,0 +1,19 @@
+"""Errors ccov reports to the user, each with its documented exit code."""
+
+EXIT_OK = 0
+EXIT_DATA_ERROR = 1      # no data, bad data file, unreadable/unwritable files
+EXIT_GATE_FAILED = 2     # total below --fail-under (as coverage.py)
+EXIT_USAGE = 3           # unknown option, bad value, bad configuration
+
+
+class CcovError(Exception):
+    """A problem to report as one line on stderr, exiting with `exit_code`."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_DATA_ERROR):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class UsageError(CcovError):
+    def __init__(self, message: str):
+        super().__init__(message, EXIT_USAGE)

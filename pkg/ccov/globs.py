@@ -1,0 +1,55 @@
+"""File-name patterns for --omit: a small glob dialect matched against absolute paths.
+
+- `**` matches any number of directories (including none);
+- a leading `*` and a trailing `/*` match any number of directories, so the
+  usual `*/tests/*` means "any file under a directory called tests";
+- elsewhere `*` stays within one directory and `?` matches one character;
+- a pattern that is neither absolute nor starts with a wildcard is relative to
+  the directory ccov runs in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+_TOKENS = re.compile(r"\*\*/?|^\*+|/\*$|\*|\?|\[[^\]/]*\]|[^*?\[]+|\[")
+
+
+def _translate(pattern: str) -> str:
+    parts = []
+    for match in _TOKENS.finditer(pattern):
+        token = match.group()
+        if token.startswith("**"):
+            parts.append("(?:.*/)?" if token.endswith("/") else ".*")
+        elif match.start() == 0 and token.startswith("*"):
+            parts.append(".*")
+        elif token == "/*":
+            parts.append("/.*")
+        elif token == "*":
+            parts.append("[^/]*")
+        elif token == "?":
+            parts.append("[^/]")
+        elif token.startswith("[") and len(token) > 1:
+            body = token[1:-1]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            parts.append("[" + body.replace("\\", "\\\\") + "]")
+        else:
+            parts.append(re.escape(token))
+    return "".join(parts)
+
+
+def compile_patterns(patterns: list[str], root: str) -> re.Pattern | None:
+    """One regex matching any of `patterns`, or None when there are none."""
+    regexes = []
+    for pattern in patterns:
+        pattern = pattern.strip().replace(os.sep, "/")
+        if not pattern:
+            continue
+        if not (pattern.startswith(("*", "/", "?"))):
+            pattern = os.path.join(root, pattern).replace(os.sep, "/")
+        regexes.append(_translate(pattern))
+    if not regexes:
+        return None
+    return re.compile("|".join(f"(?:{r})" for r in regexes) + r"\Z")

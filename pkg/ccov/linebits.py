@@ -1,0 +1,34 @@
+"""Sets of line numbers as bitmaps: bit n set means line n.
+
+In memory a bitmap is a Python int (union is `|`); on disk it is the int's
+little-endian bytes, the same layout the C collector produces.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def from_bytes(data: bytes) -> int:
+    return int.from_bytes(data, "little")
+
+
+def to_bytes(bits: int) -> bytes:
+    return bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+
+
+def from_lines(lines: Iterable[int]) -> int:
+    bits = 0
+    for line in lines:
+        if line > 0:
+            bits |= 1 << line
+    return bits
+
+
+def to_lines(bits: int) -> list[int]:
+    lines = []
+    for index, byte in enumerate(to_bytes(bits)):
+        if byte:
+            base = index * 8
+            lines.extend(base + bit for bit in range(8) if byte >> bit & 1)
+    return lines

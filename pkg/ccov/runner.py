@@ -1,0 +1,88 @@
+"""Run a program as `python script.py` or `python -m module` would.
+
+`__main__` is a fresh module, `sys.argv` and `sys.path[0]` are what Python
+would set, an uncaught exception prints its traceback (without ccov's frames)
+and gives exit status 1, and SystemExit passes through untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+from ccov.errors import CcovError, EXIT_USAGE
+
+
+class ProgramNotFound(CcovError):
+    def __init__(self, message: str):
+        super().__init__(message, EXIT_USAGE)
+
+
+def _fresh_main(file: str | None, spec=None, loader=None) -> types.ModuleType:
+    main = types.ModuleType("__main__")
+    main.__file__ = file
+    main.__builtins__ = sys.modules["builtins"]
+    main.__cached__ = None
+    main.__spec__ = spec
+    main.__loader__ = loader
+    main.__package__ = spec.parent if spec is not None else None
+    sys.modules["__main__"] = main
+    return main
+
+
+def prepare_script(path: str, args: list[str]):
+    """Set up sys.argv/sys.path for a script; returns (code, main module)."""
+    if os.path.isdir(path) or path.endswith(".zip"):
+        sys.path[0] = os.path.abspath(path)
+        sys.argv = [path, *args]
+        return prepare_module("__main__", args, argv0=path, path_already_set=True)
+    absolute = os.path.abspath(path)
+    try:
+        with open(absolute, "rb") as script:
+            source = script.read()
+    except OSError as err:
+        raise ProgramNotFound(f"can't open file {path!r}: {err.strerror}") from None
+    sys.argv = [path, *args]
+    sys.path[0] = os.path.dirname(absolute)
+    from importlib.machinery import SourceFileLoader
+
+    code = compile(source, absolute, "exec", dont_inherit=True)
+    main = _fresh_main(absolute, loader=SourceFileLoader("__main__", absolute))
+    return code, main
+
+
+def prepare_module(name: str, args: list[str], argv0: str | None = None, path_already_set: bool = False):
+    """Set up for `-m name`; runs the parent packages' imports (measured)."""
+    import importlib.util
+
+    if not path_already_set:
+        sys.path[0] = os.getcwd()
+    try:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations is not None:
+            name = f"{name}.__main__"
+            spec = importlib.util.find_spec(name)
+    except ImportError as err:
+        raise ProgramNotFound(f"error while finding module specification for {name!r} ({err})") from None
+    if spec is None or spec.loader is None:
+        raise ProgramNotFound(f"no module named {name!r}")
+    code = spec.loader.get_code(name)
+    if code is None:
+        raise ProgramNotFound(f"no code object available for {name!r}")
+    sys.argv = [argv0 or spec.origin or name, *args]
+    main = _fresh_main(spec.origin, spec=spec, loader=spec.loader)
+    return code, main
+
+
+def execute(code, main: types.ModuleType) -> int:
+    """Run the program; returns 1 after printing an uncaught exception, re-raises SystemExit."""
+    try:
+        exec(code, main.__dict__)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        traceback = exc.__traceback__.tb_next if exc.__traceback__ else None
+        sys.excepthook(type(exc), exc, traceback)
+        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+    return 0

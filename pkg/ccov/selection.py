@@ -1,0 +1,123 @@
+"""Which files are measured: the decision the collector asks once per file name,
+and the importable files under --source that never ran (reported at 0%)."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+
+from ccov.globs import compile_patterns
+
+_PYTHON_FILE = re.compile(r"^[^.#~!$@%^&*()+=,]+\.pyw?$")
+_THIRD_PARTY_DIRS = {"site-packages", "dist-packages"}
+
+
+def canonical(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _find_module(name: str) -> list[str]:
+    """Directories (a package) or file (a module) of an importable name,
+    found without importing anything, so no module-level line runs early."""
+    from importlib.machinery import PathFinder
+
+    search_path = None
+    spec = None
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        if not all(part.isidentifier() for part in parts[:depth]):
+            return []
+        try:
+            spec = PathFinder.find_spec(".".join(parts[:depth]), search_path)
+        except (ImportError, ValueError):
+            return []
+        if spec is None:
+            return []
+        search_path = spec.submodule_search_locations
+        if search_path is None and depth < len(parts):
+            return []
+    if spec.submodule_search_locations:
+        return [canonical(p) for p in spec.submodule_search_locations]
+    return [canonical(spec.origin)] if spec.origin and os.path.isfile(spec.origin) else []
+
+
+def _unmeasured_roots() -> list[str]:
+    """The standard library, installed packages and ccov itself."""
+    import sysconfig
+
+    roots = set()
+    paths = sysconfig.get_paths()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        roots.add(paths.get(key, ""))
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        roots.add(os.path.join(prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}"))
+    roots.add(os.path.dirname(os.path.abspath(__file__)))
+    return sorted({canonical(r) + os.sep for r in roots if r and os.path.isdir(r)})
+
+
+class FileSelector:
+    """Callable `selector(filename) -> bool`, given to the collector."""
+
+    def __init__(self, root: str, source: list[str], omit: list[str]):
+        self.root = canonical(root)
+        self.source_dirs: list[str] = []
+        self.source_files: set[str] = set()
+        self.unresolved_sources: list[str] = []
+        for entry in source:
+            self._add_source(entry)
+        self.omit = compile_patterns(omit, self.root)
+        self._unmeasured = None
+
+    def _add_source(self, entry: str) -> None:
+        path = os.path.join(self.root, entry)
+        if os.path.isdir(path):
+            self.source_dirs.append(canonical(path) + os.sep)
+        elif os.path.isfile(path):
+            self.source_files.add(canonical(path))
+        else:
+            found = _find_module(entry)
+            if not found:
+                self.unresolved_sources.append(entry)
+            for location in found:
+                if os.path.isdir(location):
+                    self.source_dirs.append(location + os.sep)
+                else:
+                    self.source_files.add(location)
+
+    @property
+    def has_source(self) -> bool:
+        return bool(self.source_dirs or self.source_files or self.unresolved_sources)
+
+    def __call__(self, filename: str) -> bool:
+        if not filename or filename.startswith("<"):
+            return False
+        path = canonical(os.path.join(self.root, filename))
+        return self.wants(path) and os.path.isfile(path)
+
+    def wants(self, path: str) -> bool:
+        """Is this canonical path one the configuration measures?"""
+        if self.omit is not None and self.omit.match(path.replace(os.sep, "/")):
+            return False
+        if self.has_source:
+            return path in self.source_files or path.startswith(tuple(self.source_dirs))
+        if not path.startswith(self.root + os.sep):
+            return False
+        if self._unmeasured is None:
+            self._unmeasured = tuple(_unmeasured_roots())
+        if path.startswith(self._unmeasured):
+            return False
+        return not _THIRD_PARTY_DIRS.intersection(path[len(self.root):].split(os.sep))
+
+    def unexecuted_candidates(self) -> list[str]:
+        """Importable Python files under the --source directories (and files)."""
+        found = set(self.source_files)
+        for top in self.source_dirs:
+            for dirpath, dirnames, filenames in os.walk(top):
+                # Only packages are importable below the top directory.
+                if dirpath != top.rstrip(os.sep) and "__init__.py" not in filenames:
+                    dirnames[:] = []
+                    continue
+                dirnames.sort()
+                found.update(canonical(os.path.join(dirpath, f)) for f in filenames if _PYTHON_FILE.match(f))
+        return sorted(p for p in found if self.wants(p))

@@ -1,0 +1,37 @@
+"""Reading Python source as Python does: PEP 263 coding cookies and BOMs."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import tokenize
+
+
+class SourceError(Exception):
+    """A source file that cannot be read or decoded; the message says why."""
+
+
+def read_bytes(path: str) -> bytes:
+    try:
+        with open(path, "rb") as source_file:
+            return source_file.read()
+    except OSError as err:
+        raise SourceError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def decode(data: bytes, path: str) -> str:
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as err:
+        raise SourceError(f"cannot decode {path}: {err}") from None
+    # Universal newlines, as the compiler sees them.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: str) -> str:
+    return decode(read_bytes(path), path)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

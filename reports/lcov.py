@@ -1,0 +1,41 @@
+"""lcov tracefile (`lcov.info`), in the form lcov 1.16, genhtml, Codecov,
+Coveralls, diff-cover and Coverage Gutters all read:
+
+    TN:
+    SF:<path relative to the report's directory>
+    FN:<def line>,<qualified name>      (the old two-field form: 1.16 cannot read FN with an end line)
+    FNDA:<0|1>,<name>
+    FNF / FNH
+    DA:<line>,<0|1>
+    LF / LH
+    end_of_record
+
+Files without statements are left out (lcov drops them as "no valid records").
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ccov.results import FileCoverage, Results
+
+
+def _file_record(entry: FileCoverage, out: TextIO) -> None:
+    out.write(f"TN:\nSF:{entry.name}\n")
+    seen_names: set[str] = set()
+    for function in entry.functions:
+        name = function.name
+        if name in seen_names:  # two functions of one name (redefinition): keep both apart
+            name = f"{name}@{function.line}"
+        seen_names.add(name)
+        out.write(f"FN:{function.line},{name}\nFNDA:{int(function.hit)},{name}\n")
+    out.write(f"FNF:{len(entry.functions)}\nFNH:{sum(f.hit for f in entry.functions)}\n")
+    executed = entry.executed
+    out.writelines(f"DA:{line},{int(line in executed)}\n" for line in sorted(entry.statements))
+    out.write(f"LF:{entry.n_statements}\nLH:{entry.n_executed}\nend_of_record\n")
+
+
+def write(results: Results, out: TextIO) -> None:
+    for entry in results.files:
+        if entry.n_statements:
+            _file_record(entry, out)

@@ -1,0 +1,84 @@
+"""The terminal table: coverage.py's layout, so the eye and GitLab's regex know it.
+
+    Name         Stmts   Miss  Cover   Missing
+    ------------------------------------------
+    pkg/mod.py      20      3    85%   12-14
+    ------------------------------------------
+    TOTAL           20      3    85%
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from ccov.reports.ranges import format_ranges
+from ccov.results import FileCoverage, Results, display_percent
+
+_SORT_KEYS = {
+    "name": lambda f: f.name,
+    "stmts": lambda f: (f.n_statements, f.name),
+    "miss": lambda f: (f.n_missing, f.name),
+    "cover": lambda f: (f.percent, f.name),
+}
+
+
+def _selected(results: Results, skip_covered: bool, skip_empty: bool) -> tuple[list[FileCoverage], list[str]]:
+    shown, notes = [], []
+    covered = empty = 0
+    for entry in results.files:
+        if skip_empty and entry.n_statements == 0:
+            empty += 1
+        elif skip_covered and entry.n_missing == 0:
+            covered += 1
+        else:
+            shown.append(entry)
+    if covered:
+        notes.append(f"{covered} file{'s' if covered != 1 else ''} skipped due to complete coverage.")
+    if empty:
+        notes.append(f"{empty} empty file{'s' if empty != 1 else ''} skipped.")
+    return shown, notes
+
+
+def write(
+    results: Results,
+    out: TextIO,
+    *,
+    show_missing: bool = False,
+    skip_covered: bool = False,
+    skip_empty: bool = False,
+    sort: str = "name",
+    precision: int = 0,
+) -> None:
+    shown, notes = _selected(results, skip_covered, skip_empty)
+    column = sort.lstrip("-").lower()
+    shown.sort(key=_SORT_KEYS[column], reverse=sort.startswith("-"))
+    totals = results.totals
+
+    header = ["Name", "Stmts", "Miss", "Cover"] + (["Missing"] if show_missing else [])
+    rows = [
+        [f.name, str(f.n_statements), str(f.n_missing), display_percent(f.percent, precision) + "%"]
+        + ([format_ranges(f.statements, f.missing)] if show_missing else [])
+        for f in shown
+    ]
+    total = ["TOTAL", str(totals.statements), str(totals.missing), display_percent(totals.percent, precision) + "%"]
+    if show_missing:
+        total.append("")
+
+    name_width = max([len(r[0]) for r in rows] + [len("TOTAL")])
+    cover_width = max(len("Cover"), len(total[3]), *(len(r[3]) for r in rows)) if rows else max(5, len(total[3]))
+
+    def line(cells: list[str]) -> str:
+        text = f"{cells[0]:<{name_width}}   {cells[1]:>5}  {cells[2]:>5}  {cells[3]:>{cover_width}}"
+        if show_missing:
+            text += f"   {cells[4]}"
+        return text.rstrip()
+
+    rule = "-" * len(line(header))
+    out.write(line(header) + "\n" + rule + "\n")
+    for row in rows:
+        out.write(line(row) + "\n")
+    if rows:
+        out.write(rule + "\n")
+    out.write(line(total) + "\n")
+    for note in notes:
+        out.write("\n" + note + "\n")
