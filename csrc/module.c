@@ -67,7 +67,7 @@ static PyObject *
 collector_track(PyObject *Py_UNUSED(module), PyObject *code)
 {
     if (ccov_state.active && ccov_track_code(code) < 0) {
-        return NULL;
+        ccov_report_failure("start");
     }
     Py_RETURN_NONE;
 }

@@ -63,22 +63,22 @@ class Config:
                 raise UsageError(f"invalid exclusion regex {pattern!r}: {err}") from None
 
 
-def _check_type(key: str, value, expected) -> object:
-    if expected is list[str]:
+def _check_type(key: str, value, expected: str) -> object:
+    if expected == "list[str]":
         if isinstance(value, str):
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
         raise UsageError(f"[tool.ccov] {key} must be a string or a list of strings, not {value!r}")
-    if expected is bool:
+    if expected == "bool":
         if isinstance(value, bool):
             return value
         raise UsageError(f"[tool.ccov] {key} must be true or false, not {value!r}")
-    if expected is float:
+    if expected == "float":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
         raise UsageError(f"[tool.ccov] {key} must be a number, not {value!r}")
-    if expected is int:
+    if expected == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise UsageError(f"[tool.ccov] {key} must be an integer, not {value!r}")
@@ -109,7 +109,6 @@ def load(path: str | None = None, warn=None) -> Config:
     if not isinstance(section, dict):
         raise UsageError(f"{path}: [tool.ccov] must be a table")
     types = {f.name: f.type for f in fields(Config)}
-    hints = {"list[str]": list[str], "bool": bool, "float": float, "int": int, "str": str}
     for key, value in section.items():
         name = key.replace("-", "_")
         if name not in types:
@@ -118,6 +117,6 @@ def load(path: str | None = None, warn=None) -> Config:
             if warn:
                 warn(f"{path}: unknown setting [tool.ccov] {key} ignored")
             continue
-        setattr(config, name, _check_type(key, value, hints[types[name]]))
+        setattr(config, name, _check_type(key, value, types[name]))
     config.validate()
     return config

@@ -82,7 +82,8 @@ def execute(code, main: types.ModuleType) -> int:
     except SystemExit:
         raise
     except BaseException as exc:
+        # Drop this frame, so the traceback is the one Python would print.
         traceback = exc.__traceback__.tb_next if exc.__traceback__ else None
-        sys.excepthook(type(exc), exc, traceback)
+        sys.excepthook(type(exc), exc.with_traceback(traceback), traceback)
         return 130 if isinstance(exc, KeyboardInterrupt) else 1
     return 0

@@ -1,0 +1,67 @@
+"""Helpers shared by the tests: run ccov and coverage.py as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+def clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV", "PYTEST"))}
+    env.pop("PYTHONPATH", None)
+    env.update(extra)
+    return env
+
+
+def run(args: list[str], cwd, env=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        args, cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def ccov(*args, cwd, env=None, timeout=120) -> subprocess.CompletedProcess:
+    return run([sys.executable, "-m", "ccov", *args], cwd, env, timeout)
+
+
+def coverage_json(cwd, run_args: list[str], branch=False) -> dict:
+    """Run coverage.py on the same program; {relative path: file entry}."""
+    base = [sys.executable, "-m", "coverage"]
+    run(base + ["run"] + (["--branch"] if branch else []) + run_args, cwd)
+    done = run(base + ["json", "-o", "coverage.json", "--ignore-errors"], cwd)
+    assert done.returncode == 0, done.stderr
+    report = json.loads((Path(cwd) / "coverage.json").read_text())
+    return report["files"]
+
+
+def ccov_files(cwd) -> dict:
+    """ccov's results model, read in-process: {relative path: FileCoverage}."""
+    from ccov import datafile, results
+    from ccov.config import Config
+
+    data = datafile.read(str(Path(cwd) / ".ccov"))
+    built = results.build(data, Config().exclusion_regexes, root=str(cwd))
+    return {f.name: f for f in built.files}
+
+
+@pytest.fixture
+def programs(tmp_path) -> Path:
+    """A private copy of tests/programs."""
+    target = tmp_path / "programs"
+    shutil.copytree(PROGRAMS, target)
+    return target
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """An empty directory to write a small program into."""
+    target = tmp_path / "project"
+    target.mkdir()
+    return target

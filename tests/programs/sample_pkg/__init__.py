@@ -1,0 +1,2 @@
+"""A package measured with its modules."""
+VERSION = "1.0"

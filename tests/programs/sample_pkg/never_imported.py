@@ -1,0 +1,2 @@
+def lonely():
+    return "nobody imports me"

@@ -1,0 +1,126 @@
+"""The collector never hurts the program and releases sys.monitoring fully."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+from conftest import ccov, ccov_files, run, clean_env
+
+
+def python(code: str, cwd) -> str:
+    result = run([sys.executable, "-c", textwrap.dedent(code)], cwd, clean_env(PYTHONPATH=str(cwd)))
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_stop_releases_everything(project):
+    (project / "target.py").write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
+    out = python(
+        """
+        import sys
+        from ccov.collector import Collector
+        from ccov.selection import FileSelector
+        mon = sys.monitoring
+        c = Collector(FileSelector(".", [], []))
+        c.start()
+        tool = c.tool_id
+        import target
+        target.f(1)
+        c.stop()
+        assert mon.get_tool(tool) is None
+        assert mon.get_events(tool) == 0
+        assert mon.get_local_events(tool, target.f.__code__) == 0
+        mon.use_tool_id(tool, "probe")
+        assert mon.register_callback(tool, mon.events.LINE, None) is None
+        assert mon.register_callback(tool, mon.events.PY_START, None) is None
+        mon.free_tool_id(tool)
+        lines = c.lines()
+        print(sorted(k.rsplit("/", 1)[-1] for k in lines))
+        """,
+        project,
+    )
+    assert out.split() == ["['target.py']"]
+
+
+def test_taken_tool_id_falls_back_then_fails_clearly(project):
+    out = python(
+        """
+        import sys
+        from ccov.collector import Collector
+        from ccov.errors import CcovError
+        from ccov.selection import FileSelector
+        mon = sys.monitoring
+        mon.use_tool_id(mon.COVERAGE_ID, "someone else")
+        c = Collector(FileSelector(".", [], []))
+        c.start()
+        print(c.tool_id)
+        c.stop()
+        for i in range(6):
+            if mon.get_tool(i) is None:
+                mon.use_tool_id(i, "taken")
+        try:
+            Collector(FileSelector(".", [], [])).start()
+        except CcovError as err:
+            print("error:", err)
+        """,
+        project,
+    )
+    first, second = out.splitlines()
+    assert first != "1"
+    assert second.startswith("error: no free sys.monitoring tool id")
+
+
+def test_failing_file_decision_is_reported_once_and_program_goes_on(project):
+    out = run(
+        [sys.executable, "-c", textwrap.dedent("""
+            from ccov.collector import Collector
+            def decide(name):
+                raise RuntimeError("decision broke")
+            c = Collector(decide)
+            c.start()
+            import json, email.utils
+            print("program still runs")
+            c.stop()
+        """)],
+        project,
+    )
+    assert out.returncode == 0
+    assert out.stdout.strip() == "program still runs"
+    assert out.stderr.count("ccov: internal error") == 1
+    assert "decision broke" in out.stderr
+
+
+def test_complete_code_objects_stop_being_instrumented(project):
+    (project / "hot.py").write_text("def hot(n):\n    total = 0\n    for i in range(n):\n        total += i\n    return total\n\nhot(10)\nhot(10)\n")
+    result = ccov("run", "hot.py", cwd=project, env=clean_env(CCOV_STATS="1"))
+    stats = dict(item.split("=") for item in result.stderr.split(":", 1)[1].split())
+    assert int(stats["codes_armed"]) == 2
+    assert int(stats["codes_completed"]) == 2
+    # One LINE event per line, whatever the number of iterations.
+    assert int(stats["line_events"]) <= 8
+
+
+def test_generators_recursion_and_many_threads(project):
+    (project / "stress.py").write_text(textwrap.dedent("""
+        import sys, threading
+        sys.setrecursionlimit(10000)
+        def deep(n):
+            return 0 if n == 0 else 1 + deep(n - 1)
+        def gen(n):
+            for i in range(n):
+                yield i
+        funcs = []
+        for k in range(64):
+            exec(f"def work_{k}(x):\\n    y = x + {k}\\n    return y\\n", globals())
+        threads = [threading.Thread(target=globals()[f"work_{k}"], args=(k,)) for k in range(64)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        g = gen(3)
+        next(g)
+        print(deep(3000), sum(gen(5)), list(g))
+    """))
+    result = ccov("run", "stress.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3000 10 [1, 2]"
+    assert ccov_files(project)["stress.py"].n_missing == 0

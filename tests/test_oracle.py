@@ -1,0 +1,54 @@
+"""ccov must give coverage.py's numbers: statements, executed and excluded lines,
+file by file, on programs that exercise every construct."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ccov, ccov_files, coverage_json
+
+CASES = {
+    "basics": ["basics.py"],
+    "generators": ["generators.py"],
+    "control": ["control.py"],
+    "threads_exec": ["threads_exec.py"],
+    "exit_in_function": ["exit_in_function.py"],
+    "uncaught": ["uncaught.py"],
+    "package": ["uses_package.py"],
+    "package_source": ["--source=sample_pkg", "uses_package.py"],
+    "module": ["-m", "uses_package"],
+}
+
+
+def compare(ours: dict, theirs: dict) -> None:
+    assert sorted(ours) == sorted(theirs), "measured files differ"
+    for name, entry in theirs.items():
+        mine = ours[name]
+        statements = set(entry["executed_lines"]) | set(entry["missing_lines"])
+        assert sorted(mine.statements) == sorted(statements), f"{name}: statements"
+        assert sorted(mine.executed) == entry["executed_lines"], f"{name}: executed lines"
+        assert sorted(mine.missing) == entry["missing_lines"], f"{name}: missing lines"
+        assert sorted(mine.excluded) == entry["excluded_lines"], f"{name}: excluded lines"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_same_lines_as_coverage_py(programs, case):
+    args = CASES[case]
+    ran = ccov("run", *args, cwd=programs)
+    assert ran.returncode in (0, 1, 3), ran.stderr
+    theirs = coverage_json(programs, args)
+    assert theirs, "coverage.py measured nothing"
+    compare(ccov_files(programs), theirs)
+
+
+def test_functions_match_coverage_py_regions(programs):
+    """Every function coverage.py reports appears in ccov's results with the same hit state."""
+    ccov("run", "control.py", cwd=programs)
+    theirs = coverage_json(programs, ["control.py"])["control.py"]["functions"]
+    ours = {f.name: f for f in ccov_files(programs)["control.py"].functions}
+    for name, entry in theirs.items():
+        if not name or entry["summary"]["num_statements"] == 0:
+            continue
+        assert name in ours, name
+        assert ours[name].statements == entry["summary"]["num_statements"], name
+        assert ours[name].hit == (entry["summary"]["covered_lines"] > 0), name

@@ -1,0 +1,193 @@
+"""`ccov run` behaves like `python`: argv, __main__, sys.path, exit status,
+tracebacks; and it saves the data whichever way the program ends."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ccov, ccov_files, run
+
+
+def write(directory, name, text):
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+SHOW_CONTEXT = """
+    import sys
+    print(repr(sys.argv))
+    print(__name__, __file__)
+    print(sys.path[0])
+    print(__spec__ is None, __package__)
+"""
+
+
+def test_script_sees_what_python_gives_it(project):
+    write(project, "show.py", SHOW_CONTEXT)
+    plain = run([sys.executable, "show.py", "a", "--flag"], project)
+    measured = ccov("run", "show.py", "a", "--flag", cwd=project)
+    assert measured.returncode == 0, measured.stderr
+    assert measured.stdout == plain.stdout
+
+
+def test_module_sees_what_python_gives_it(project):
+    write(project, "pkg/__init__.py", "")
+    write(project, "pkg/__main__.py", SHOW_CONTEXT)
+    write(project, "pkg/tool.py", SHOW_CONTEXT)
+    for target in ("pkg", "pkg.tool"):
+        plain = run([sys.executable, "-m", target, "x"], project)
+        measured = ccov("run", "-m", target, "x", cwd=project)
+        assert measured.returncode == 0, measured.stderr
+        assert measured.stdout == plain.stdout
+    assert ccov_files(project)["pkg/tool.py"].n_missing == 0
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [("import sys\nsys.exit(3)\n", 3), ("import sys\nsys.exit('bye')\n", 1), ("raise SystemExit\n", 0)],
+)
+def test_exit_status_is_the_programs(project, body, status):
+    write(project, "prog.py", body)
+    assert run([sys.executable, "prog.py"], project).returncode == status
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == status
+    assert (project / ".ccov").exists()
+
+
+def test_uncaught_exception_traceback_without_ccov_frames(project):
+    write(project, "prog.py", "def f():\n    raise ValueError('bad value')\nf()\n")
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == 1
+    assert "ValueError: bad value" in result.stderr
+    assert 'prog.py", line 2' in result.stderr
+    assert "ccov" not in result.stderr.replace(str(project), "")
+    assert ccov_files(project)["prog.py"].n_missing == 0
+
+
+def test_syntax_error_in_program(project):
+    write(project, "prog.py", "x = (\n")
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == 1
+    assert "SyntaxError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_program_is_a_usage_error(project):
+    result = ccov("run", "nope.py", cwd=project)
+    assert result.returncode == 3
+    assert result.stderr.startswith("ccov: error: can't open file 'nope.py'")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_sigterm_saves_the_data(project):
+    write(project, "prog.py", """
+        import os, signal
+        def before():
+            return 1
+        before()
+        os.kill(os.getpid(), signal.SIGTERM)
+        print("not reached")
+    """)
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == -signal.SIGTERM
+    measured = ccov_files(project)["prog.py"]
+    assert measured.n_executed == measured.n_statements - 1
+
+
+def test_threads_and_atexit_handlers_are_counted(project):
+    write(project, "prog.py", """
+        import atexit, threading, time
+        def late():
+            time.sleep(0.2)
+            return "thread finished after main"
+        def at_exit():
+            return "atexit ran"
+        atexit.register(at_exit)
+        threading.Thread(target=late).start()
+    """)
+    assert ccov("run", "prog.py", cwd=project).returncode == 0
+    assert ccov_files(project)["prog.py"].n_missing == 0
+
+
+def test_only_files_under_the_current_directory(project, tmp_path):
+    outside = tmp_path / "outside"
+    write(outside, "elsewhere.py", "def f():\n    return 1\n")
+    write(project, "prog.py", f"""
+        import sys, json, email.utils
+        sys.path.insert(0, {str(outside)!r})
+        import elsewhere
+        elsewhere.f()
+    """)
+    assert ccov("run", "prog.py", cwd=project).returncode == 0
+    assert list(ccov_files(project)) == ["prog.py"]
+
+
+def test_source_and_omit(project):
+    write(project, "app/__init__.py", "")
+    write(project, "app/core.py", "def f():\n    return 1\n")
+    write(project, "app/unused.py", "def g():\n    return 2\n")
+    write(project, "app/tests/__init__.py", "")
+    write(project, "app/tests/test_x.py", "X = 1\n")
+    write(project, "main.py", "import app.core, app.tests.test_x\napp.core.f()\n")
+    result = ccov("run", "--source=app", "--omit=*/tests/*", "main.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    files = ccov_files(project)
+    assert sorted(files) == ["app/__init__.py", "app/core.py", "app/unused.py"]
+    assert files["app/unused.py"].n_executed == 0 and files["app/unused.py"].n_statements == 2
+
+
+def test_pyproject_settings_and_command_line_wins(project):
+    write(project, "pyproject.toml", """
+        [tool.ccov]
+        source = ["lib"]
+        data_file = "custom.data"
+    """)
+    write(project, "lib/__init__.py", "A = 1\n")
+    write(project, "other/__init__.py", "B = 1\n")
+    write(project, "main.py", "import lib, other\n")
+    assert ccov("run", "main.py", cwd=project).returncode == 0
+    assert (project / "custom.data").exists() and not (project / ".ccov").exists()
+    report = ccov("report", cwd=project)
+    assert "lib/__init__.py" in report.stdout and "other" not in report.stdout
+    assert ccov("run", "--source=other", "--data-file=.ccov", "main.py", cwd=project).returncode == 0
+    assert sorted(ccov_files(project)) == ["other/__init__.py"]
+
+
+def test_bad_configuration_is_a_usage_error(project):
+    write(project, "pyproject.toml", "[tool.ccov]\nprecision = 'two'\n")
+    write(project, "main.py", "pass\n")
+    result = ccov("run", "main.py", cwd=project)
+    assert result.returncode == 3
+    assert result.stderr.strip() == "ccov: error: [tool.ccov] precision must be an integer, not 'two'"
+
+
+def test_unknown_option_is_a_usage_error(project):
+    result = ccov("report", "--no-such-option", cwd=project)
+    assert result.returncode == 3
+    assert "unrecognized arguments: --no-such-option" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_append_and_parallel(project):
+    write(project, "prog.py", "import sys\nif sys.argv[1] == 'a':\n    A = 1\nelse:\n    B = 2\n")
+    ccov("run", "prog.py", "a", cwd=project)
+    ccov("run", "prog.py", "b", cwd=project)
+    assert ccov_files(project)["prog.py"].missing == {3}
+    ccov("run", "-a", "prog.py", "a", cwd=project)
+    assert ccov_files(project)["prog.py"].n_missing == 0
+    os.remove(project / ".ccov")
+    for arg in ("a", "b"):
+        assert ccov("run", "-p", "prog.py", arg, cwd=project).returncode == 0
+    parallel = sorted(p.name for p in project.glob(".ccov.*"))
+    assert len(parallel) == 2 and parallel[0] != parallel[1]
+    combined = ccov("combine", cwd=project)
+    assert combined.returncode == 0, combined.stderr
+    assert not list(project.glob(".ccov.*"))
+    assert ccov_files(project)["prog.py"].n_missing == 0
