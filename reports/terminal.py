@@ -26,10 +26,11 @@ def _selected(results: Results, skip_covered: bool, skip_empty: bool) -> tuple[l
     shown, notes = [], []
     covered = empty = 0
     for entry in results.files:
-        if skip_empty and entry.n_statements == 0:
-            empty += 1
-        elif skip_covered and entry.n_missing == 0:
+        # coverage.py's order: an empty file is also a fully covered one.
+        if skip_covered and entry.n_missing == 0:
             covered += 1
+        elif skip_empty and entry.n_statements == 0:
+            empty += 1
         else:
             shown.append(entry)
     if covered:

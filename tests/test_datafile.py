@@ -1,0 +1,151 @@
+"""The data file: round trips, atomic writes, and a clear error for every bad file."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pytest
+
+from ccov import datafile, linebits
+from ccov.errors import CcovError
+
+from conftest import ccov
+
+
+def sample() -> datafile.CoverageData:
+    data = datafile.CoverageData()
+    data.add_lines("/abs/a.py", linebits.from_lines([1, 2, 30]), hash="h1")
+    data.add_lines("/abs/b.py", 0)
+    data.add_lines("/abs/a.py", linebits.from_lines([5]), context="test_x|call")
+    return data
+
+
+def test_round_trip(tmp_path):
+    path = tmp_path / "data"
+    datafile.write(str(path), sample())
+    back = datafile.read(str(path))
+    assert linebits.to_lines(back.files["/abs/a.py"].lines[""]) == [1, 2, 30]
+    assert linebits.to_lines(back.files["/abs/a.py"].all_lines()) == [1, 2, 5, 30]
+    assert back.files["/abs/a.py"].hash == "h1"
+    assert back.files["/abs/b.py"].all_lines() == 0
+    assert back.meta["kind"] == "lines"
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]
+
+
+def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
+    path = tmp_path / "data"
+    datafile.write(str(path), sample())
+    before = path.read_bytes()
+
+    def explode(connection, data):
+        raise sqlite3.OperationalError("disk full")
+
+    monkeypatch.setattr(datafile, "_fill", explode)
+    with pytest.raises(CcovError, match="cannot write data file .*disk full"):
+        datafile.write(str(path), datafile.CoverageData())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["data"]
+
+
+def test_unwritable_directory(tmp_path):
+    target = tmp_path / "ro"
+    target.mkdir()
+    target.chmod(0o500)
+    try:
+        if os.access(target, os.W_OK):
+            pytest.skip("running as a user that ignores permissions")
+        with pytest.raises(CcovError, match="cannot write data file"):
+            datafile.write(str(target / "data"), sample())
+    finally:
+        target.chmod(0o700)
+
+
+def _foreign_sqlite(path):
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE t (x)")
+    connection.commit()
+    connection.close()
+
+
+def _other_version(path):
+    datafile.write(path, sample())
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA user_version = 99")
+    connection.commit()
+    connection.close()
+
+
+def _missing_table(path):
+    datafile.write(path, sample())
+    connection = sqlite3.connect(path)
+    connection.execute("DROP TABLE line_bits")
+    connection.commit()
+    connection.close()
+
+
+BAD_FILES = {
+    "random bytes": lambda p: open(p, "wb").write(os.urandom(3000)),
+    "empty": lambda p: open(p, "wb").close(),
+    "text": lambda p: open(p, "w").write("!coverage.py: This is a private format\n"),
+    "foreign sqlite": _foreign_sqlite,
+    "other schema version": _other_version,
+    "missing table": _missing_table,
+    "directory": lambda p: os.mkdir(p),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_FILES))
+def test_bad_data_file_gives_one_line_error(project, kind):
+    BAD_FILES[kind](str(project / ".ccov"))
+    for command in ("report", "lcov"):
+        result = ccov(command, cwd=project)
+        assert result.returncode == 1
+        assert result.stderr.startswith("ccov: error: ")
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_truncated_at_every_offset(tmp_path):
+    path = tmp_path / "data"
+    datafile.write(str(path), sample())
+    whole = path.read_bytes()
+    cut = tmp_path / "cut"
+    for size in range(0, len(whole), 97):
+        cut.write_bytes(whole[:size])
+        try:
+            datafile.read(str(cut))
+        except CcovError as err:
+            assert "\n" not in str(err)
+
+
+def test_no_data_file(project):
+    result = ccov("report", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"ccov: error: no data file at .ccov: run `ccov run` (or `pytest --ccov`) first"
+
+
+def test_combine_skips_unreadable_inputs_and_keeps_them(project):
+    good = datafile.CoverageData()
+    good.add_lines(str(project / "x.py"), linebits.from_lines([1]))
+    datafile.write(str(project / ".ccov.h.1.aa"), good)
+    (project / ".ccov.h.2.bb").write_bytes(b"junk")
+    result = ccov("combine", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "not combined" in result.stderr
+    assert (project / ".ccov.h.2.bb").exists()
+    assert not (project / ".ccov.h.1.aa").exists()
+    assert list(datafile.read(str(project / ".ccov")).files) == [str(project / "x.py")]
+
+
+def test_combine_with_nothing_to_combine(project):
+    result = ccov("combine", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "ccov: error: no data files to combine"
+
+
+def test_erase(project):
+    for name in (".ccov", ".ccov.host.1.abc", "keep.txt"):
+        (project / name).write_text("x")
+    assert ccov("erase", cwd=project).returncode == 0
+    assert sorted(p.name for p in project.iterdir()) == ["keep.txt"]

@@ -1,0 +1,147 @@
+"""The terminal table, the fail-under gate, and lcov tracefiles lcov 1.16 reads."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+
+import pytest
+
+from ccov.reports.ranges import format_ranges
+
+from conftest import ccov
+
+PROGRAM = """\
+def used(x):
+    if x:
+        return 1
+    return 2
+
+
+def unused():
+    a = 1
+    b = 2
+    return a + b
+
+
+used(True)
+"""
+
+
+@pytest.fixture
+def measured(project):
+    (project / "prog.py").write_text(PROGRAM)
+    (project / "full.py").write_text("X = 1\n")
+    (project / "empty.py").write_text("# nothing\n")
+    (project / "main.py").write_text("import prog, full, empty\n")
+    assert ccov("run", "main.py", cwd=project).returncode == 0
+    return project
+
+
+def test_format_ranges_spans_non_statements():
+    statements = [1, 2, 3, 4, 5, 10, 11, 12, 13, 14]
+    assert format_ranges(statements, [1, 2, 5, 10, 11, 13, 14]) == "1-2, 5-11, 13-14"
+    assert format_ranges(statements, []) == ""
+    assert format_ranges([3], [3]) == "3"
+
+
+def test_table(measured):
+    result = ccov("report", "-m", cwd=measured)
+    assert result.returncode == 0
+    assert result.stdout == textwrap.dedent("""\
+        Name       Stmts   Miss  Cover   Missing
+        ----------------------------------------
+        empty.py       0      0   100%
+        full.py        1      0   100%
+        main.py        1      0   100%
+        prog.py        9      4    56%   4, 8-10
+        ----------------------------------------
+        TOTAL         11      4    64%
+        """)
+
+
+def test_skip_sort_precision(measured):
+    result = ccov("report", "--skip-covered", "--precision=2", "--sort=-cover", cwd=measured)
+    lines = result.stdout.splitlines()
+    assert lines[2].split() == ["prog.py", "9", "4", "55.56%"]
+    assert lines[4].split() == ["TOTAL", "11", "4", "63.64%"]
+    assert "3 files skipped due to complete coverage." in result.stdout
+    only_empty = ccov("report", "--skip-empty", "--sort=stmts", cwd=measured).stdout.splitlines()
+    assert [line.split()[0] for line in only_empty[2:5]] == ["full.py", "main.py", "prog.py"]
+    assert only_empty[-1] == "1 empty file skipped."
+
+
+
+def test_fail_under(measured):
+    failed = ccov("report", "--fail-under=70", cwd=measured)
+    assert failed.returncode == 2
+    assert "total 64% is below --fail-under=70% (short by 6 points)" in failed.stderr
+    # 63.64 rounds to 64 at precision 0, as coverage.py compares
+    assert ccov("report", "--fail-under=64", cwd=measured).returncode == 0
+    # a threshold with decimals is compared at its own precision
+    assert ccov("report", "--fail-under=63.7", cwd=measured).returncode == 2
+    (measured / "pyproject.toml").write_text("[tool.ccov]\nfail_under = 90\n")
+    assert ccov("report", cwd=measured).returncode == 2
+    assert ccov("report", "--fail-under=10", cwd=measured).returncode == 0
+
+
+def test_source_problems_at_report_time_skip_only_that_file(measured):
+    (measured / "full.py").write_text("X = 1\nY = 2\n")             # changed
+    (measured / "empty.py").unlink()                                 # vanished
+    (measured / "main.py").write_bytes(b"x = '\xff'\n")              # undecodable
+    result = ccov("report", cwd=measured)
+    assert result.returncode == 0
+    assert "prog.py" in result.stdout
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 3
+    assert all(w.startswith("ccov: warning: ") and w.endswith("; skipped") for w in warnings)
+
+
+def test_syntax_error_at_report_time(project):
+    (project / "prog.py").write_text("X = 1\n")
+    ccov("run", "prog.py", cwd=project)
+    from ccov import datafile
+
+    data = datafile.read(str(project / ".ccov"))
+    data.files[str(project / "prog.py")].hash = None
+    datafile.write(str(project / ".ccov"), data)
+    (project / "prog.py").write_text("X = (\n")
+    result = ccov("report", cwd=project)
+    assert result.returncode == 1  # nothing left to report
+    assert "prog.py is not valid Python" in result.stderr
+
+
+def test_lcov_content(measured):
+    result = ccov("lcov", "-o", "out/cov.info", cwd=measured)
+    assert result.returncode == 0, result.stderr
+    text = (measured / "out/cov.info").read_text()
+    records = text.split("end_of_record\n")
+    assert records[-1] == ""
+    sources = [r.split("SF:")[1].split("\n")[0] for r in records[:-1]]
+    assert sources == ["full.py", "main.py", "prog.py"]  # empty.py has no statements
+    prog = records[2]
+    assert "FN:1,used\nFNDA:1,used\nFN:7,unused\nFNDA:0,unused\nFNF:2\nFNH:1\n" in prog
+    assert "DA:4,0\n" in prog and "DA:3,1\n" in prog
+    assert "DA:7,1\n" in prog and "DA:8,0\n" in prog
+    assert "LF:9\nLH:5\n" in prog
+
+
+def test_unwritable_lcov_output(measured):
+    (measured / "blocker").write_text("a file, not a directory")
+    result = ccov("lcov", "-o", "blocker/lcov.info", cwd=measured)
+    assert result.returncode == 1
+    assert result.stderr.startswith("ccov: error: cannot write blocker/lcov.info")
+
+
+@pytest.mark.skipif(shutil.which("lcov") is None, reason="lcov is not installed (.ci/run installs it)")
+def test_lcov_tool_reads_the_tracefile(measured):
+    ccov("lcov", cwd=measured)
+    summary = subprocess.run(["lcov", "--summary", "lcov.info"], cwd=measured, capture_output=True, text=True)
+    assert summary.returncode == 0, summary.stderr
+    output = summary.stdout + summary.stderr
+    assert "lines......: 63.6% (7 of 11 lines)" in output
+    assert "functions..: 50.0% (1 of 2 functions)" in output
+    genhtml = subprocess.run(["genhtml", "-q", "-o", "html", "lcov.info"], cwd=measured, capture_output=True, text=True)
+    assert genhtml.returncode == 0, genhtml.stderr
+    assert (measured / "html" / "index.html").exists()
