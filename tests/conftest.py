@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 
 PROGRAMS = Path(__file__).parent / "programs"
+SAMPLE_PROJECT = Path(__file__).parent / "sample_project"
+
+# Material for the tests, not tests of this suite.
+collect_ignore = ["programs", "sample_project"]
 
 
 def clean_env(**extra) -> dict:
@@ -65,3 +69,24 @@ def project(tmp_path) -> Path:
     target = tmp_path / "project"
     target.mkdir()
     return target
+
+
+@pytest.fixture
+def sample_project(tmp_path) -> Path:
+    """A private copy of tests/sample_project: a package, a conftest and tests."""
+    target = tmp_path / "sample_project"
+    shutil.copytree(SAMPLE_PROJECT, target)
+    return target
+
+
+def lcov_lines(path) -> dict:
+    """{SF: {line: hit}} from an lcov tracefile."""
+    found = {}
+    current = None
+    for line in Path(path).read_text().splitlines():
+        if line.startswith("SF:"):
+            current = found.setdefault(line[3:], {})
+        elif line.startswith("DA:"):
+            number, hits = line[3:].split(",")[:2]
+            current[int(number)] = int(hits) > 0
+    return found

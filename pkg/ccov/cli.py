@@ -7,7 +7,7 @@ import os
 import sys
 
 from ccov import __version__
-from ccov.errors import EXIT_DATA_ERROR, EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError
+from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError
 
 EPILOG = """exit codes: 0 ok; 1 data or I/O error (no data, bad data file, unwritable output);
 2 coverage below --fail-under; 3 usage error. `ccov run` exits with the program's own status."""
@@ -129,82 +129,36 @@ def cmd_run(args) -> int:
 
 
 def _load_results(config):
-    from ccov import datafile, results
+    from ccov import datafile, reporting
 
-    data = datafile.read(config.data_file)
-    built = results.build(data, config.exclusion_regexes)
-    for warning in built.warnings:
-        _warn(warning)
-    if not built.files:
-        raise CcovError("no data to report")
-    return built
+    return reporting.build_results(datafile.read(config.data_file), config, _warn)
 
 
 def _gate(total: float, config) -> int:
-    """coverage.py's rule: compare the total rounded to the shown precision;
-    a threshold of 100 means exactly 100."""
-    threshold = config.fail_under
-    if not threshold:
-        return EXIT_OK
-    decimals = config.precision
-    text = repr(threshold)
-    if "." in text and not text.endswith(".0"):
-        decimals = max(decimals, len(text.split(".")[1]))
-    failed = total != 100.0 if threshold == 100.0 else round(total, decimals) < threshold
-    if not failed:
-        return EXIT_OK
-    from ccov.results import display_percent
+    from ccov.reporting import fail_under_shortfall
 
-    shown = display_percent(total, decimals)
-    print(
-        f"ccov: coverage failure: total {shown}% is below --fail-under={threshold:g}% "
-        f"(short by {threshold - float(shown):.{decimals}f} points)",
-        file=sys.stderr,
-    )
+    shortfall = fail_under_shortfall(total, config.fail_under, config.precision)
+    if shortfall is None:
+        return EXIT_OK
+    print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)
     return EXIT_GATE_FAILED
 
 
 def cmd_report(args) -> int:
-    from ccov.reports import terminal
+    from ccov import reporting
 
     config = _config(args)
     built = _load_results(config)
-    terminal.write(
-        built,
-        sys.stdout,
-        show_missing=config.show_missing,
-        skip_covered=config.skip_covered,
-        skip_empty=config.skip_empty,
-        sort=config.sort,
-        precision=config.precision,
-    )
+    reporting.write_terminal(built, config, sys.stdout)
     return _gate(built.totals.percent, config)
 
 
-def _open_output(path: str):
-    if path == "-":
-        return sys.stdout
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(directory, exist_ok=True)
-        return open(path, "w", encoding="utf-8", newline="\n")
-    except OSError as err:
-        raise CcovError(f"cannot write {path}: {err.strerror}") from None
-
-
 def cmd_lcov(args) -> int:
-    from ccov.reports import lcov
+    from ccov import reporting
 
     config = _config(args)
     built = _load_results(config)
-    out = _open_output(args.output)
-    try:
-        lcov.write(built, out)
-    except OSError as err:
-        raise CcovError(f"cannot write {args.output}: {err.strerror}") from None
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    reporting.write_lcov(built, args.output)
     if args.output != "-":
         print(f"Wrote lcov tracefile to {args.output}")
     return _gate(built.totals.percent, config)

@@ -15,13 +15,16 @@ from ccov.errors import CcovError, EXIT_DATA_ERROR
 TOOL_NAME = "ccov"
 # COVERAGE_ID first, as PEP 669 asks; then the ids no convention reserves.
 _TOOL_ID_PREFERENCE = (1, 3, 4, 0, 2, 5)
+# Beside other tools (the pytest plugin may run with pytest-cov, whose
+# sys.monitoring core insists on COVERAGE_ID), ccov is the one that yields.
+_YIELDING_PREFERENCE = (3, 4, 1, 0, 2, 5)
 
 _sessions_in_process = 0
 
 
-def _free_tool_id() -> int:
+def _free_tool_id(preference=_TOOL_ID_PREFERENCE) -> int:
     monitoring = sys.monitoring
-    for tool_id in _TOOL_ID_PREFERENCE:
+    for tool_id in preference:
         if monitoring.get_tool(tool_id) is None:
             return tool_id
     taken = ", ".join(f"{i}={monitoring.get_tool(i)!r}" for i in _TOOL_ID_PREFERENCE)
@@ -31,15 +34,16 @@ def _free_tool_id() -> int:
 class Collector:
     """One measurement session.  Only one can run at a time in a process."""
 
-    def __init__(self, decide):
+    def __init__(self, decide, leave_coverage_id: bool = False):
         self._decide = decide
+        self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
 
     def start(self) -> None:
         global _sessions_in_process
         monitoring = sys.monitoring
         events = monitoring.events
-        tool_id = _free_tool_id()
+        tool_id = _free_tool_id(self._preference)
         monitoring.use_tool_id(tool_id, TOOL_NAME)
         self.tool_id = tool_id
         import opcode

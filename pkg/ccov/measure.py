@@ -22,13 +22,20 @@ def warn(message: str) -> None:
 
 
 class Measurement:
-    def __init__(self, config: Config, root: str | None = None, append: bool = False):
+    def __init__(
+        self,
+        config: Config,
+        root: str | None = None,
+        append: bool = False,
+        everywhere: bool = False,
+        leave_coverage_id: bool = False,
+    ):
         self.config = config
         self.root = os.path.abspath(root or os.getcwd())
         self.data_path = os.path.join(self.root, config.data_file)
         self.append = append
-        self.selector = FileSelector(self.root, config.source, config.omit)
-        self.collector = Collector(self.selector)
+        self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere)
+        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id)
         self._saved = False
         self._previous_sigterm = None
 
@@ -81,13 +88,16 @@ class Measurement:
             warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
         return data
 
-    def save(self) -> str:
-        """Stop measuring and write the data file; returns the path written."""
+    def save(self, extra: datafile.CoverageData | None = None) -> str:
+        """Stop measuring and write the data file (with `extra` merged in, such as
+        what pytest-xdist workers sent); returns the path written."""
         if self._saved:
             return self.data_path
         self._saved = True
         self.stop()
         data = self.collected()
+        if extra is not None:
+            data.update(extra)
         path = datafile.parallel_name(self.data_path) if self.config.parallel else self.data_path
         if self.append and os.path.exists(path):
             previous = datafile.read(path)

@@ -1,1 +1,218 @@
-"""pytest plugin (placeholder until the pytest issue lands): registers nothing."""
+"""pytest plugin: `pytest --ccov`, the options of pytest-cov with `ccov` for `cov`.
+
+Measurement starts in `pytest_load_initial_conftests`, before conftest.py and
+test modules import the code under test.  With pytest-xdist every worker
+measures and sends its data to the controller in `workeroutput` (no shared
+file system needed); the controller merges, saves and reports once.
+
+This module is imported by every pytest run once installed: it imports
+nothing of ccov until `--ccov` is given.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+REPORT_TYPES = ("term", "term-missing", "lcov")
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ccov", "coverage measured by ccov")
+    group.addoption(
+        "--ccov", action="append", nargs="?", const=True, default=[], dest="ccov_source", metavar="SOURCE",
+        help="measure coverage; SOURCE (repeatable) limits it to a directory or package; "
+        "bare --ccov uses [tool.ccov] source or the current directory; --ccov= measures everything not installed",
+    )
+    group.addoption("--no-ccov", action="store_true", default=False, dest="no_ccov",
+                    help="turn ccov off, even when --ccov is in addopts")
+    group.addoption(
+        "--ccov-report", action="append", default=None, dest="ccov_report", metavar="TYPE[:DEST]",
+        help="term, term-missing (each optionally :skip-covered), lcov[:FILE]; repeatable; "
+        "--ccov-report= writes none; default term",
+    )
+    group.addoption("--ccov-fail-under", type=float, default=None, dest="ccov_fail_under", metavar="PCT",
+                    help="fail the run if the total coverage is below PCT")
+    group.addoption("--ccov-append", action="store_true", default=False, dest="ccov_append",
+                    help="add to the existing data file instead of replacing it")
+    group.addoption("--ccov-config", default=None, dest="ccov_config", metavar="PATH",
+                    help="a pyproject.toml to read [tool.ccov] from")
+    group.addoption("--no-ccov-on-fail", action="store_true", default=False, dest="no_ccov_on_fail",
+                    help="write no report when tests failed")
+
+
+def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
+    """[(type, argument)]: `term-missing:skip-covered` -> ("term-missing", "skip-covered")."""
+    if values is None:
+        return [("term", None)]
+    reports = []
+    for value in values:
+        if not value:
+            continue
+        kind, _, argument = value.partition(":")
+        if kind not in REPORT_TYPES:
+            raise pytest.UsageError(f"--ccov-report: unknown report type {kind!r} (choose from {', '.join(REPORT_TYPES)})")
+        if kind.startswith("term") and argument not in ("", "skip-covered"):
+            raise pytest.UsageError(f"--ccov-report={value}: the only option of {kind} is :skip-covered")
+        reports.append((kind, argument or None))
+    return reports
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    options = early_config.known_args_namespace
+    if not options.ccov_source or options.no_ccov:
+        return
+    plugin = CcovPlugin(options)
+    early_config.pluginmanager.register(plugin, "_ccov")
+    plugin.start()
+
+
+class CcovPlugin:
+    def __init__(self, options):
+        from ccov import config as config_module
+        from ccov.errors import CcovError
+
+        self.worker = False  # known for sure only at the end: xdist sets workeroutput
+        self.reports = parse_reports(options.ccov_report)
+        try:
+            self.config = config_module.load(options.ccov_config)
+            sources = [s for s in options.ccov_source if s is not True]
+            self.everywhere = "" in sources
+            sources = [s for s in sources if s]
+            self.config.override(source=sources or None, fail_under=options.ccov_fail_under)
+        except CcovError as err:
+            raise pytest.UsageError(f"ccov: {err}") from None
+        self.append = options.ccov_append
+        self.no_report_on_fail = options.no_ccov_on_fail
+        self.measurement = None
+        self.worker_data = []
+        self.results = None
+        self.total = None
+        self.messages: list[str] = []
+        self.shortfall = None
+        self.tests_failed = False
+
+    def start(self) -> None:
+        from ccov.measure import Measurement
+
+        self.measurement = Measurement(
+            self.config, append=self.append, everywhere=self.everywhere, leave_coverage_id=True
+        )
+        self.measurement.start()
+
+    # ---- pytest-xdist ------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        """Controller: a worker finished and sent what it measured."""
+        output = getattr(node, "workeroutput", None) or {}
+        if "ccov" in output:
+            self.worker_data.append(output["ccov"])
+
+    def _send_to_controller(self, config) -> None:
+        from ccov import linebits
+
+        self.measurement.stop()
+        data = self.measurement.collected()
+        config.workeroutput["ccov"] = {
+            "root": self.measurement.root,
+            "files": {
+                path: [entry.hash or "", linebits.to_bytes(entry.all_lines())] for path, entry in data.files.items()
+            },
+        }
+
+    def _workers_data(self):
+        """Worker data under this machine's paths: a remote worker's root maps to ours."""
+        from ccov import datafile, linebits
+
+        merged = datafile.CoverageData()
+        root = self.measurement.root
+        for sent in self.worker_data:
+            their_root = sent["root"].rstrip(os.sep) + os.sep
+            for path, (file_hash, bits) in sent["files"].items():
+                if path.startswith(their_root):
+                    path = os.path.join(root, path[len(their_root):])
+                merged.add_lines(path, linebits.from_bytes(bits), hash=file_hash or None)
+        return merged
+
+    # ---- the end of the run --------------------------------------------------------
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session):
+        try:
+            return (yield)
+        finally:
+            self._finish(session)
+
+    def _finish(self, session) -> None:
+        from ccov.errors import CcovError
+
+        self.worker = hasattr(session.config, "workeroutput")
+        if self.worker:
+            self._send_to_controller(session.config)
+            return
+        self.tests_failed = bool(session.testsfailed)
+        try:
+            path = self.measurement.save(extra=self._workers_data())
+            if self.no_report_on_fail and self.tests_failed:
+                self.messages.append("ccov: no report, because tests failed (--no-ccov-on-fail)")
+                return
+            self._report(path)
+        except CcovError as err:
+            self.messages.append(f"ccov: error: {err}")
+            return
+        if self.shortfall is not None:
+            session.testsfailed += 1
+
+    def _report(self, data_path: str) -> None:
+        from ccov import datafile, reporting
+        from ccov.reporting import fail_under_shortfall
+
+        data = datafile.read(data_path)
+        self.results = reporting.build_results(data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"))
+        self.total = self.results.totals.percent
+        for kind, argument in self.reports:
+            if kind == "lcov":
+                target = argument or "lcov.info"
+                reporting.write_lcov(self.results, target)
+                self.messages.append(f"Coverage LCOV written to file {target}")
+        self.shortfall = fail_under_shortfall(self.total, self.config.fail_under, self.config.precision)
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.worker:
+            return
+        import sys
+
+        from ccov import reporting
+
+        writer = terminalreporter
+        quiet = writer.config.get_verbosity() <= -2
+        terms = [(k, a) for k, a in self.reports if k.startswith("term")]
+        if self.results is not None and terms and not quiet:
+            python = "{}.{}.{}".format(*sys.version_info[:3])
+            writer.write_sep("-", f"ccov: platform {sys.platform}, python {python}")
+            for kind, argument in terms:
+                table = io.StringIO()
+                reporting.write_terminal(
+                    self.results,
+                    self.config,
+                    table,
+                    show_missing=kind == "term-missing" or self.config.show_missing,
+                    skip_covered=argument == "skip-covered" or self.config.skip_covered,
+                )
+                writer.write(table.getvalue())
+        for message in self.messages:
+            writer.write_line(message)
+        if self.config.fail_under and self.total is not None:
+            threshold = f"{self.config.fail_under:g}"
+            if self.shortfall is None:
+                writer.write_line(f"Required coverage of {threshold}% reached. Total coverage: {self.total:.2f}%", green=True)
+            else:
+                writer.write_line(
+                    f"FAIL Required coverage of {threshold}% not reached. Total coverage: {self.total:.2f}%",
+                    red=True,
+                    bold=True,
+                )

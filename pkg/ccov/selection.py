@@ -59,8 +59,9 @@ def _unmeasured_roots() -> list[str]:
 class FileSelector:
     """Callable `selector(filename) -> bool`, given to the collector."""
 
-    def __init__(self, root: str, source: list[str], omit: list[str]):
+    def __init__(self, root: str, source: list[str], omit: list[str], everywhere: bool = False):
         self.root = canonical(root)
+        self.everywhere = everywhere  # not only under root: anything not installed
         self.source_dirs: list[str] = []
         self.source_files: set[str] = set()
         self.unresolved_sources: list[str] = []
@@ -101,13 +102,14 @@ class FileSelector:
             return False
         if self.has_source:
             return path in self.source_files or path.startswith(tuple(self.source_dirs))
-        if not path.startswith(self.root + os.sep):
+        if not self.everywhere and not path.startswith(self.root + os.sep):
             return False
         if self._unmeasured is None:
             self._unmeasured = tuple(_unmeasured_roots())
         if path.startswith(self._unmeasured):
             return False
-        return not _THIRD_PARTY_DIRS.intersection(path[len(self.root):].split(os.sep))
+        inside = path[len(self.root):] if path.startswith(self.root + os.sep) else path
+        return not _THIRD_PARTY_DIRS.intersection(inside.split(os.sep))
 
     def unexecuted_candidates(self) -> list[str]:
         """Importable Python files under the --source directories (and files)."""

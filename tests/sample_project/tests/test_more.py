@@ -1,0 +1,5 @@
+from calc import PRECISION
+
+
+def test_precision():
+    assert PRECISION == 2

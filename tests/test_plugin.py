@@ -1,0 +1,138 @@
+"""The pytest plugin: options, xdist, and the same numbers as pytest-cov."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import clean_env, lcov_lines, run
+
+
+def pytest_run(project, *args, env=None):
+    return run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], project, env=env or clean_env())
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])
+def test_same_lines_as_pytest_cov(sample_project, workers):
+    ours = pytest_run(sample_project, "--ccov=calc", "--ccov-report=lcov:ccov.info", *workers)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    theirs = pytest_run(sample_project, "--cov=calc", "--cov-report=lcov:cov.info", *workers)
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    ccov_lines, cov_lines = lcov_lines(sample_project / "ccov.info"), lcov_lines(sample_project / "cov.info")
+    assert sorted(ccov_lines) == ["calc/__init__.py", "calc/extra.py", "calc/ops.py"]
+    assert ccov_lines == cov_lines
+    # Module-level lines run by conftest.py, and lines run in a thread, are counted.
+    assert all(ccov_lines["calc/__init__.py"].values())
+    assert ccov_lines["calc/ops.py"][18] is True  # box.append(...) inside the thread
+
+
+def test_xdist_and_serial_agree(sample_project):
+    pytest_run(sample_project, "--ccov", "--ccov-report=lcov:serial.info")
+    pytest_run(sample_project, "--ccov", "--ccov-report=lcov:xdist.info", "-n", "2")
+    serial = lcov_lines(sample_project / "serial.info")
+    assert "conftest.py" in serial and "tests/test_ops.py" in serial
+    assert serial == lcov_lines(sample_project / "xdist.info")
+
+
+def test_default_report_is_the_terminal_table(sample_project):
+    result = pytest_run(sample_project, "--ccov=calc")
+    assert result.returncode == 0
+    assert "ccov: platform" in result.stdout
+    assert "calc/ops.py" in result.stdout and "TOTAL" in result.stdout
+    assert "Missing" not in result.stdout
+    missing = pytest_run(sample_project, "--ccov=calc", "--ccov-report=term-missing:skip-covered")
+    assert "Missing" in missing.stdout
+    assert "calc/__init__.py" not in missing.stdout
+    assert "1 file skipped due to complete coverage." in missing.stdout
+
+
+def test_no_report_and_no_ccov(sample_project):
+    result = pytest_run(sample_project, "--ccov=calc", "--ccov-report=")
+    assert result.returncode == 0
+    assert "TOTAL" not in result.stdout
+    assert (sample_project / ".ccov").exists()
+    (sample_project / ".ccov").unlink()
+    (sample_project / "pytest.ini").write_text("[pytest]\naddopts = --ccov=calc\ntestpaths = tests\n")
+    assert "TOTAL" in pytest_run(sample_project).stdout
+    (sample_project / ".ccov").unlink()
+    off = pytest_run(sample_project, "--no-ccov")
+    assert off.returncode == 0
+    assert "TOTAL" not in off.stdout and not (sample_project / ".ccov").exists()
+
+
+def test_fail_under(sample_project):
+    failed = pytest_run(sample_project, "--ccov=calc", "--ccov-fail-under=95")
+    assert failed.returncode == 1
+    assert "FAIL Required coverage of 95% not reached. Total coverage: " in failed.stdout
+    assert "passed" in failed.stdout and " failed" not in failed.stdout.splitlines()[-1]
+    passed = pytest_run(sample_project, "--ccov=calc", "--ccov-fail-under=50")
+    assert passed.returncode == 0
+    assert "Required coverage of 50% reached." in passed.stdout
+
+
+def test_append_and_replace(sample_project):
+    from ccov import datafile
+
+    pytest_run(sample_project, "--ccov=calc", "tests/test_more.py")
+    first = datafile.read(str(sample_project / ".ccov")).files
+    pytest_run(sample_project, "--ccov=calc", "tests/test_more.py")
+    assert datafile.read(str(sample_project / ".ccov")).files.keys() == first.keys()
+    ops = str(sample_project / "calc" / "ops.py")
+    before = first[ops].all_lines()
+    pytest_run(sample_project, "--ccov=calc", "--ccov-append", "tests/test_ops.py::test_add")
+    after = datafile.read(str(sample_project / ".ccov")).files[ops].all_lines()
+    assert after & before == before and after != before
+    pytest_run(sample_project, "--ccov=calc", "tests/test_more.py")
+    assert datafile.read(str(sample_project / ".ccov")).files[ops].all_lines() == before
+
+
+def test_config_file_option(sample_project):
+    (sample_project / "ci.toml").write_text('[tool.ccov]\nsource = ["calc"]\nomit = ["*/extra.py"]\n')
+    result = pytest_run(sample_project, "--ccov", "--ccov-config=ci.toml", "--ccov-report=lcov")
+    assert result.returncode == 0, result.stdout
+    assert sorted(lcov_lines(sample_project / "lcov.info")) == ["calc/__init__.py", "calc/ops.py"]
+
+
+def test_no_report_on_fail(sample_project):
+    (sample_project / "tests" / "test_fails.py").write_text("def test_fails():\n    assert False\n")
+    result = pytest_run(sample_project, "--ccov=calc", "--no-ccov-on-fail", "--ccov-report=lcov")
+    assert result.returncode == 1
+    assert "TOTAL" not in result.stdout and not (sample_project / "lcov.info").exists()
+    assert "no report, because tests failed" in result.stdout
+
+
+def test_bad_report_type_is_a_usage_error(sample_project):
+    result = pytest_run(sample_project, "--ccov", "--ccov-report=pdf")
+    assert result.returncode == 4
+    assert "unknown report type 'pdf'" in result.stderr
+
+
+def test_quiet_and_no_terminal(sample_project):
+    quiet = pytest_run(sample_project, "--ccov=calc", "-q")
+    assert "TOTAL" in quiet.stdout
+    assert "TOTAL" not in pytest_run(sample_project, "--ccov=calc", "-qq").stdout
+    bare = pytest_run(sample_project, "--ccov=calc", "-p", "no:terminal", "--ccov-report=lcov")
+    assert bare.returncode == 0, bare.stderr
+    assert (sample_project / "lcov.info").exists()
+
+
+@pytest.mark.parametrize("core", ["ctrace", "sysmon"])
+def test_beside_pytest_cov(sample_project, core):
+    result = pytest_run(
+        sample_project, "--ccov=calc", "--ccov-report=lcov:ccov.info", "--cov=calc", "--cov-report=lcov:cov.info",
+        env=clean_env(COVERAGE_CORE=core),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lcov_lines(sample_project / "ccov.info") == lcov_lines(sample_project / "cov.info")
+
+
+def test_everything_not_installed(sample_project, tmp_path):
+    (tmp_path / "outside.py").write_text("def f():\n    return 1\n")
+    (sample_project / "tests" / "test_outside.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(tmp_path)!r})\nimport outside\n\ndef test_it():\n    assert outside.f() == 1\n"
+    )
+    result = pytest_run(sample_project, "--ccov=", "--ccov-report=term")
+    assert result.returncode == 0, result.stdout
+    assert "outside.py" in result.stdout
+    assert "site-packages" not in result.stdout
