@@ -226,7 +226,6 @@ def cmd_erase(args) -> int:
 
 
 def cmd_debug(args) -> int:
-    import dataclasses
     import platform
 
     from ccov import _collector, datafile
@@ -238,7 +237,7 @@ def cmd_debug(args) -> int:
     free = [i for i in range(6) if sys.monitoring.get_tool(i) is None]
     print(f"free sys.monitoring tool ids: {free}")
     print(f"configuration ({'pyproject.toml' if os.path.isfile(args.config or 'pyproject.toml') else 'defaults'}):")
-    for name, value in dataclasses.asdict(config).items():
+    for name, value in config.as_dict().items():
         print(f"  {name} = {value!r}")
     print(f"data file {os.path.abspath(config.data_file)}:")
     try:

@@ -6,7 +6,6 @@ Values are data: they are type-checked, never evaluated.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields
 
 from ccov.errors import UsageError
 
@@ -21,20 +20,33 @@ DEFAULT_EXCLUDE = [
 SORT_COLUMNS = ("name", "stmts", "miss", "cover")
 
 
-@dataclass
+# name -> (type, default); the types are what pyproject.toml values are checked against.
+SETTINGS = {
+    "source": ("list[str]", []),
+    "omit": ("list[str]", []),
+    "data_file": ("str", ".ccov"),
+    "exclude_lines": ("list[str]", DEFAULT_EXCLUDE),
+    "exclude_also": ("list[str]", []),
+    "fail_under": ("float", 0.0),
+    "precision": ("int", 0),
+    "show_missing": ("bool", False),
+    "skip_covered": ("bool", False),
+    "skip_empty": ("bool", False),
+    "sort": ("str", "name"),
+    "parallel": ("bool", False),
+}
+
+
 class Config:
-    source: list[str] = field(default_factory=list)
-    omit: list[str] = field(default_factory=list)
-    data_file: str = ".ccov"
-    exclude_lines: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
-    exclude_also: list[str] = field(default_factory=list)
-    fail_under: float = 0.0
-    precision: int = 0
-    show_missing: bool = False
-    skip_covered: bool = False
-    skip_empty: bool = False
-    sort: str = "name"
-    parallel: bool = False
+    """The effective settings, one attribute per SETTINGS entry.  (A plain
+    class: importing dataclasses would cost `ccov run` start-up time.)"""
+
+    def __init__(self):
+        for name, (_, default) in SETTINGS.items():
+            setattr(self, name, list(default) if isinstance(default, list) else default)
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in SETTINGS}
 
     @property
     def exclusion_regexes(self) -> list[str]:
@@ -108,15 +120,14 @@ def load(path: str | None = None, warn=None) -> Config:
     section = document.get("tool", {}).get("ccov", {})
     if not isinstance(section, dict):
         raise UsageError(f"{path}: [tool.ccov] must be a table")
-    types = {f.name: f.type for f in fields(Config)}
     for key, value in section.items():
         name = key.replace("-", "_")
-        if name not in types:
+        if name not in SETTINGS:
             if isinstance(value, dict):
                 continue  # sub-tables such as [tool.ccov.paths] belong to later features
             if warn:
                 warn(f"{path}: unknown setting [tool.ccov] {key} ignored")
             continue
-        setattr(config, name, _check_type(key, value, types[name]))
+        setattr(config, name, _check_type(key, value, SETTINGS[name][0]))
     config.validate()
     return config

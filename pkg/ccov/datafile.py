@@ -16,11 +16,8 @@ any table is read.
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import sys
-from dataclasses import dataclass, field
-from urllib.request import pathname2url
 
 from ccov import __version__, linebits
 from ccov.errors import CcovError
@@ -48,11 +45,14 @@ CREATE TABLE arc (
 """
 
 
-@dataclass
 class FileData:
-    hash: str | None = None
-    # context name -> bitmap of executed lines
-    lines: dict[str, int] = field(default_factory=dict)
+    """One measured file: the hash of its source and, per context name, a
+    bitmap of its executed lines.  (Plain classes: importing dataclasses
+    would cost `ccov run` milliseconds of start-up.)"""
+
+    def __init__(self, hash: str | None = None):
+        self.hash = hash
+        self.lines: dict[str, int] = {}
 
     def all_lines(self) -> int:
         bits = 0
@@ -61,10 +61,10 @@ class FileData:
         return bits
 
 
-@dataclass
 class CoverageData:
-    files: dict[str, FileData] = field(default_factory=dict)
-    meta: dict[str, str] = field(default_factory=dict)
+    def __init__(self, meta: dict[str, str] | None = None):
+        self.files: dict[str, FileData] = {}
+        self.meta: dict[str, str] = meta or {}
 
     def add_lines(self, path: str, bits: int, context: str = "", hash: str | None = None) -> None:
         entry = self.files.setdefault(path, FileData())
@@ -112,8 +112,10 @@ def read(path: str) -> CoverageData:
         raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
     if header != b"SQLite format 3\x00":
         raise _damaged(path, "not an SQLite database (corrupt, truncated or foreign)")
+    from urllib.parse import quote
+
     try:
-        connection = sqlite3.connect(f"file:{pathname2url(os.path.abspath(path))}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True)
     except sqlite3.Error as err:
         raise _damaged(path, str(err)) from None
     try:
@@ -214,7 +216,7 @@ def _remove_quietly(path: str) -> None:
 
 def parallel_name(path: str) -> str:
     """A name no other process can pick: host, pid and random bits."""
-    return f"{path}.{socket.gethostname()}.{os.getpid()}.{os.urandom(6).hex()}"
+    return f"{path}.{os.uname().nodename}.{os.getpid()}.{os.urandom(6).hex()}"
 
 
 def parallel_files(path: str) -> list[str]:

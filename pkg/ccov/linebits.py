@@ -6,7 +6,7 @@ little-endian bytes, the same layout the C collector produces.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def from_bytes(data: bytes) -> int:

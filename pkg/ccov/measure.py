@@ -10,7 +10,6 @@ import os
 import signal
 import sys
 
-from ccov import datafile
 from ccov.collector import Collector
 from ccov.config import Config
 from ccov.errors import CcovError
@@ -68,9 +67,9 @@ class Measurement:
 
     # ---- saving -----------------------------------------------------------------
 
-    def collected(self) -> datafile.CoverageData:
+    def collected(self):
         """What ran, under canonical paths, plus never-run files under --source."""
-        from ccov import linebits
+        from ccov import datafile, linebits
         from ccov.source import SourceError, content_hash, read_bytes
 
         data = datafile.CoverageData()
@@ -88,9 +87,11 @@ class Measurement:
             warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
         return data
 
-    def save(self, extra: datafile.CoverageData | None = None) -> str:
+    def save(self, extra=None) -> str:
         """Stop measuring and write the data file (with `extra` merged in, such as
         what pytest-xdist workers sent); returns the path written."""
+        from ccov import datafile
+
         if self._saved:
             return self.data_path
         self._saved = True
@@ -111,8 +112,10 @@ class Measurement:
         return path
 
     @staticmethod
-    def _save_elsewhere(data: datafile.CoverageData) -> str | None:
+    def _save_elsewhere(data) -> str | None:
         import tempfile
+
+        from ccov import datafile
 
         fallback = datafile.parallel_name(os.path.join(tempfile.gettempdir(), ".ccov-rescued"))
         try:

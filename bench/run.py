@@ -1,0 +1,322 @@
+"""ccov's benchmarks: ccov against no coverage, coverage.py (its C tracer and its
+sys.monitoring core) and SlipCover, on the same workloads in one run.
+
+    ./dev bench [3.12|3.13] [--rounds N] [--only fannkuch,nbody] [--sections pyperformance,suite,...]
+
+Sections (all by default):
+  pyperformance  pure-Python pyperformance benchmarks, each run in one process
+                 (bench/pyperf_shim), every tool interleaved, --rounds rounds
+  suite          toolz's own test suite (from its sdist): pytest, pytest --ccov, pytest --cov,
+                 timed and with each run's peak RSS
+  startup        `ccov run` of an empty script against `python` of it
+  reporting      report and lcov of a generated 2,000-file, 500,000-statement
+                 project: ccov against coverage.py
+
+Figures are medians of interleaved rounds, as ratios to "no coverage".  Raw
+numbers go to bench/results/<python>.json (compare runs with --compare OLD.json),
+the Markdown tables to bench/results/<python>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work"
+PYTHON = sys.executable
+PYVER = "{}.{}.{}".format(*sys.version_info[:3])
+
+BENCHMARKS = [
+    "chaos", "deltablue", "fannkuch", "float", "go", "hexiom", "mdp", "nbody",
+    "nqueens", "pprint", "raytrace", "richards", "scimark", "spectral_norm",
+]
+TOOLS = ["none", "ccov", "coverage-ctrace", "coverage-sysmon", "slipcover"]
+TARGET_SECONDS = 0.6
+
+
+def clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV", "PYTEST"))}
+    env.update(extra)
+    return env
+
+
+def measured_command(tool: str, source: Path, data: Path, program: list[str]) -> tuple[list[str], dict]:
+    """The command line that runs `program` (python arguments) under `tool`."""
+    if tool == "none":
+        return [PYTHON, *program], clean_env()
+    if tool == "ccov":
+        return [PYTHON, "-m", "ccov", "run", f"--source={source}", f"--data-file={data}", *program], clean_env()
+    if tool.startswith("coverage-"):
+        core = tool.split("-", 1)[1]
+        command = [PYTHON, "-m", "coverage", "run", f"--source={source}", f"--data-file={data}", *program]
+        return command, clean_env(COVERAGE_CORE=core)
+    if tool == "slipcover":
+        return [PYTHON, "-m", "slipcover", "--source", str(source), "--out", str(data), *program], clean_env()
+    raise ValueError(tool)
+
+
+# ---- pyperformance -------------------------------------------------------------------
+
+
+def benchmark_copies(names: list[str]) -> dict[str, Path]:
+    """Copy the benchmarks out of site-packages: every tool leaves installed code alone."""
+    import pyperformance
+
+    source = Path(pyperformance.__file__).parent / "data-files" / "benchmarks"
+    copies = {}
+    for name in names:
+        target = WORK / "benchmarks" / f"bm_{name}"
+        if not target.exists():
+            shutil.copytree(source / f"bm_{name}", target, ignore=shutil.ignore_patterns("__pycache__"))
+        copies[name] = target / "run_benchmark.py"
+    return copies
+
+
+def run_benchmark(tool: str, script: Path, calls: int) -> float:
+    with tempfile.TemporaryDirectory() as scratch:
+        result_file = Path(scratch) / "seconds"
+        command, env = measured_command(tool, script.parent, Path(scratch) / "data", [str(HERE / "pyperf_driver.py"), str(script)])
+        env.update(BENCH_CALLS=str(calls), BENCH_RESULT_FILE=str(result_file))
+        done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True)
+        if done.returncode != 0 or not result_file.exists():
+            raise RuntimeError(f"{tool} {script.parent.name} failed:\n{done.stderr[-2000:]}")
+        return float(result_file.read_text())
+
+
+def bench_pyperformance(names: list[str], rounds: int) -> dict:
+    scripts = benchmark_copies(names)
+    calls = {}
+    for name, script in scripts.items():
+        once = run_benchmark("none", script, 1)
+        calls[name] = max(1, round(TARGET_SECONDS / max(once, 1e-3)))
+    times: dict[str, dict[str, list[float]]] = {n: {t: [] for t in TOOLS} for n in names}
+    for round_number in range(rounds):
+        for name, script in scripts.items():
+            for tool in TOOLS:
+                times[name][tool].append(run_benchmark(tool, script, calls[name]))
+        print(f"  pyperformance round {round_number + 1}/{rounds} done", file=sys.stderr)
+    return {"calls": calls, "times": times}
+
+
+# ---- a real test suite ------------------------------------------------------------------
+
+
+def toolz_checkout() -> Path:
+    target = WORK / "toolz"
+    if not target.exists():
+        with tempfile.TemporaryDirectory() as scratch:
+            subprocess.run(
+                [PYTHON, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:", "-d", scratch, "toolz==1.0.0"],
+                check=True,
+            )
+            archive = next(Path(scratch).glob("toolz-*.tar.gz"))
+            shutil.unpack_archive(archive, scratch)
+            shutil.copytree(next(p for p in Path(scratch).iterdir() if p.is_dir()), target)
+    return target
+
+
+SUITE_RUNS = {
+    "pytest": [],
+    "pytest --ccov": ["--ccov=toolz", "--ccov-report="],
+    "pytest --cov": ["--cov=toolz", "--cov-report="],
+}
+
+
+def run_wait4(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one child process."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed: {child.stderr.read().decode()[-2000:]}")
+    child.stderr.close()
+    return elapsed, usage.ru_maxrss
+
+
+def bench_suite(rounds: int) -> dict:
+    checkout = toolz_checkout()
+    times = {name: [] for name in SUITE_RUNS}
+    memory = {name: [] for name in SUITE_RUNS}
+    for _ in range(rounds):
+        for name, extra in SUITE_RUNS.items():
+            command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "toolz", *extra]
+            seconds, rss = run_wait4(command, checkout, clean_env(COVERAGE_CORE="sysmon"))
+            times[name].append(seconds)
+            memory[name].append(rss)
+    return {"times": times, "max_rss_kib": memory}
+
+
+# ---- start-up ---------------------------------------------------------------------------------
+
+
+def bench_startup(rounds: int) -> dict:
+    ccov_script = Path(PYTHON).parent / "ccov"
+    with tempfile.TemporaryDirectory() as scratch:
+        empty = Path(scratch) / "empty.py"
+        empty.write_text("")
+        commands = {"python": [PYTHON, str(empty)], "ccov run": [str(ccov_script), "run", str(empty)]}
+        times = {name: [] for name in commands}
+        for _ in range(rounds * 4):
+            for name, command in commands.items():
+                start = time.perf_counter()
+                subprocess.run(command, cwd=scratch, env=clean_env(), check=True)
+                times[name].append(time.perf_counter() - start)
+    return {"times": times}
+
+
+# ---- reporting on a large generated project ---------------------------------------------------
+
+
+FUNCTION = '''
+def f{n}(x):
+    total = 0
+    for i in range(x):
+        if i % 3 == 0:
+            total += i
+        elif i % 3 == 1:
+            total -= 1
+        else:
+            total *= 2
+    return total
+'''
+
+
+def generated_project(files: int = 2000, functions: int = 25) -> Path:
+    """`files` modules of `functions` functions (9 statements each) + module lines: 500,000 statements."""
+    root = WORK / "bigproject"
+    if (root / "main.py").exists():
+        return root
+    package = root / "big"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("")
+    body = "".join(FUNCTION.format(n=n) for n in range(functions))
+    calls = "\n".join(f"f{n}(5)" for n in range(0, functions, 2))
+    for index in range(files):
+        (package / f"mod{index:04d}.py").write_text(f'"""Generated module {index}."""\n{body}\n\n{calls}\n')
+    imports = "\n".join(f"import big.mod{i:04d}" for i in range(files))
+    (root / "main.py").write_text(imports + "\n")
+    return root
+
+
+REPORT_COMMANDS = {
+    "ccov report": ["-m", "ccov", "report"],
+    "ccov lcov": ["-m", "ccov", "lcov", "-o", "ccov.info"],
+    "coverage report": ["-m", "coverage", "report"],
+    "coverage lcov": ["-m", "coverage", "lcov", "-o", "coverage.info"],
+}
+
+
+def bench_reporting(rounds: int) -> dict:
+    root = generated_project()
+    subprocess.run([PYTHON, "-m", "ccov", "run", "--source=big", "main.py"], cwd=root, check=True, env=clean_env())
+    subprocess.run([PYTHON, "-m", "coverage", "run", "--source=big", "main.py"], cwd=root, check=True,
+                   env=clean_env(COVERAGE_CORE="sysmon"))
+    times = {name: [] for name in REPORT_COMMANDS}
+    for _ in range(rounds):
+        for name, args in REPORT_COMMANDS.items():
+            start = time.perf_counter()
+            subprocess.run([PYTHON, *args], cwd=root, env=clean_env(), check=True, stdout=subprocess.DEVNULL)
+            times[name].append(time.perf_counter() - start)
+    return {"files": 2000, "statements": 2000 * (25 * 9 + 1 + 13), "times": times}
+
+
+# ---- tables -----------------------------------------------------------------------------------
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def overhead(ratio: float) -> str:
+    return f"{(ratio - 1) * 100:+.1f}%"
+
+
+def markdown(results: dict) -> str:
+    out = [f"Python {results['python']}, {results['machine']}, {results['date']}; `{results['command']}`", ""]
+    perf = results.get("pyperformance")
+    if perf:
+        tools = TOOLS[1:]
+        out.append("| benchmark | " + " | ".join(tools) + " |")
+        out.append("| --- |" + " ---: |" * len(tools))
+        ratios = {tool: [] for tool in tools}
+        for name, by_tool in perf["times"].items():
+            base = median(by_tool["none"])
+            row = []
+            for tool in tools:
+                ratio = median(by_tool[tool]) / base
+                ratios[tool].append(ratio)
+                row.append(overhead(ratio))
+            out.append(f"| {name} | " + " | ".join(row) + " |")
+        out.append("| **median** | " + " | ".join(f"**{overhead(median(ratios[t]))}**" for t in tools) + " |")
+        out.append("")
+    suite = results.get("suite")
+    if suite:
+        base = median(suite["times"]["pytest"])
+        out.append("| toolz test suite | seconds (median) | overhead | peak RSS (MiB) |")
+        out.append("| --- | ---: | ---: | ---: |")
+        for name, values in suite["times"].items():
+            rss = median(suite["max_rss_kib"][name]) / 1024
+            out.append(f"| `{name}` | {median(values):.3f} | {overhead(median(values) / base)} | {rss:.1f} |")
+        out.append("")
+    startup = results.get("startup")
+    if startup:
+        python, ccov = median(startup["times"]["python"]), median(startup["times"]["ccov run"])
+        out.append(f"Start-up: `python empty.py` {python * 1000:.1f} ms, `ccov run empty.py` {ccov * 1000:.1f} ms "
+                   f"(+{(ccov - python) * 1000:.1f} ms).")
+        out.append("")
+    reporting = results.get("reporting")
+    if reporting:
+        out.append(f"| reporting, {reporting['files']} files, {reporting['statements']} statements | seconds (median) |")
+        out.append("| --- | ---: |")
+        for name, values in reporting["times"].items():
+            out.append(f"| `{name}` | {median(values):.2f} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
+    parser.add_argument("--sections", default="pyperformance,suite,startup,reporting")
+    parser.add_argument("--out", help="JSON file (default bench/results/<python>.json)")
+    args = parser.parse_args()
+    WORK.mkdir(exist_ok=True)
+    sections = args.sections.split(",")
+    results = {
+        "python": PYVER,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}",
+        "date": time.strftime("%Y-%m-%d"),
+        "command": "./dev bench " + " ".join(sys.argv[1:]),
+    }
+    if "pyperformance" in sections:
+        names = args.only.split(",") if args.only else BENCHMARKS
+        results["pyperformance"] = bench_pyperformance(names, args.rounds)
+    if "suite" in sections:
+        results["suite"] = bench_suite(args.rounds)
+    if "startup" in sections:
+        results["startup"] = bench_startup(args.rounds)
+    if "reporting" in sections:
+        results["reporting"] = bench_reporting(max(1, args.rounds // 2))
+    out = Path(args.out) if args.out else HERE / "results" / f"{PYVER}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(results, indent=1))
+    table = markdown(results)
+    out.with_suffix(".md").write_text(table + "\n")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
