@@ -16,6 +16,7 @@ Statements are counted the way coverage.py counts them, so the numbers agree:
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import re
 import token
@@ -73,15 +74,17 @@ def _multiline_map(tokens) -> dict[int, int]:
 
 
 def _lines_matching(text: str, regex: str, multiline: dict) -> set[int]:
+    """Lines (mapped to their statement's first line) that a match touches.
+    Newlines are counted only up to each match, so a file without a match
+    costs one regex scan."""
     matched = set()
-    line_starts = [0]
-    line_starts.extend(i + 1 for i, char in enumerate(text) if char == "\n")
-    import bisect
-
+    counted_to = 0
+    line = 1
     for match in re.finditer(regex, text, flags=re.MULTILINE):
-        first = bisect.bisect_right(line_starts, match.start())
-        last = bisect.bisect_right(line_starts, match.end())
-        matched.update(multiline.get(line, line) for line in range(first, last + 1))
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        last = line + text.count("\n", match.start(), match.end())
+        matched.update(multiline.get(n, n) for n in range(line, last + 1))
     return matched
 
 
@@ -142,15 +145,20 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
 def _statement_nodes(root: ast.AST):
-    """Statement-level nodes (with handlers and match cases), parents first."""
+    """Statement-level nodes (with handlers and match cases), parents first,
+    found through the block fields only: expressions are never visited."""
     todo = [root]
     while todo:
         node = todo.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
-                todo.append(child)
+        for name in _BLOCK_FIELDS:
+            block = getattr(node, name, None)
+            if block:
+                todo.extend(block)
 
 
 def _apply_ast_rules(tree: ast.Module, code_lines: set, excluded: set, docstrings: set) -> None:
@@ -169,29 +177,53 @@ def _apply_ast_rules(tree: ast.Module, code_lines: set, excluded: set, docstring
 
 
 def _functions(tree: ast.Module, statements: frozenset) -> list[Function]:
-    found = []
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, _DEFINITIONS):
-                name = f"{prefix}{child.name}"
-                if isinstance(child, _FUNCTIONS):
-                    found.append((name, child))
-                visit(child, name + ".")
-            elif isinstance(child, (ast.stmt, ast.excepthandler, ast.match_case)):
-                visit(child, prefix)
-
-    visit(tree, "")
+    """Each function with the statements of its own body: a nested function's
+    body belongs to the nested function (its `def` line to the enclosing one)."""
+    found = []  # (qualified name, node, [nested function nodes])
+    todo = [(tree, "", None)]
+    while todo:
+        node, prefix, owner = todo.pop()
+        for name in _BLOCK_FIELDS:
+            for child in getattr(node, name, None) or ():
+                if isinstance(child, _DEFINITIONS):
+                    qualified = f"{prefix}{child.name}"
+                    inner_owner = owner
+                    if isinstance(child, _FUNCTIONS):
+                        if owner is not None:
+                            owner[2].append(child)
+                        inner_owner = (qualified, child, [])
+                        found.append(inner_owner)
+                    todo.append((child, qualified + ".", inner_owner))
+                else:
+                    todo.append((child, prefix, owner))
     functions = []
-    for name, node in found:
-        own = set(range(node.lineno + 1, node.end_lineno + 1))
-        for inner in ast.walk(node):
-            if inner is not node and isinstance(inner, _FUNCTIONS) and inner.body:
+    ordered = sorted(statements)
+    for name, node, nested in found:
+        lo = bisect.bisect_right(ordered, node.lineno)
+        hi = bisect.bisect_right(ordered, node.end_lineno)
+        own = set(ordered[lo:hi])
+        for inner in nested:
+            if inner.body:
                 own.difference_update(range(inner.body[0].lineno, inner.end_lineno + 1))
-        lines = frozenset(own & statements)
-        if lines:
-            functions.append(Function(name, node.lineno, lines))
+        if own:
+            functions.append(Function(name, node.lineno, frozenset(own)))
+    functions.sort(key=lambda f: f.line)
     return functions
+
+
+def _tokens(text: str) -> list:
+    """(type, string, start, end, line) tuples.  The C tokenizer's own tuples
+    when available: tokenize.generate_tokens wraps each in a namedtuple, which
+    is a third of the cost of analysing a file."""
+    readline = io.StringIO(text).readline
+    try:
+        import _tokenize
+
+        return list(_tokenize.TokenizerIter(readline, extra_tokens=True))
+    except SyntaxError as err:
+        raise tokenize.TokenError(err.msg, (err.lineno, err.offset)) from None
+    except (ImportError, TypeError):
+        return list(tokenize.generate_tokens(readline))
 
 
 def analyze(text: str, filename: str, exclusions: list[str]) -> FileAnalysis:
@@ -199,15 +231,16 @@ def analyze(text: str, filename: str, exclusions: list[str]) -> FileAnalysis:
     try:
         tree = ast.parse(text, filename)
         code = compile(tree, filename, "exec", dont_inherit=True)
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+        tokens = _tokens(text)
     except (SyntaxError, ValueError, tokenize.TokenError, RecursionError, MemoryError) as err:
         line = getattr(err, "lineno", None)
         where = f" at line {line}" if line else ""
         raise AnalysisError(f"{filename} is not valid Python{where}: {getattr(err, 'msg', None) or err}") from None
     multiline = _multiline_map(tokens)
     excluded = _lines_matching(text, "|".join(f"(?:{r})" for r in exclusions), multiline) if exclusions else set()
-    _exclude_suites(tokens, excluded)
-    excluded = {multiline.get(line, line) for line in excluded}
+    if excluded:
+        _exclude_suites(tokens, excluded)
+        excluded = {multiline.get(line, line) for line in excluded}
     code_lines = _code_lines(code)
     docstrings: set[int] = set()
     _apply_ast_rules(tree, code_lines, excluded, docstrings)

@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from ccov import linebits
-from ccov.analysis import AnalysisError, analyze
+from ccov.analysis import AnalysisError, FileAnalysis, analyze
 from ccov.datafile import CoverageData
 from ccov.source import SourceError, content_hash, decode, read_bytes
 
@@ -109,12 +109,34 @@ def display_name(path: str, root: str) -> str:
     return path if relative.startswith(os.pardir + os.sep) or relative == os.pardir else relative
 
 
-def analyse_file(path: str, executed_bits: int, stored_hash: str | None, exclusions: list[str], root: str) -> FileCoverage:
-    """Raises SourceError or AnalysisError for a file that cannot be reported."""
-    data = read_bytes(path)
-    if stored_hash and content_hash(data) != stored_hash:
-        raise SourceError(f"{path} changed since it was measured")
-    analysis = analyze(decode(data, path), path, exclusions)
+def _analyse_text(job: tuple[str, bytes, list[str]]):
+    """(path, source bytes, exclusions) -> FileAnalysis, or the error's message.
+    Top-level so a process pool can run it."""
+    path, data, exclusions = job
+    try:
+        return analyze(decode(data, path), path, exclusions)
+    except (SourceError, AnalysisError) as err:
+        return str(err)
+
+
+# Below this many files to analyse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 200
+
+
+def _analyse_all(jobs: list) -> list:
+    cpus = os.cpu_count() or 1
+    if len(jobs) < PARALLEL_THRESHOLD or cpus < 2:
+        return [_analyse_text(job) for job in jobs]
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        with ProcessPoolExecutor(max_workers=cpus) as pool:
+            return list(pool.map(_analyse_text, jobs, chunksize=max(1, len(jobs) // (cpus * 8))))
+    except (OSError, RuntimeError):  # no processes to be had: do it here
+        return [_analyse_text(job) for job in jobs]
+
+
+def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str) -> FileCoverage:
     executed = frozenset(analysis.first_line(line) for line in linebits.to_lines(executed_bits)) & analysis.statements
     functions = tuple(
         FunctionCoverage(f.name, f.line, len(f.lines), len(f.lines & executed)) for f in analysis.functions
@@ -129,13 +151,38 @@ def analyse_file(path: str, executed_bits: int, stored_hash: str | None, exclusi
     )
 
 
-def build(data: CoverageData, exclusions: list[str], root: str | None = None) -> Results:
+def build(data: CoverageData, exclusions: list[str], root: str | None = None, cache_dir: str | None = None) -> Results:
+    """Analyse every measured file (from the cache when its content was seen
+    before) and combine it with what ran."""
+    from ccov.analysis_cache import AnalysisCache, cache_key
+
     root = root or os.getcwd()
     results = Results()
+    readable = []  # (path, source bytes, cache key)
     for path, entry in data.files.items():
         try:
-            results.files.append(analyse_file(path, entry.all_lines(), entry.hash, exclusions, root))
-        except (SourceError, AnalysisError) as err:
+            source = read_bytes(path)
+        except SourceError as err:
             results.warnings.append(f"{err}; skipped")
+            continue
+        digest = content_hash(source)
+        if entry.hash and digest != entry.hash:
+            results.warnings.append(f"{path} changed since it was measured; skipped")
+            continue
+        readable.append((path, source, cache_key(digest, exclusions)))
+    cache = AnalysisCache(cache_dir or root)
+    analyses = cache.get_many([key for _, _, key in readable])
+    misses = [(path, source, key) for path, source, key in readable if key not in analyses]
+    fresh = {}
+    for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions) for p, s, _ in misses])):
+        if isinstance(outcome, str):
+            results.warnings.append(f"{outcome}; skipped")
+        else:
+            fresh[key] = analyses[key] = outcome
+    cache.put_many(fresh)
+    cache.close()
+    for path, _, key in readable:
+        if key in analyses:
+            results.files.append(file_coverage(path, analyses[key], data.files[path].all_lines(), root))
     results.files.sort(key=lambda f: f.name)
     return results

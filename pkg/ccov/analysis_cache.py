@@ -1,0 +1,97 @@
+"""Analysis results cached by source content, so a second report is fast.
+
+One SQLite file, `.ccov_cache/analysis.sqlite` beside the data file.  The key
+is a hash of the source's content hash, the exclusion regexes and the ccov
+and Python versions; the value is JSON (data only, never code).  A cache that
+cannot be opened, read or written is simply not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+
+from ccov import __version__
+from ccov.analysis import FileAnalysis, Function
+
+_ENVIRONMENT = f"ccov {__version__} python {sys.version_info[:3]}"
+
+
+def cache_key(content_hash: str, exclusions: list[str]) -> str:
+    material = "\0".join([_ENVIRONMENT, content_hash, *exclusions])
+    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+
+
+def _encode(analysis: FileAnalysis) -> str:
+    return json.dumps(
+        {
+            "s": sorted(analysis.statements),
+            "e": sorted(analysis.excluded),
+            "f": [[f.name, f.line, sorted(f.lines)] for f in analysis.functions],
+            "m": sorted(analysis.multiline.items()),
+        },
+        separators=(",", ":"),
+    )
+
+
+def _decode(text: str) -> FileAnalysis:
+    raw = json.loads(text)
+    return FileAnalysis(
+        statements=frozenset(raw["s"]),
+        excluded=frozenset(raw["e"]),
+        functions=[Function(name, line, frozenset(lines)) for name, line, lines in raw["f"]],
+        multiline=dict(raw["m"]),
+    )
+
+
+class AnalysisCache:
+    def __init__(self, directory: str):
+        self.path = os.path.join(directory, ".ccov_cache", "analysis.sqlite")
+        self._connection = None
+
+    def _connect(self):
+        if self._connection is None:
+            folder = os.path.dirname(self.path)
+            os.makedirs(folder, exist_ok=True)
+            tag = os.path.join(folder, "CACHEDIR.TAG")
+            if not os.path.exists(tag):
+                with open(tag, "w") as tag_file:
+                    tag_file.write("Signature: 8a477f597d28d172789f06886806bc55\n# ccov's analysis cache\n")
+                with open(os.path.join(folder, ".gitignore"), "w") as ignore:
+                    ignore.write("*\n")
+            self._connection = sqlite3.connect(self.path, timeout=2)
+            self._connection.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        return self._connection
+
+    def get_many(self, keys: list[str]) -> dict[str, FileAnalysis]:
+        found = {}
+        try:
+            connection = self._connect()
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, value in connection.execute(f"SELECT key, value FROM analysis WHERE key IN ({marks})", chunk):
+                    found[key] = _decode(value)
+        except (OSError, sqlite3.Error, ValueError, KeyError, TypeError):
+            return found
+        return found
+
+    def put_many(self, entries: dict[str, FileAnalysis]) -> None:
+        if not entries:
+            return
+        try:
+            connection = self._connect()
+            with connection:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO analysis VALUES (?, ?)", [(k, _encode(v)) for k, v in entries.items()]
+                )
+        except (OSError, sqlite3.Error):
+            pass
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
