@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 
-def format_ranges(statements, lines) -> str:
-    """Group `lines` into ranges of consecutive *statements*: a range runs on
+def line_ranges(statements, lines) -> list[tuple[int, int]]:
+    """Group `lines` into runs of consecutive *statements*: a run goes on
     across non-statement lines (blanks, comments) but stops at a statement
     that is not in `lines`."""
     wanted = set(lines)
@@ -20,4 +20,8 @@ def format_ranges(statements, lines) -> str:
             start = None
     if start is not None:
         ranges.append((start, end))
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in ranges)
+    return ranges
+
+
+def format_ranges(statements, lines) -> str:
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in line_ranges(statements, lines))

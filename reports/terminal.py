@@ -12,33 +12,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from ccov.reports.ranges import format_ranges
-from ccov.results import FileCoverage, Results, display_percent
-
-_SORT_KEYS = {
-    "name": lambda f: f.name,
-    "stmts": lambda f: (f.n_statements, f.name),
-    "miss": lambda f: (f.n_missing, f.name),
-    "cover": lambda f: (f.percent, f.name),
-}
-
-
-def _selected(results: Results, skip_covered: bool, skip_empty: bool) -> tuple[list[FileCoverage], list[str]]:
-    shown, notes = [], []
-    covered = empty = 0
-    for entry in results.files:
-        # coverage.py's order: an empty file is also a fully covered one.
-        if skip_covered and entry.n_missing == 0:
-            covered += 1
-        elif skip_empty and entry.n_statements == 0:
-            empty += 1
-        else:
-            shown.append(entry)
-    if covered:
-        notes.append(f"{covered} file{'s' if covered != 1 else ''} skipped due to complete coverage.")
-    if empty:
-        notes.append(f"{empty} empty file{'s' if empty != 1 else ''} skipped.")
-    return shown, notes
-
+from ccov.reports.table import shown_files
+from ccov.results import Results, display_percent
 
 def write(
     results: Results,
@@ -50,9 +25,7 @@ def write(
     sort: str = "name",
     precision: int = 0,
 ) -> None:
-    shown, notes = _selected(results, skip_covered, skip_empty)
-    column = sort.lstrip("-").lower()
-    shown.sort(key=_SORT_KEYS[column], reverse=sort.startswith("-"))
+    shown, notes = shown_files(results, skip_covered=skip_covered, skip_empty=skip_empty, sort=sort)
     totals = results.totals
 
     header = ["Name", "Stmts", "Miss", "Cover"] + (["Missing"] if show_missing else [])

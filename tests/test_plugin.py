@@ -136,3 +136,20 @@ def test_everything_not_installed(sample_project, tmp_path):
     assert result.returncode == 0, result.stdout
     assert "outside.py" in result.stdout
     assert "site-packages" not in result.stdout
+
+
+def test_ci_report_types(sample_project):
+    import json
+    import xml.etree.ElementTree as ElementTree
+
+    result = pytest_run(sample_project, "--ccov=calc", "--ccov-report=xml:out/cov.xml", "--ccov-report=json",
+                        "--ccov-report=markdown:cov.md", "-n", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for message in ("Coverage XML written to file out/cov.xml", "Coverage JSON written to file coverage.json",
+                    "Coverage Markdown written to file cov.md"):
+        assert message in result.stdout
+    totals = json.loads((sample_project / "coverage.json").read_text())["totals"]
+    root = ElementTree.parse(sample_project / "out" / "cov.xml").getroot()
+    assert int(root.get("lines-valid")) == totals["statements"]
+    assert int(root.get("lines-covered")) == totals["executed"]
+    assert f"| **TOTAL** | **{totals['statements']}** | **{totals['missing']}** |" in (sample_project / "cov.md").read_text()

@@ -30,6 +30,9 @@ def _add_report_options(parser, *, table: bool):
     parser.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
     parser.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
     if table:
+        parser.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown")
+        parser.add_argument("--step-summary", action="store_true",
+                            help="also append the Markdown table to $GITHUB_STEP_SUMMARY when it is set")
         parser.add_argument("-m", "--show-missing", action="store_true", default=None, help="list missing lines")
         parser.add_argument("--skip-covered", action="store_true", default=None, help="leave out fully covered files")
         parser.add_argument("--skip-empty", action="store_true", default=None, help="leave out files without statements")
@@ -58,6 +61,22 @@ def build_parser() -> argparse.ArgumentParser:
     lcov.add_argument("-o", "--output", default="lcov.info", metavar="FILE", help="default lcov.info; - for stdout")
     _add_config_options(lcov)
     _add_report_options(lcov, table=False)
+
+    for name, default, what in (("xml", "coverage.xml", "Cobertura XML"), ("json", "coverage.json", "JSON")):
+        writer = commands.add_parser(name, help=f"write a {what} report", epilog=EPILOG)
+        writer.add_argument("-o", "--output", default=default, metavar="FILE", help=f"default {default}; - for stdout")
+        _add_config_options(writer)
+        _add_report_options(writer, table=False)
+
+    diff = commands.add_parser("diff", help="coverage of the lines changed since a git base", epilog=EPILOG)
+    diff.add_argument("--base", metavar="REF", help="compare with the merge base of REF and HEAD "
+                      "(default: the upstream branch, else origin/main, else main)")
+    diff.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if diff coverage is below PCT")
+    diff.add_argument("--format", choices=("text", "markdown", "github"), default="text",
+                      help="text, markdown, or github (workflow-command annotations)")
+    diff.add_argument("--step-summary", action="store_true",
+                      help="also append a Markdown summary to $GITHUB_STEP_SUMMARY when it is set")
+    _add_config_options(diff)
 
     combine = commands.add_parser("combine", help="merge parallel data files into the data file", epilog=EPILOG)
     combine.add_argument("inputs", nargs="*", metavar="DATA_FILE_OR_DIR")
@@ -134,34 +153,83 @@ def _load_results(config):
     return reporting.build_results(datafile.read(config.data_file), config, _warn)
 
 
-def _gate(total: float, config) -> int:
-    from ccov.reporting import fail_under_shortfall
+def _gates(built, config) -> int:
+    """The total against fail_under, each file against fail_under_file."""
+    from ccov.reporting import fail_under_shortfall, files_below_minimum
 
-    shortfall = fail_under_shortfall(total, config.fail_under, config.precision)
-    if shortfall is None:
-        return EXIT_OK
-    print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)
-    return EXIT_GATE_FAILED
+    status = EXIT_OK
+    shortfall = fail_under_shortfall(built.totals.percent, config.fail_under, config.precision)
+    if shortfall is not None:
+        print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)
+        status = EXIT_GATE_FAILED
+    below = files_below_minimum(built, config.fail_under_file, config.precision)
+    if below:
+        print(f"ccov: coverage failure: {len(below)} file{'s' if len(below) != 1 else ''} below the per-file minimum:",
+              file=sys.stderr)
+        for sentence in below:
+            print(f"  {sentence}", file=sys.stderr)
+        status = EXIT_GATE_FAILED
+    return status
 
 
 def cmd_report(args) -> int:
+    import io
+
     from ccov import reporting
 
     config = _config(args)
     built = _load_results(config)
-    reporting.write_terminal(built, config, sys.stdout)
-    return _gate(built.totals.percent, config)
+    if args.format == "markdown":
+        reporting.write_markdown(built, config, sys.stdout)
+    else:
+        reporting.write_terminal(built, config, sys.stdout)
+    if args.step_summary:
+        table = io.StringIO()
+        reporting.write_markdown(built, config, table)
+        if not reporting.append_step_summary(table.getvalue()):
+            _warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
+    return _gates(built, config)
+
+
+def _file_report(args, kind: str, what: str) -> int:
+    from ccov import reporting
+
+    config = _config(args)
+    built = _load_results(config)
+    reporting.write_file_report(kind, built, config, args.output)
+    if args.output != "-":
+        print(f"Wrote {what} to {args.output}")
+    return _gates(built, config)
 
 
 def cmd_lcov(args) -> int:
-    from ccov import reporting
+    return _file_report(args, "lcov", "lcov tracefile")
+
+
+def cmd_xml(args) -> int:
+    return _file_report(args, "xml", "Cobertura XML report")
+
+
+def cmd_json(args) -> int:
+    return _file_report(args, "json", "JSON report")
+
+
+def cmd_diff(args) -> int:
+    from ccov import diffcov, reporting
+    from ccov.reporting import fail_under_shortfall
 
     config = _config(args)
     built = _load_results(config)
-    reporting.write_lcov(built, args.output)
-    if args.output != "-":
-        print(f"Wrote lcov tracefile to {args.output}")
-    return _gate(built.totals.percent, config)
+    report = diffcov.diff_coverage(built, args.base, os.getcwd())
+    render = {"text": diffcov.as_text, "markdown": diffcov.as_markdown, "github": diffcov.as_github}[args.format]
+    print(render(report))
+    if args.step_summary and not reporting.append_step_summary(diffcov.as_markdown(report)):
+        _warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
+    shortfall = fail_under_shortfall(report.percent, args.fail_under or 0, config.precision, "diff coverage")
+    if shortfall is not None:
+        print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)
+        return EXIT_GATE_FAILED
+    return EXIT_OK
 
 
 def _combine_inputs(args, config) -> list[str]:
@@ -255,6 +323,9 @@ COMMANDS = {
     "run": cmd_run,
     "report": cmd_report,
     "lcov": cmd_lcov,
+    "xml": cmd_xml,
+    "json": cmd_json,
+    "diff": cmd_diff,
     "combine": cmd_combine,
     "erase": cmd_erase,
     "debug": cmd_debug,
@@ -274,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `ccov json -o - | head`: the reader left, not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     return status
 
 

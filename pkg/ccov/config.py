@@ -34,6 +34,7 @@ SETTINGS = {
     "skip_empty": ("bool", False),
     "sort": ("str", "name"),
     "parallel": ("bool", False),
+    "fail_under_file": ("minimums", {}),
 }
 
 
@@ -43,7 +44,7 @@ class Config:
 
     def __init__(self):
         for name, (_, default) in SETTINGS.items():
-            setattr(self, name, list(default) if isinstance(default, list) else default)
+            setattr(self, name, type(default)(default) if isinstance(default, (list, dict)) else default)
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in SETTINGS}
@@ -94,9 +95,23 @@ def _check_type(key: str, value, expected: str) -> object:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise UsageError(f"[tool.ccov] {key} must be an integer, not {value!r}")
+    if expected == "minimums":
+        return _minimums(key, value)
     if isinstance(value, str):
         return value
     raise UsageError(f"[tool.ccov] {key} must be a string, not {value!r}")
+
+
+def _minimums(key: str, value) -> dict[str, float]:
+    """A number (every file), or a table of glob pattern -> number with an
+    optional "default" entry."""
+    table = {"default": value} if not isinstance(value, dict) else value
+    checked = {}
+    for pattern, pct in table.items():
+        if isinstance(pct, bool) or not isinstance(pct, (int, float)) or not 0 <= pct <= 100:
+            raise UsageError(f"[tool.ccov] {key}: {pattern!r} must be a number from 0 to 100, not {pct!r}")
+        checked[str(pattern)] = float(pct)
+    return checked
 
 
 def load(path: str | None = None, warn=None) -> Config:
@@ -123,7 +138,7 @@ def load(path: str | None = None, warn=None) -> Config:
     for key, value in section.items():
         name = key.replace("-", "_")
         if name not in SETTINGS:
-            if isinstance(value, dict):
+            if isinstance(value, dict) and name == "paths":
                 continue  # sub-tables such as [tool.ccov.paths] belong to later features
             if warn:
                 warn(f"{path}: unknown setting [tool.ccov] {key} ignored")

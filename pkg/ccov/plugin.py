@@ -16,7 +16,14 @@ import os
 
 import pytest
 
-REPORT_TYPES = ("term", "term-missing", "lcov")
+REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown")
+# type -> (default file, what the summary calls it)
+FILE_REPORTS = {
+    "lcov": ("lcov.info", "LCOV"),
+    "xml": ("coverage.xml", "XML"),
+    "json": ("coverage.json", "JSON"),
+    "markdown": ("coverage.md", "Markdown"),
+}
 
 
 def pytest_addoption(parser):
@@ -30,7 +37,8 @@ def pytest_addoption(parser):
                     help="turn ccov off, even when --ccov is in addopts")
     group.addoption(
         "--ccov-report", action="append", default=None, dest="ccov_report", metavar="TYPE[:DEST]",
-        help="term, term-missing (each optionally :skip-covered), lcov[:FILE]; repeatable; "
+        help="term, term-missing (each optionally :skip-covered), lcov[:FILE], xml[:FILE], json[:FILE], "
+        "markdown[:FILE]; repeatable; "
         "--ccov-report= writes none; default term",
     )
     group.addoption("--ccov-fail-under", type=float, default=None, dest="ccov_fail_under", metavar="PCT",
@@ -175,10 +183,11 @@ class CcovPlugin:
         self.results = reporting.build_results(data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"))
         self.total = self.results.totals.percent
         for kind, argument in self.reports:
-            if kind == "lcov":
-                target = argument or "lcov.info"
-                reporting.write_lcov(self.results, target)
-                self.messages.append(f"Coverage LCOV written to file {target}")
+            if kind in FILE_REPORTS:
+                default, what = FILE_REPORTS[kind]
+                target = argument or default
+                reporting.write_file_report(kind, self.results, self.config, target)
+                self.messages.append(f"Coverage {what} written to file {target}")
         self.shortfall = fail_under_shortfall(self.total, self.config.fail_under, self.config.precision)
 
     def pytest_terminal_summary(self, terminalreporter):

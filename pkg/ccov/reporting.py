@@ -54,7 +54,78 @@ def write_lcov(built, path: str) -> None:
     write_report_file(path, lambda out: lcov.write(built, out))
 
 
-def fail_under_shortfall(total: float, threshold: float, precision: int) -> str | None:
+def write_xml(built, path: str) -> None:
+    from ccov.reports import cobertura
+
+    write_report_file(path, lambda out: cobertura.write(built, out, os.getcwd()))
+
+
+def write_json(built, path: str) -> None:
+    from ccov.reports import jsonreport
+
+    write_report_file(path, lambda out: jsonreport.write(built, out))
+
+
+def write_markdown(built, config, out: TextIO) -> None:
+    from ccov.reports import markdown
+
+    markdown.write(
+        built,
+        out,
+        show_missing=config.show_missing,
+        skip_covered=config.skip_covered,
+        skip_empty=config.skip_empty,
+        sort=config.sort,
+        precision=config.precision,
+    )
+
+
+def write_file_report(kind: str, built, config, path: str) -> None:
+    """lcov, xml, json or markdown to `path`: one entry point for the CLI and the plugin."""
+    if kind == "markdown":
+        write_report_file(path, lambda out: write_markdown(built, config, out))
+    else:
+        {"lcov": write_lcov, "xml": write_xml, "json": write_json}[kind](built, path)
+
+
+def append_step_summary(text: str) -> bool:
+    """Append Markdown to $GITHUB_STEP_SUMMARY; False when it is not set."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    try:
+        with open(path, "a", encoding="utf-8") as summary:
+            summary.write(text + "\n")
+    except OSError as err:
+        raise CcovError(f"cannot append to $GITHUB_STEP_SUMMARY ({path}): {err.strerror}") from None
+    return True
+
+
+def files_below_minimum(built, minimums: dict, precision: int) -> list[str]:
+    """One sentence per file under its minimum (`fail_under_file`): the
+    "default" entry applies unless a glob pattern (first match wins) names it."""
+    if not minimums:
+        return []
+    from ccov.globs import compile_patterns
+
+    patterns = [(compile_patterns([p], os.getcwd()), pct) for p, pct in minimums.items() if p != "default"]
+    failures = []
+    for entry in built.files:
+        threshold = minimums.get("default", 0.0)
+        for regex, pct in patterns:
+            if regex is not None and regex.match(entry.path.replace(os.sep, "/")):
+                threshold = pct
+                break
+        if entry.n_statements:
+            shortfall = fail_under_shortfall(entry.percent, threshold, precision, entry.name, "its minimum of ")
+            if shortfall:
+                failures.append(shortfall)
+    return failures
+
+
+def fail_under_shortfall(
+    total: float, threshold: float, precision: int, subject: str = "total", limit: str = "--fail-under="
+) -> str | None:
     """None if `total` meets `threshold`, else the sentence saying by how much.
 
     As coverage.py: the total is rounded to the shown precision (or to the
@@ -70,7 +141,4 @@ def fail_under_shortfall(total: float, threshold: float, precision: int) -> str 
     if not failed:
         return None
     shown = display_percent(total, decimals)
-    return (
-        f"total {shown}% is below --fail-under={threshold:g}% "
-        f"(short by {threshold - float(shown):.{decimals}f} points)"
-    )
+    return f"{subject} {shown}% is below {limit}{threshold:g}% (short by {threshold - float(shown):.{decimals}f} points)"

@@ -33,9 +33,17 @@ def display_percent(value: float, precision: int) -> str:
 @dataclass(frozen=True)
 class FunctionCoverage:
     name: str
-    line: int
-    statements: int
-    executed: int
+    line: int                 # the `def` line
+    lines: frozenset          # its own statements
+    executed_lines: frozenset
+
+    @property
+    def statements(self) -> int:
+        return len(self.lines)
+
+    @property
+    def executed(self) -> int:
+        return len(self.executed_lines)
 
     @property
     def hit(self) -> bool:
@@ -127,10 +135,15 @@ def _analyse_all(jobs: list) -> list:
     cpus = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or cpus < 2:
         return [_analyse_text(job) for job in jobs]
+    import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
+    # fork is fastest, but forking a process that has threads (pytest-xdist,
+    # a program's own) can deadlock the child: spawn then.
+    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
     try:
-        with ProcessPoolExecutor(max_workers=cpus) as pool:
+        with ProcessPoolExecutor(max_workers=cpus, mp_context=context) as pool:
             return list(pool.map(_analyse_text, jobs, chunksize=max(1, len(jobs) // (cpus * 8))))
     except (OSError, RuntimeError):  # no processes to be had: do it here
         return [_analyse_text(job) for job in jobs]
@@ -139,7 +152,7 @@ def _analyse_all(jobs: list) -> list:
 def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str) -> FileCoverage:
     executed = frozenset(analysis.first_line(line) for line in linebits.to_lines(executed_bits)) & analysis.statements
     functions = tuple(
-        FunctionCoverage(f.name, f.line, len(f.lines), len(f.lines & executed)) for f in analysis.functions
+        FunctionCoverage(f.name, f.line, f.lines, f.lines & executed) for f in analysis.functions
     )
     return FileCoverage(
         path=path,

@@ -1,0 +1,128 @@
+"""Formats CI systems read: Cobertura XML (against the coverage-04 DTD), JSON
+(against its schema), Markdown, GitLab's TOTAL regex; and the per-file gate."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from lxml import etree
+
+from conftest import ccov, run
+
+DTD = Path(__file__).parent / "data" / "coverage-04.dtd"
+
+APP = """\
+def used(x):
+    if x:
+        return 1
+    return 2
+
+
+def unused():
+    return 3
+
+
+used(1)
+"""
+
+
+@pytest.fixture
+def measured(project):
+    (project / "pkg").mkdir()
+    (project / "pkg" / "__init__.py").write_text("")
+    (project / "pkg" / "app.py").write_text(APP)
+    (project / "main.py").write_text("import pkg.app\n")
+    assert ccov("run", "main.py", cwd=project).returncode == 0
+    return project
+
+
+def validate_dtd(path: Path) -> etree._ElementTree:
+    tree = etree.parse(str(path))
+    dtd = etree.DTD(str(DTD))
+    assert dtd.validate(tree), dtd.error_log.filter_from_errors()
+    return tree
+
+
+def test_xml_is_valid_cobertura_and_reads_back(measured):
+    result = ccov("xml", cwd=measured)
+    assert result.returncode == 0, result.stderr
+    root = validate_dtd(measured / "coverage.xml").getroot()
+    assert root.get("lines-valid") == "8" and root.get("lines-covered") == "6"
+    assert [s.text for s in root.iter("source")] == [str(measured)]
+    classes = {c.get("filename"): c for c in root.iter("class")}
+    assert sorted(classes) == ["main.py", "pkg/__init__.py", "pkg/app.py"]
+    assert [p.get("name") for p in root.iter("package")] == [".", "pkg"]
+    hits = {int(l.get("number")): int(l.get("hits")) for l in classes["pkg/app.py"].find("lines")}
+    assert hits == {1: 1, 2: 1, 3: 1, 4: 0, 7: 1, 8: 0, 11: 1}
+    methods = {m.get("name"): m.get("line-rate") for m in classes["pkg/app.py"].iter("method")}
+    assert methods == {"used": "0.6667", "unused": "0"}
+
+
+def test_the_dtd_accepts_coverage_pys_xml_too(measured):
+    run([sys.executable, "-m", "coverage", "run", "main.py"], measured)
+    assert run([sys.executable, "-m", "coverage", "xml", "-o", "theirs.xml"], measured).returncode == 0
+    validate_dtd(measured / "theirs.xml")
+
+
+def test_json_matches_its_schema(measured):
+    assert ccov("json", "-o", "out/cov.json", cwd=measured).returncode == 0
+    document = json.loads((measured / "out/cov.json").read_text())
+    schema = json.loads((Path(__import__("ccov.reports").reports.__file__).parent / "coverage-schema.json").read_text())
+    jsonschema.validate(document, schema)
+    app = document["files"]["pkg/app.py"]
+    assert app["missing_lines"] == [4, 8] and app["summary"]["percent_covered"] == pytest.approx(71.4286)
+    assert document["totals"]["statements"] == 8 and document["totals"]["files"] == 3
+    broken = dict(document, totals={"statements": -1})
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, schema)
+
+
+def test_markdown_table(measured):
+    result = ccov("report", "--format=markdown", "-m", cwd=measured)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "| Name | Stmts | Miss | Cover | Missing |"
+    assert "| pkg/app.py | 7 | 2 | 71% | 4, 8 |" in lines  # a dot in a name is not escaped
+    assert lines[-1] == "| **TOTAL** | **8** | **2** | **75%** |  |"
+
+
+def test_step_summary_appends(measured, tmp_path):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    from conftest import clean_env
+
+    result = ccov("report", "--step-summary", cwd=measured, env=clean_env(GITHUB_STEP_SUMMARY=str(summary)))
+    assert result.returncode == 0
+    text = summary.read_text()
+    assert text.startswith("earlier step\n| Name | Stmts | Miss | Cover |")
+
+
+def test_gitlab_regex_reads_the_total(measured):
+    gitlab = re.compile(r"TOTAL.*? (100(?:\.0+)?\%|[1-9]?\d(?:\.\d+)?\%)$", re.MULTILINE)
+    for precision in ("0", "2"):
+        output = ccov("report", f"--precision={precision}", cwd=measured).stdout
+        assert gitlab.search(output).group(1) == ("75%" if precision == "0" else "75.00%")
+
+
+def test_per_file_minimums_name_every_file(measured):
+    (measured / "pyproject.toml").write_text(
+        '[tool.ccov]\nfail_under_file = {default = 80, "pkg/__init__.py" = 100, "*/app.py" = 70}\n'
+    )
+    assert ccov("report", cwd=measured).returncode == 0
+    (measured / "pyproject.toml").write_text('[tool.ccov]\nfail_under_file = 90\n')
+    failed = ccov("report", cwd=measured)
+    assert failed.returncode == 2
+    assert "1 file below the per-file minimum" in failed.stderr
+    assert "pkg/app.py 71% is below its minimum of 90% (short by 19 points)" in failed.stderr
+    (measured / "pyproject.toml").write_text('[tool.ccov]\nfail_under_file = "high"\n')
+    assert ccov("report", cwd=measured).returncode == 3
+
+
+def test_exit_codes_are_distinct(measured):
+    assert ccov("report", "--fail-under=99", cwd=measured).returncode == 2
+    assert ccov("report", "--bogus", cwd=measured).returncode == 3
+    assert ccov("report", "--data-file=missing", cwd=measured).returncode == 1

@@ -1,0 +1,184 @@
+"""`ccov diff`: coverage of changed lines, on git repositories built here,
+checked against diff-cover reading ccov's own lcov file."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from ccov.diffcov import _escape_data, _escape_property, parse_diff
+
+from conftest import ccov, clean_env, run
+
+GIT_ENV = clean_env(
+    GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+    GIT_COMMITTER_EMAIL="t@example.com", GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1",
+)
+
+
+def git(repo, *args):
+    done = subprocess.run(["git", *args], cwd=repo, env=GIT_ENV, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def write(repo, name, text):
+    path = repo / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+
+
+@pytest.fixture
+def repo(project):
+    git(project, "init", "-q", "-b", "main")
+    write(project, "app.py", """\
+        def old(x):
+            return x + 1
+        """)
+    write(project, "moved.py", """\
+        def keep():
+            return "kept"
+        """)
+    write(project, "gone.py", "X = 1\n")
+    write(project, "main.py", "import app, moved\napp.old(1)\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    git(project, "checkout", "-q", "-b", "feature")
+    write(project, "app.py", """\
+        def old(x):
+            return x + 1
+
+
+        def new(flag):
+            if flag:
+                return "yes"
+            return "no"
+
+
+        def never():
+            a = 1
+            b = 2
+            return a + b
+        """)
+    git(project, "mv", "moved.py", "renamed.py")
+    write(project, "renamed.py", """\
+        def keep():
+            return "kept"
+
+
+        def added_after_rename():
+            return "new"
+        """)
+    git(project, "rm", "-q", "gone.py")
+    write(project, "tools/script.py", "print('not measured')\n")
+    write(project, "main.py", "import app, renamed\napp.old(1)\napp.new(True)\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "feature work")
+    write(project, "app.py", (project / "app.py").read_text() + "\n\nUNCOMMITTED = 1\n")
+    assert ccov("run", "--source=.", "--omit=tools/*", "main.py", cwd=project).returncode == 0
+    return project
+
+
+def test_changed_lines_coverage(repo):
+    result = ccov("diff", "--base", "main", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Diff coverage against main (merge base ")
+    # app.py: new() (5-8), never() (11-14) and the uncommitted line 17 changed; never() did not run
+    assert "app.py      5 of 9 changed statements covered (55.6%); not covered: 8, 12-14" in result.stdout
+    assert "main.py     2 of 2 changed statements covered (100.0%)" in result.stdout
+    # too different for git to call it a rename: all of it is new, and keep() never ran
+    assert "renamed.py  2 of 4 changed statements covered (50.0%); not covered: 2, 6" in result.stdout
+    assert "Changed Python files without coverage data: tools/script.py" in result.stdout
+    assert "gone.py" not in result.stdout
+    assert lines[-1] == "TOTAL       9 of 15 changed statements covered (60.0%)"
+
+
+def test_fail_under_and_github_annotations(repo):
+    failed = ccov("diff", "--base=main", "--fail-under=80", "--format=github", cwd=repo)
+    assert failed.returncode == 2
+    assert "diff coverage 60% is below --fail-under=80% (short by 20 points)" in failed.stderr
+    annotations = [l for l in failed.stdout.splitlines() if l.startswith("::warning")]
+    assert annotations == [
+        "::warning file=app.py,line=8,endLine=8,title=Not covered by tests::Changed line 8 of app.py not covered by tests",
+        "::warning file=app.py,line=12,endLine=14,title=Not covered by tests::Changed lines 12-14 of app.py not covered by tests",
+        "::warning file=renamed.py,line=2,endLine=2,title=Not covered by tests::Changed line 2 of renamed.py not covered by tests",
+        "::warning file=renamed.py,line=6,endLine=6,title=Not covered by tests::Changed line 6 of renamed.py not covered by tests",
+    ]
+    assert ccov("diff", "--base=main", "--fail-under=60", cwd=repo).returncode == 0
+
+
+def test_annotation_escaping():
+    assert _escape_data("50% done\r\nnext") == "50%25 done%0D%0Anext"
+    assert _escape_property("dir,with:odd%name") == "dir%2Cwith%3Aodd%25name"
+
+
+def test_default_base_and_missing_base(repo):
+    assert ccov("diff", cwd=repo).returncode == 0  # no upstream, no origin/main: main
+    missing = ccov("diff", "--base", "no-such-branch", cwd=repo)
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == (
+        "ccov: error: the base 'no-such-branch' is not in this repository; fetch it first (`git fetch origin main`)"
+    )
+
+
+def test_shallow_clone_without_the_base(repo, tmp_path):
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(shallow))
+    (shallow / ".ccov").write_bytes((repo / ".ccov").read_bytes())
+    result = ccov("diff", "--base", "origin/main", cwd=shallow)
+    assert result.returncode == 1
+    assert "shallow clone" in result.stderr and "git fetch" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_parse_diff_handles_renames_deletions_and_quoting():
+    text = textwrap.dedent("""\
+        diff --git a/old name.py b/new name.py
+        similarity index 90%
+        rename from old name.py
+        rename to new name.py
+        --- a/old name.py
+        +++ b/new name.py
+        @@ -3,0 +4,2 @@ def f():
+        +x
+        +y
+        diff --git a/gone.py b/gone.py
+        deleted file mode 100644
+        --- a/gone.py
+        +++ /dev/null
+        @@ -1 +0,0 @@
+        -X = 1
+        diff --git a/one.py b/one.py
+        --- a/one.py
+        +++ b/one.py
+        @@ -10 +10 @@
+        -a
+        +b
+        @@ -20,2 +20,0 @@
+        -c
+        -d
+    """)
+    assert parse_diff(text) == {"new name.py": {4, 5}, "one.py": {10}}
+
+
+def test_same_changed_line_coverage_as_diff_cover(repo):
+    assert ccov("lcov", cwd=repo).returncode == 0
+    done = run([sys.executable, "-m", "diff_cover.diff_cover_tool", "lcov.info", "--compare-branch=main",
+                "--json-report", "dc.json"], repo, env=GIT_ENV)
+    assert done.returncode == 0, done.stdout + done.stderr
+    theirs = json.loads((repo / "dc.json").read_text())
+    ours = ccov("diff", "--base", "main", "--format=markdown", cwd=repo).stdout
+    assert f"**{theirs['total_percent_covered']:.1f}%**" in ours or f"**{theirs['total_percent_covered']}.0%**" in ours
+    for name, stats in theirs["src_stats"].items():
+        if stats["violation_lines"]:
+            from ccov.reports.ranges import format_ranges
+
+            statements = set(stats["violation_lines"]) | set(stats.get("covered_lines", []))
+            assert f"| {name} |" in ours
+            assert format_ranges(sorted(statements), stats["violation_lines"]) in ours
+    assert theirs["total_num_lines"] == 15 and theirs["total_num_violations"] == 6
