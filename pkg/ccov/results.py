@@ -131,17 +131,26 @@ def _analyse_text(job: tuple[str, bytes, list[str]]):
 PARALLEL_THRESHOLD = 200
 
 
+def _has_threads() -> bool:
+    """Threads the OS knows of, including those `threading` never saw (execnet's)."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:
+        import threading
+
+        return threading.active_count() > 1
+
+
 def _analyse_all(jobs: list) -> list:
     cpus = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or cpus < 2:
         return [_analyse_text(job) for job in jobs]
     import multiprocessing
-    import threading
     from concurrent.futures import ProcessPoolExecutor
 
     # fork is fastest, but forking a process that has threads (pytest-xdist,
     # a program's own) can deadlock the child: spawn then.
-    context = multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+    context = multiprocessing.get_context("spawn" if _has_threads() else "fork")
     try:
         with ProcessPoolExecutor(max_workers=cpus, mp_context=context) as pool:
             return list(pool.map(_analyse_text, jobs, chunksize=max(1, len(jobs) // (cpus * 8))))
