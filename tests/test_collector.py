@@ -124,3 +124,26 @@ def test_generators_recursion_and_many_threads(project):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3000 10 [1, 2]"
     assert ccov_files(project)["stress.py"].n_missing == 0
+
+
+def test_code_already_running_at_start_is_measured(project):
+    (project / "running.py").write_text(textwrap.dedent("""\
+        from ccov.collector import Collector
+        from ccov.selection import FileSelector
+
+
+        def long_running():
+            collector = Collector(FileSelector(".", [], []))
+            collector.start()
+            after_start = 1
+            for i in range(3):
+                after_start += i
+            collector.stop()
+            return collector
+
+
+        lines = long_running().lines()
+        print(sorted(n for n in range(1, 20) if int.from_bytes(next(iter(lines.values())), "little") >> n & 1))
+    """))
+    out = python("import runpy; runpy.run_path('running.py')", project)
+    assert out.strip() == "[8, 9, 10, 11]"
