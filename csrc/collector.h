@@ -59,7 +59,7 @@ typedef struct {
     PyObject *decide;            /* Python callable: filename -> bool */
     PyObject *set_local_events;  /* sys.monitoring.set_local_events */
     PyObject *disable;           /* sys.monitoring.DISABLE */
-    PyObject *line_event_obj;    /* int: sys.monitoring.events.LINE */
+    PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *no_events_obj;     /* int: 0 */
     PyObject *tool_id_obj;       /* int: tool_id */
     int resume_opcode;           /* opcode.opmap["RESUME"] */
@@ -74,6 +74,12 @@ int ccov_arm(CodeState *state);
 int ccov_disarm(CodeState *state);
 /* Report a failure inside the collector once, clear it, keep the program going. */
 void ccov_report_failure(const char *where);
+
+/* ---- finding measured code as it is created (watcher.c) ----------------- */
+
+/* 0 when watching, -1 when no code watcher slot is free (use PY_START). */
+int ccov_watcher_start(void);
+void ccov_watcher_stop(void);
 
 /* ---- statistics (stats.c), printed at stop when CCOV_STATS is set -------- */
 

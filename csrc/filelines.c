@@ -55,10 +55,14 @@ add_file(PyObject *filename)
     return nfiles++;
 }
 
+static int deciding;
+
 static Py_ssize_t
 decide(PyObject *filename)
 {
+    deciding = 1;
     PyObject *verdict = PyObject_CallOneArg(ccov_state.decide, filename);
+    deciding = 0;
     if (verdict == NULL) {
         return -2;
     }
@@ -84,6 +88,12 @@ ccov_files_lookup(PyObject *filename)
     }
     if (PyErr_Occurred()) {
         return -2;
+    }
+    if (deciding) {
+        /* Code created while a decision runs (an import inside it) is the
+         * decision's own machinery: not measured, and not cached, so the file
+         * still gets a real decision later. */
+        return CCOV_FILE_UNMEASURED;
     }
     Py_ssize_t index = decide(filename);
     if (index == -2) {

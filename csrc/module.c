@@ -20,22 +20,31 @@ fetch_monitoring_objects(void)
     PyObject *events = PyObject_GetAttrString(monitoring, "events");
     Py_XSETREF(ccov_state.set_local_events, PyObject_GetAttrString(monitoring, "set_local_events"));
     Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
-    Py_XSETREF(ccov_state.line_event_obj, events ? PyObject_GetAttrString(events, "LINE") : NULL);
+    PyObject *line = events ? PyObject_GetAttrString(events, "LINE") : NULL;
+    PyObject *py_start = events ? PyObject_GetAttrString(events, "PY_START") : NULL;
+    /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
+     * line reports no LINE event unless PY_START is enabled for the code
+     * object (gh-155992).  PY_START fires once, then is disabled. */
+    Py_XSETREF(ccov_state.line_event_obj, line && py_start ? PyNumber_Or(line, py_start) : NULL);
+    Py_XDECREF(line);
+    Py_XDECREF(py_start);
     Py_XDECREF(events);
     Py_DECREF(monitoring);
     return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
 }
 
 PyDoc_STRVAR(start_doc,
-"start(tool_id, decide, resume_opcode)\n\n"
-"Begin a session: `decide(filename) -> bool` is called once per file name.");
+"start(tool_id, decide, resume_opcode, watch) -> bool\n\n"
+"Begin a session: `decide(filename) -> bool` is called once per file name.\n"
+"With `watch`, measured code is found by a code watcher as it is created;\n"
+"returns whether that is so (False: enable PY_START globally instead).");
 
 static PyObject *
 collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    int tool_id, resume_opcode;
+    int tool_id, resume_opcode, watch;
     PyObject *decide;
-    if (!PyArg_ParseTuple(args, "iOi:start", &tool_id, &decide, &resume_opcode)) {
+    if (!PyArg_ParseTuple(args, "iOip:start", &tool_id, &decide, &resume_opcode, &watch)) {
         return NULL;
     }
     if (ccov_state.active) {
@@ -57,7 +66,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.error_reported = 0;
     ccov_state.session++;
     ccov_state.active = 1;
-    return PyLong_FromUnsignedLongLong(ccov_state.session);
+    return PyBool_FromLong(watch && ccov_watcher_start() == 0);
 }
 
 PyDoc_STRVAR(track_doc,
@@ -79,6 +88,7 @@ static PyObject *
 collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     ccov_state.active = 0;
+    ccov_watcher_stop();
     CodeState *state;
     while ((state = ccov_codestate_first_armed()) != NULL) {
         if (ccov_disarm(state) < 0) {

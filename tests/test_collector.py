@@ -8,13 +8,19 @@ import textwrap
 from conftest import ccov, ccov_files, run, clean_env
 
 
-def python(code: str, cwd) -> str:
-    result = run([sys.executable, "-c", textwrap.dedent(code)], cwd, clean_env(PYTHONPATH=str(cwd)))
+import pytest
+
+CORES = ["watcher", "pystart"]
+
+
+def python(code: str, cwd, core: str = "watcher") -> str:
+    result = run([sys.executable, "-c", textwrap.dedent(code)], cwd, clean_env(PYTHONPATH=str(cwd), CCOV_CORE=core))
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
-def test_stop_releases_everything(project):
+@pytest.mark.parametrize("core", CORES)
+def test_stop_releases_everything(project, core):
     (project / "target.py").write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
     out = python(
         """
@@ -39,6 +45,7 @@ def test_stop_releases_everything(project):
         print(sorted(k.rsplit("/", 1)[-1] for k in lines))
         """,
         project,
+        core,
     )
     assert out.split() == ["['target.py']"]
 
@@ -101,7 +108,8 @@ def test_complete_code_objects_stop_being_instrumented(project):
     assert int(stats["line_events"]) <= 8
 
 
-def test_generators_recursion_and_many_threads(project):
+@pytest.mark.parametrize("core", CORES)
+def test_generators_recursion_and_many_threads(project, core):
     (project / "stress.py").write_text(textwrap.dedent("""
         import sys, threading
         sys.setrecursionlimit(10000)
@@ -120,13 +128,14 @@ def test_generators_recursion_and_many_threads(project):
         next(g)
         print(deep(3000), sum(gen(5)), list(g))
     """))
-    result = ccov("run", "stress.py", cwd=project)
+    result = ccov("run", "stress.py", cwd=project, env=clean_env(CCOV_CORE=core))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "3000 10 [1, 2]"
     assert ccov_files(project)["stress.py"].n_missing == 0
 
 
-def test_code_already_running_at_start_is_measured(project):
+@pytest.mark.parametrize("core", CORES)
+def test_code_already_running_at_start_is_measured(project, core):
     (project / "running.py").write_text(textwrap.dedent("""\
         from ccov.collector import Collector
         from ccov.selection import FileSelector
@@ -145,5 +154,31 @@ def test_code_already_running_at_start_is_measured(project):
         lines = long_running().lines()
         print(sorted(n for n in range(1, 20) if int.from_bytes(next(iter(lines.values())), "little") >> n & 1))
     """))
-    out = python("import runpy; runpy.run_path('running.py')", project)
+    out = python("import runpy; runpy.run_path('running.py')", project, core)
     assert out.strip() == "[8, 9, 10, 11]"
+
+
+def test_code_defined_before_start_is_measured_by_the_watcher(project):
+    """Functions (and the code nested in them) that exist before measurement
+    starts are found once, through the garbage collector's objects."""
+    (project / "early.py").write_text(textwrap.dedent("""\
+        def outer(n):
+            def inner(m):
+                return m * 2
+            return inner(n) + 1
+    """))
+    out = python(
+        """
+        import early
+        from ccov.collector import Collector
+        from ccov.selection import FileSelector
+        c = Collector(FileSelector(".", [], []))
+        c.start()
+        early.outer(2)
+        c.stop()
+        bits = int.from_bytes(next(iter(c.lines().values())), "little")
+        print(c.watching, [n for n in range(1, 6) if bits >> n & 1])
+        """,
+        project,
+    )
+    assert out.strip() == "True [2, 3, 4]"

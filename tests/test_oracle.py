@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ccov, ccov_files, coverage_json
+from conftest import ccov, ccov_files, clean_env, coverage_json
 
 CASES = {
     "basics": ["basics.py"],
@@ -31,10 +31,16 @@ def compare(ours: dict, theirs: dict) -> None:
         assert sorted(mine.excluded) == entry["excluded_lines"], f"{name}: excluded lines"
 
 
+# How the collector finds measured code: a code watcher (the default), or
+# PY_START enabled globally (the fallback when no watcher slot is free).
+CORES = ["watcher", "pystart"]
+
+
+@pytest.mark.parametrize("core", CORES)
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_same_lines_as_coverage_py(programs, case):
+def test_same_lines_as_coverage_py(programs, case, core):
     args = CASES[case]
-    ran = ccov("run", *args, cwd=programs)
+    ran = ccov("run", *args, cwd=programs, env=clean_env(CCOV_CORE=core))
     assert ran.returncode in (0, 1, 3), ran.stderr
     theirs = coverage_json(programs, args)
     assert theirs, "coverage.py measured nothing"

@@ -39,10 +39,34 @@ def _add_report_options(parser, *, table: bool):
         parser.add_argument("--sort", metavar="COLUMN", help="name, stmts, miss or cover; prefix - to reverse")
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _OnlyOne:
+    """Stands in for argparse's subparsers action when only one command's
+    parser is wanted: argparse formats every argument's help as it is added,
+    and building all the commands costs `ccov run` milliseconds."""
+
+    def __init__(self, commands, wanted: str):
+        self._commands = commands
+        self._wanted = wanted
+
+    def add_parser(self, name, **kwargs):
+        if name == self._wanted:
+            return self._commands.add_parser(name, **kwargs)
+        return _Discard()
+
+
+class _Discard:
+    """Takes the arguments of a command that is not being parsed, and drops them."""
+
+    def add_argument(self, *args, **kwargs):
+        pass
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="ccov", description="Code coverage for Python 3.12+ on sys.monitoring.", epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"ccov {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    if only is not None:
+        commands = _OnlyOne(commands, only)
 
     run = commands.add_parser("run", help="run a program and measure it", epilog=EPILOG)
     run.add_argument("--source", action="append", metavar="DIR_OR_PKG", help="measure only these (repeatable)")
@@ -333,9 +357,11 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # `ccov run ...` needs only its own parser; anything else gets the full one.
+    parser = build_parser(only="run" if argv[:1] == ["run"] else None)
     try:
-        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+        args = parser.parse_args(argv)
         if args.command in (None, "help"):
             parser.print_help()
             return EXIT_OK if args.command == "help" else EXIT_USAGE

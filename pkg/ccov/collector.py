@@ -38,6 +38,7 @@ class Collector:
         self._decide = decide
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
+        self.watching = False
 
     def start(self) -> None:
         global _sessions_in_process
@@ -48,24 +49,47 @@ class Collector:
         self.tool_id = tool_id
         import opcode
 
-        _collector.start(tool_id, self._decide, opcode.opmap["RESUME"])
         monitoring.register_callback(tool_id, events.PY_START, _collector.on_py_start)
         monitoring.register_callback(tool_id, events.LINE, _collector.on_line)
-        monitoring.set_events(tool_id, events.PY_START)
-        if _sessions_in_process:
-            # An earlier session returned DISABLE for PY_START locations that
-            # would otherwise stay silent.  This re-arms other tools' disabled
-            # events too, which they must tolerate anyway.
-            monitoring.restart_events()
+        want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
+        self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher)
+        if self.watching:
+            # New code is armed as it is created; code that exists already is found here.
+            self._track_existing_code()
+        else:
+            monitoring.set_events(tool_id, events.PY_START)
+            if _sessions_in_process:
+                # An earlier session returned DISABLE for PY_START locations that
+                # would otherwise stay silent.  This re-arms other tools' disabled
+                # events too, which they must tolerate anyway.
+                monitoring.restart_events()
         _sessions_in_process += 1
         self._track_running_frames()
 
-    def _track_running_frames(self) -> None:
-        """Frames already executing never get PY_START: measure them now."""
+    @staticmethod
+    def _track_running_frames() -> None:
+        """Frames already executing: measure their code now."""
         for frame in sys._current_frames().values():
             while frame is not None:
                 _collector.track(frame.f_code)
                 frame = frame.f_back
+
+    @staticmethod
+    def _track_existing_code() -> None:
+        """Code created before the watcher: every function's code, and the code
+        nested in it (functions not defined yet, lambdas, comprehensions)."""
+        import gc
+        from types import CodeType, FunctionType
+
+        seen = set()
+        todo = [obj.__code__ for obj in gc.get_objects() if type(obj) is FunctionType]
+        while todo:
+            code = todo.pop()
+            if id(code) in seen:
+                continue
+            seen.add(id(code))
+            _collector.track(code)
+            todo.extend(c for c in code.co_consts if type(c) is CodeType)
 
     def stop(self) -> None:
         """Release every event, callback and the tool id (free_tool_id alone does not)."""

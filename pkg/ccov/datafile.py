@@ -178,14 +178,13 @@ def _fill(connection: sqlite3.Connection, data: CoverageData) -> None:
 def write(path: str, data: CoverageData) -> None:
     """Write `data` to `path` atomically: a temporary file, then a rename, so a
     crash leaves either the old file or the new one, never half of one."""
-    import tempfile
-
     directory = os.path.dirname(os.path.abspath(path))
+    # A name only this process can have (O_EXCL), without importing tempfile.
+    temp_path = os.path.join(directory, f".ccov-tmp-{os.getpid()}-{os.urandom(6).hex()}.partial")
     try:
-        handle, temp_path = tempfile.mkstemp(dir=directory, prefix=".ccov-tmp-", suffix=".partial")
+        os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     except OSError as err:
         raise CcovError(f"cannot write data file {path}: {err.strerror}") from None
-    os.close(handle)
     try:
         connection = sqlite3.connect(temp_path)
         try:

@@ -168,7 +168,8 @@ class CcovPlugin:
             if self.no_report_on_fail and self.tests_failed:
                 self.messages.append("ccov: no report, because tests failed (--no-ccov-on-fail)")
                 return
-            self._report(path)
+            if self.reports or self.config.fail_under:
+                self._report(path)
         except CcovError as err:
             self.messages.append(f"ccov: error: {err}")
             return

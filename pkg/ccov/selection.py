@@ -43,16 +43,18 @@ def _find_module(name: str) -> list[str]:
 
 
 def _unmeasured_roots() -> list[str]:
-    """The standard library, installed packages and ccov itself."""
-    import sysconfig
+    """The standard library, installed packages and ccov itself (without
+    importing sysconfig: this runs before the program starts)."""
+    import site
 
-    roots = set()
-    paths = sysconfig.get_paths()
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        roots.add(paths.get(key, ""))
+    roots = {os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))}
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
         roots.add(os.path.join(prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}"))
-    roots.add(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        roots.update(site.getsitepackages())
+        roots.add(site.getusersitepackages())
+    except AttributeError:  # an old virtualenv's site module
+        pass
     return sorted({canonical(r) + os.sep for r in roots if r and os.path.isdir(r)})
 
 
@@ -68,7 +70,9 @@ class FileSelector:
         for entry in source:
             self._add_source(entry)
         self.omit = compile_patterns(omit, self.root)
-        self._unmeasured = None
+        # Computed now: a decision may be asked for while a module is being
+        # imported, and must not import anything itself.
+        self._unmeasured = tuple(_unmeasured_roots())
 
     def _add_source(self, entry: str) -> None:
         path = os.path.join(self.root, entry)
@@ -104,8 +108,6 @@ class FileSelector:
             return path in self.source_files or path.startswith(tuple(self.source_dirs))
         if not self.everywhere and not path.startswith(self.root + os.sep):
             return False
-        if self._unmeasured is None:
-            self._unmeasured = tuple(_unmeasured_roots())
         if path.startswith(self._unmeasured):
             return False
         inside = path[len(self.root):] if path.startswith(self.root + os.sep) else path
