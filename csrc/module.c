@@ -81,6 +81,23 @@ collector_track(PyObject *Py_UNUSED(module), PyObject *code)
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(measured_doc,
+"measured(filename) -> bool\n\nThe (cached) file decision, as the callbacks see it.");
+
+static PyObject *
+collector_measured(PyObject *Py_UNUSED(module), PyObject *filename)
+{
+    if (!ccov_state.active || !PyUnicode_Check(filename)) {
+        Py_RETURN_FALSE;
+    }
+    Py_ssize_t index = ccov_files_lookup(filename);
+    if (index == -2) {
+        ccov_report_failure("file decision");
+        Py_RETURN_FALSE;
+    }
+    return PyBool_FromLong(index >= 0);
+}
+
 PyDoc_STRVAR(stop_doc,
 "stop()\n\nRemove the local events of every code object still armed; idempotent.");
 
@@ -116,6 +133,7 @@ collector_stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 static PyMethodDef collector_methods[] = {
     {"start", collector_start, METH_VARARGS, start_doc},
     {"track", collector_track, METH_O, track_doc},
+    {"measured", collector_measured, METH_O, measured_doc},
     {"stop", collector_stop, METH_NOARGS, stop_doc},
     {"lines", collector_lines, METH_NOARGS,
      "lines() -> {filename: bitmap bytes}: the executed lines of each measured file."},

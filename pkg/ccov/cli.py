@@ -2,120 +2,59 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from ccov import __version__
 from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError
 
-EPILOG = """exit codes: 0 ok; 1 data or I/O error (no data, bad data file, unwritable output);
-2 coverage below --fail-under; 3 usage error. `ccov run` exits with the program's own status."""
+# `ccov run`'s options: (flags, dest, action, metavar, help).  One table for
+# argparse and for the fast parser below.
+RUN_OPTIONS = [
+    (("--source",), "source", "append", "DIR_OR_PKG", "measure only these (repeatable)"),
+    (("--omit",), "omit", "append", "GLOB", "file patterns not to measure (repeatable)"),
+    (("-a", "--append"), "append", "store_true", None, "add to the existing data file"),
+    (("-p", "--parallel"), "parallel", "store_true", None, "write a uniquely named data file"),
+    (("-m", "--module"), "module", "store_true", None, "the program is a module, as python -m"),
+    (("--data-file",), "data_file", "store", "PATH", "data file (default .ccov, or [tool.ccov] data_file)"),
+    (("--config",), "config", "store", "PYPROJECT", "read [tool.ccov] from this file instead of ./pyproject.toml"),
+]
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line and exit code 3, never 2
-    (2 means "coverage below --fail-under", as with coverage.py)."""
+def parse_run_quickly(argv: list[str]):
+    """`ccov run` arguments without importing argparse (it costs start-up
+    time); None for anything unusual (help, combined flags, mistakes), which
+    argparse then handles and explains."""
+    from types import SimpleNamespace
 
-    def error(self, message):
-        raise UsageError(f"{message} (see `{self.prog} --help`)")
-
-
-def _add_config_options(parser):
-    parser.add_argument("--data-file", metavar="PATH", help="data file (default .ccov, or [tool.ccov] data_file)")
-    parser.add_argument("--config", metavar="PYPROJECT", help="read [tool.ccov] from this file instead of ./pyproject.toml")
-
-
-def _add_report_options(parser, *, table: bool):
-    parser.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
-    parser.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
-    if table:
-        parser.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown")
-        parser.add_argument("--step-summary", action="store_true",
-                            help="also append the Markdown table to $GITHUB_STEP_SUMMARY when it is set")
-        parser.add_argument("-m", "--show-missing", action="store_true", default=None, help="list missing lines")
-        parser.add_argument("--skip-covered", action="store_true", default=None, help="leave out fully covered files")
-        parser.add_argument("--skip-empty", action="store_true", default=None, help="leave out files without statements")
-        parser.add_argument("--sort", metavar="COLUMN", help="name, stmts, miss or cover; prefix - to reverse")
-
-
-class _OnlyOne:
-    """Stands in for argparse's subparsers action when only one command's
-    parser is wanted: argparse formats every argument's help as it is added,
-    and building all the commands costs `ccov run` milliseconds."""
-
-    def __init__(self, commands, wanted: str):
-        self._commands = commands
-        self._wanted = wanted
-
-    def add_parser(self, name, **kwargs):
-        if name == self._wanted:
-            return self._commands.add_parser(name, **kwargs)
-        return _Discard()
-
-
-class _Discard:
-    """Takes the arguments of a command that is not being parsed, and drops them."""
-
-    def add_argument(self, *args, **kwargs):
-        pass
-
-
-def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = _Parser(prog="ccov", description="Code coverage for Python 3.12+ on sys.monitoring.", epilog=EPILOG)
-    parser.add_argument("--version", action="version", version=f"ccov {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    if only is not None:
-        commands = _OnlyOne(commands, only)
-
-    run = commands.add_parser("run", help="run a program and measure it", epilog=EPILOG)
-    run.add_argument("--source", action="append", metavar="DIR_OR_PKG", help="measure only these (repeatable)")
-    run.add_argument("--omit", action="append", metavar="GLOB", help="file patterns not to measure (repeatable)")
-    run.add_argument("-a", "--append", action="store_true", help="add to the existing data file")
-    run.add_argument("-p", "--parallel", action="store_true", default=None, help="write a uniquely named data file")
-    run.add_argument("-m", "--module", action="store_true", help="the program is a module, as python -m")
-    _add_config_options(run)
-    run.add_argument("program", nargs=argparse.REMAINDER, metavar="PROGRAM [ARGS...]")
-
-    report = commands.add_parser("report", help="print the coverage table", epilog=EPILOG)
-    _add_config_options(report)
-    _add_report_options(report, table=True)
-
-    lcov = commands.add_parser("lcov", help="write an lcov tracefile", epilog=EPILOG)
-    lcov.add_argument("-o", "--output", default="lcov.info", metavar="FILE", help="default lcov.info; - for stdout")
-    _add_config_options(lcov)
-    _add_report_options(lcov, table=False)
-
-    for name, default, what in (("xml", "coverage.xml", "Cobertura XML"), ("json", "coverage.json", "JSON")):
-        writer = commands.add_parser(name, help=f"write a {what} report", epilog=EPILOG)
-        writer.add_argument("-o", "--output", default=default, metavar="FILE", help=f"default {default}; - for stdout")
-        _add_config_options(writer)
-        _add_report_options(writer, table=False)
-
-    diff = commands.add_parser("diff", help="coverage of the lines changed since a git base", epilog=EPILOG)
-    diff.add_argument("--base", metavar="REF", help="compare with the merge base of REF and HEAD "
-                      "(default: the upstream branch, else origin/main, else main)")
-    diff.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if diff coverage is below PCT")
-    diff.add_argument("--format", choices=("text", "markdown", "github"), default="text",
-                      help="text, markdown, or github (workflow-command annotations)")
-    diff.add_argument("--step-summary", action="store_true",
-                      help="also append a Markdown summary to $GITHUB_STEP_SUMMARY when it is set")
-    _add_config_options(diff)
-
-    combine = commands.add_parser("combine", help="merge parallel data files into the data file", epilog=EPILOG)
-    combine.add_argument("inputs", nargs="*", metavar="DATA_FILE_OR_DIR")
-    combine.add_argument("-a", "--append", action="store_true", help="keep what the data file already holds")
-    combine.add_argument("--keep", action="store_true", help="do not delete the combined files")
-    _add_config_options(combine)
-
-    erase = commands.add_parser("erase", help="delete the data file and parallel data files", epilog=EPILOG)
-    _add_config_options(erase)
-
-    debug = commands.add_parser("debug", help="configuration, interpreter and data file summary")
-    _add_config_options(debug)
-
-    commands.add_parser("help", help="show this help")
-    return parser
+    by_flag = {flag: (dest, action) for flags, dest, action, _, _ in RUN_OPTIONS for flag in flags}
+    args = SimpleNamespace(command="run", program=[], **{dest: None for _, dest, _, _, _ in RUN_OPTIONS})
+    position = 1
+    while position < len(argv):
+        word = argv[position]
+        if not word.startswith("-") or word == "-":
+            args.program = argv[position:]
+            return args
+        flag, equals, value = word.partition("=")
+        if flag not in by_flag:
+            return None
+        dest, action = by_flag[flag]
+        if action == "store_true":
+            if equals:
+                return None
+            setattr(args, dest, True)
+        else:
+            if not equals:
+                position += 1
+                if position == len(argv):
+                    return None
+                value = argv[position]
+            if action == "append":
+                setattr(args, dest, (getattr(args, dest) or []) + [value])
+            else:
+                setattr(args, dest, value)
+        position += 1
+    return args
 
 
 # ---- configuration ---------------------------------------------------------------
@@ -358,12 +297,18 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # `ccov run ...` needs only its own parser; anything else gets the full one.
-    parser = build_parser(only="run" if argv[:1] == ["run"] else None)
     try:
-        args = parser.parse_args(argv)
+        args = parse_run_quickly(argv) if argv[:1] == ["run"] else None
+        if args is None:
+            # `ccov run ...` needs only its own parser; anything else gets the full one.
+            from ccov.cli_parser import build_parser
+
+            parser = build_parser(only="run" if argv[:1] == ["run"] else None)
+            args = parser.parse_args(argv)
         if args.command in (None, "help"):
-            parser.print_help()
+            from ccov.cli_parser import build_parser
+
+            build_parser().print_help()
             return EXIT_OK if args.command == "help" else EXIT_USAGE
         status = COMMANDS[args.command](args)
     except CcovError as err:

@@ -74,22 +74,25 @@ class Collector:
                 _collector.track(frame.f_code)
                 frame = frame.f_back
 
-    @staticmethod
-    def _track_existing_code() -> None:
-        """Code created before the watcher: every function's code, and the code
-        nested in it (functions not defined yet, lambdas, comprehensions)."""
-        import gc
-        from types import CodeType, FunctionType
+    def _track_existing_code(self) -> None:
+        """Code created before the watcher started: the functions and classes
+        of modules already imported from measured files, and all the code
+        nested in them (functions not defined yet, lambdas, comprehensions).
+        Walking only measured modules keeps this cheap in a big process."""
+        from types import CodeType
 
+        todo = []
+        for module in list(sys.modules.values()):
+            filename = getattr(module, "__file__", None)
+            if isinstance(filename, str) and _collector.measured(filename):
+                _collect_code(vars(module).values(), todo, set())
         seen = set()
-        todo = [obj.__code__ for obj in gc.get_objects() if type(obj) is FunctionType]
         while todo:
             code = todo.pop()
-            if id(code) in seen:
-                continue
-            seen.add(id(code))
-            _collector.track(code)
-            todo.extend(c for c in code.co_consts if type(c) is CodeType)
+            if id(code) not in seen:
+                seen.add(id(code))
+                _collector.track(code)
+                todo.extend(c for c in code.co_consts if type(c) is CodeType)
 
     def stop(self) -> None:
         """Release every event, callback and the tool id (free_tool_id alone does not)."""
@@ -111,3 +114,25 @@ class Collector:
     def lines() -> dict[str, bytes]:
         """{code filename: line bitmap} of what ran."""
         return _collector.lines()
+
+
+def _collect_code(values, found: list, visited: set) -> None:
+    """The code objects of functions among `values`, looking into classes and
+    the usual wrappers (methods, properties, staticmethod, functools.wraps)."""
+    from types import FunctionType
+
+    for value in values:
+        if id(value) in visited:
+            continue
+        visited.add(id(value))
+        if type(value) is FunctionType:
+            found.append(value.__code__)
+            wrapped = getattr(value, "__wrapped__", None)
+            if wrapped is not None:
+                _collect_code([wrapped], found, visited)
+        elif isinstance(value, type):
+            _collect_code(vars(value).values(), found, visited)
+        elif isinstance(value, (staticmethod, classmethod)):
+            _collect_code([value.__func__], found, visited)
+        elif isinstance(value, property):
+            _collect_code([value.fget, value.fset, value.fdel], found, visited)

@@ -55,7 +55,14 @@ def _unmeasured_roots() -> list[str]:
         roots.add(site.getusersitepackages())
     except AttributeError:  # an old virtualenv's site module
         pass
-    return sorted({canonical(r) + os.sep for r in roots if r and os.path.isdir(r)})
+    # Both spellings of each root: a file name is checked against them before
+    # the (costlier) realpath, and after it.
+    found = set()
+    for root in roots:
+        if root and os.path.isdir(root):
+            found.add(os.path.normcase(os.path.abspath(root)) + os.sep)
+            found.add(canonical(root) + os.sep)
+    return sorted(found)
 
 
 class FileSelector:
@@ -97,7 +104,10 @@ class FileSelector:
     def __call__(self, filename: str) -> bool:
         if not filename or filename.startswith("<"):
             return False
-        path = canonical(os.path.join(self.root, filename))
+        plain = os.path.normcase(os.path.abspath(os.path.join(self.root, filename)))
+        if not self.has_source and plain.startswith(self._unmeasured):
+            return False  # installed code, decided without a realpath
+        path = canonical(plain)
         return self.wants(path) and os.path.isfile(path)
 
     def wants(self, path: str) -> bool:
