@@ -21,18 +21,24 @@ def build_results(data, config, warn: Callable[[str], None]):
     return built
 
 
+def table_options(config, **overrides) -> dict:
+    """The settings every coverage table (terminal, Markdown) takes; an
+    override of None keeps the configured value."""
+    options = {
+        "show_missing": config.show_missing,
+        "skip_covered": config.skip_covered,
+        "skip_empty": config.skip_empty,
+        "sort": config.sort,
+        "precision": config.precision,
+    }
+    options.update((name, value) for name, value in overrides.items() if value is not None)
+    return options
+
+
 def write_terminal(built, config, out: TextIO, *, show_missing=None, skip_covered=None) -> None:
     from ccov.reports import terminal
 
-    terminal.write(
-        built,
-        out,
-        show_missing=config.show_missing if show_missing is None else show_missing,
-        skip_covered=config.skip_covered if skip_covered is None else skip_covered,
-        skip_empty=config.skip_empty,
-        sort=config.sort,
-        precision=config.precision,
-    )
+    terminal.write(built, out, **table_options(config, show_missing=show_missing, skip_covered=skip_covered))
 
 
 def write_report_file(path: str, writer: Callable[[TextIO], None]) -> None:
@@ -69,15 +75,7 @@ def write_json(built, path: str) -> None:
 def write_markdown(built, config, out: TextIO) -> None:
     from ccov.reports import markdown
 
-    markdown.write(
-        built,
-        out,
-        show_missing=config.show_missing,
-        skip_covered=config.skip_covered,
-        skip_empty=config.skip_empty,
-        sort=config.sort,
-        precision=config.precision,
-    )
+    markdown.write(built, out, **table_options(config))
 
 
 def write_file_report(kind: str, built, config, path: str) -> None:
