@@ -191,3 +191,21 @@ def test_append_and_parallel(project):
     assert combined.returncode == 0, combined.stderr
     assert not list(project.glob(".ccov.*"))
     assert ccov_files(project)["prog.py"].n_missing == 0
+
+
+def test_debug_help_and_version(project):
+    write(project, "prog.py", "X = 1\n")
+    ccov("run", "prog.py", cwd=project)
+    debug = ccov("debug", cwd=project)
+    assert debug.returncode == 0, debug.stderr
+    assert "free sys.monitoring tool ids: [0, 1, 2, 3, 4, 5]" in debug.stdout
+    assert "  data_file = '.ccov'" in debug.stdout
+    assert "  files = 1" in debug.stdout and "  kind = lines" in debug.stdout
+    from ccov import __version__
+
+    assert ccov("--version", cwd=project).stdout.strip() == f"ccov {__version__}"
+    helped = ccov("help", cwd=project)
+    assert helped.returncode == 0 and "exit codes:" in helped.stdout
+    for command in ("run", "report", "lcov", "xml", "json", "diff", "combine", "erase", "debug"):
+        assert command in helped.stdout
+        assert ccov(command, "--help", cwd=project).returncode == 0
