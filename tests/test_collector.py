@@ -37,6 +37,9 @@ def test_stop_releases_everything(project, core):
         assert mon.get_tool(tool) is None
         assert mon.get_events(tool) == 0
         assert mon.get_local_events(tool, target.f.__code__) == 0
+        # no watcher left behind: code created now, in a measured file, stays unarmed
+        later = compile("def g():\\n    return 2\\n", target.__file__, "exec")
+        assert mon.get_local_events(tool, later) == 0 and mon.get_local_events(tool, later.co_consts[0]) == 0
         mon.use_tool_id(tool, "probe")
         assert mon.register_callback(tool, mon.events.LINE, None) is None
         assert mon.register_callback(tool, mon.events.PY_START, None) is None

@@ -182,3 +182,12 @@ def test_same_changed_line_coverage_as_diff_cover(repo):
             assert f"| {name} |" in ours
             assert format_ranges(sorted(statements), stats["violation_lines"]) in ours
     assert theirs["total_num_lines"] == 15 and theirs["total_num_violations"] == 6
+
+
+def test_diff_step_summary(repo, tmp_path):
+    summary = tmp_path / "summary.md"
+    result = ccov("diff", "--base=main", "--step-summary", cwd=repo, env=clean_env(GITHUB_STEP_SUMMARY=str(summary)))
+    assert result.returncode == 0
+    text = summary.read_text()
+    assert text.startswith("**Diff coverage** against `main`: **60.0%** (9 of 15 changed statements)")
+    assert "| app.py | 9 | 5 | 8, 12-14 |" in text
