@@ -145,3 +145,19 @@ def test_lcov_tool_reads_the_tracefile(measured):
     genhtml = subprocess.run(["genhtml", "-q", "-o", "html", "lcov.info"], cwd=measured, capture_output=True, text=True)
     assert genhtml.returncode == 0, genhtml.stderr
     assert (measured / "html" / "index.html").exists()
+
+
+def test_file_names_with_control_characters_cannot_forge_records(project):
+    from ccov import datafile, linebits
+
+    forged = project / "evil\nDA:99,1\nend_of_record\nSF:x.py"
+    forged.write_text("X = 1\n")
+    data = datafile.CoverageData()
+    data.add_lines(str(forged), linebits.from_lines([1]))
+    data.add_lines(str(project / "fine.py"), linebits.from_lines([1]))
+    (project / "fine.py").write_text("Y = 2\n")
+    datafile.write(str(project / ".ccov"), data)
+    result = ccov("lcov", "-o", "-", cwd=project)
+    assert result.returncode == 0
+    assert result.stdout.count("end_of_record") == 1 and "DA:99" not in result.stdout
+    assert "control characters in its name; skipped" in result.stderr

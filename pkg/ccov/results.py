@@ -182,6 +182,10 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
     results = Results()
     readable = []  # (path, source bytes, cache key)
     for path, entry in data.files.items():
+        if any(ord(char) < 32 or ord(char) == 127 for char in path):
+            # A newline in a name would forge records in lcov.info and friends.
+            results.warnings.append(f"{path!r} has control characters in its name; skipped")
+            continue
         try:
             source = read_bytes(path)
         except SourceError as err:
