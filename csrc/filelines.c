@@ -55,14 +55,18 @@ add_file(PyObject *filename)
     return nfiles++;
 }
 
-static int deciding;
+/* The thread running a decision.  Per thread, not a flag: the decision is
+ * Python code that releases the GIL (os.stat), and code another thread
+ * creates meanwhile must get a real decision of its own. */
+static PyThreadState *deciding;
 
 static Py_ssize_t
 decide(PyObject *filename)
 {
-    deciding = 1;
+    PyThreadState *outer = deciding;
+    deciding = PyThreadState_Get();
     PyObject *verdict = PyObject_CallOneArg(ccov_state.decide, filename);
-    deciding = 0;
+    deciding = outer;
     if (verdict == NULL) {
         return -2;
     }
@@ -79,6 +83,17 @@ decide(PyObject *filename)
     return add_file(filename);
 }
 
+/* Undo add_file() of the entry just made (it is the last one). */
+static void
+drop_last_file(Py_ssize_t index)
+{
+    if (index == nfiles - 1) {
+        Py_DECREF(files[index].filename);
+        PyMem_Free(files[index].bits);
+        nfiles--;
+    }
+}
+
 Py_ssize_t
 ccov_files_lookup(PyObject *filename)
 {
@@ -89,14 +104,26 @@ ccov_files_lookup(PyObject *filename)
     if (PyErr_Occurred()) {
         return -2;
     }
-    if (deciding) {
-        /* Code created while a decision runs (an import inside it) is the
-         * decision's own machinery: not measured, and not cached, so the file
-         * still gets a real decision later. */
+    if (deciding == PyThreadState_Get()) {
+        /* Code created while this thread decides (an import inside the
+         * decision) is the decision's own machinery: not measured, and not
+         * cached, so the file still gets a real decision later. */
         return CCOV_FILE_UNMEASURED;
     }
     Py_ssize_t index = decide(filename);
     if (index == -2) {
+        return -2;
+    }
+    /* Another thread may have decided the same file while the GIL was
+     * released: keep its entry, so a file never has two. */
+    known = PyDict_GetItemWithError(decisions, filename);
+    if (known != NULL) {
+        if (index >= 0) {
+            drop_last_file(index);
+        }
+        return known == Py_None ? CCOV_FILE_UNMEASURED : PyLong_AsSsize_t(known);
+    }
+    if (PyErr_Occurred()) {
         return -2;
     }
     PyObject *value = index == CCOV_FILE_UNMEASURED ? Py_NewRef(Py_None)

@@ -185,3 +185,26 @@ def test_code_defined_before_start_is_measured_by_the_watcher(project):
         project,
     )
     assert out.strip() == "True [2, 3, 4]"
+
+
+@pytest.mark.parametrize("core", CORES)
+def test_threads_importing_measured_modules_at_once(project, core):
+    """File decisions run Python code that releases the GIL: modules imported by
+    other threads meanwhile must still be measured, each file once."""
+    for k in range(16):
+        (project / f"mod{k}.py").write_text(f"def f():\n    return {k}\n\nVALUE = f()\n")
+    (project / "main.py").write_text(textwrap.dedent("""\
+        import importlib, threading
+        barrier = threading.Barrier(16)
+        def load(k):
+            barrier.wait()
+            importlib.import_module(f"mod{k}")
+        threads = [threading.Thread(target=load, args=(k,)) for k in range(16)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+    """))
+    result = ccov("run", "main.py", cwd=project, env=clean_env(CCOV_CORE=core))
+    assert result.returncode == 0, result.stderr
+    files = ccov_files(project)
+    assert len(files) == 17
+    assert all(files[f"mod{k}.py"].n_missing == 0 for k in range(16))
