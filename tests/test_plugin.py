@@ -153,3 +153,15 @@ def test_ci_report_types(sample_project):
     assert int(root.get("lines-valid")) == totals["statements"]
     assert int(root.get("lines-covered")) == totals["executed"]
     assert f"| **TOTAL** | **{totals['statements']}** | **{totals['missing']}** |" in (sample_project / "cov.md").read_text()
+
+
+def test_xdist_workers_hand_their_data_over_and_save_nothing(sample_project):
+    """Only the controller writes a data file: with `parallel = true` every save
+    makes a file of its own, so a worker that also saved would show up here."""
+    (sample_project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n\n[tool.ccov]\nparallel = true\n'
+    )
+    result = pytest_run(sample_project, "--ccov=calc", "--ccov-report=lcov", "-n", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list(sample_project.glob(".ccov.*"))) == 1
+    assert all(lcov_lines(sample_project / "lcov.info")["calc/__init__.py"].values())

@@ -36,7 +36,6 @@ class Measurement:
         self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere)
         self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id)
         self._saved = False
-        self._previous_sigterm = None
 
     # ---- lifetime --------------------------------------------------------------
 
@@ -53,7 +52,7 @@ class Measurement:
     def _install_sigterm(self) -> None:
         try:
             if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-                self._previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+                signal.signal(signal.SIGTERM, self._on_sigterm)
         except ValueError:  # not the main thread
             pass
 
@@ -87,6 +86,14 @@ class Measurement:
             warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
         return data
 
+    def hand_over(self):
+        """Stop measuring and return what was collected; the caller now owns it,
+        and no save will happen at exit (a pytest-xdist worker sends it to the
+        controller instead of writing a data file of its own)."""
+        self._saved = True
+        self.stop()
+        return self.collected()
+
     def save(self, extra=None) -> str:
         """Stop measuring and write the data file (with `extra` merged in, such as
         what pytest-xdist workers sent); returns the path written."""
@@ -94,9 +101,7 @@ class Measurement:
 
         if self._saved:
             return self.data_path
-        self._saved = True
-        self.stop()
-        data = self.collected()
+        data = self.hand_over()
         if extra is not None:
             data.update(extra)
         path = datafile.parallel_name(self.data_path) if self.config.parallel else self.data_path

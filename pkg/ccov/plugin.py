@@ -123,21 +123,20 @@ class CcovPlugin:
     def _send_to_controller(self, config) -> None:
         from ccov import linebits
 
-        self.measurement.stop()
-        data = self.measurement.collected()
+        data = self.measurement.hand_over()
         config.workeroutput["ccov"] = {
-            "root": self.measurement.root,
+            "root": str(config.rootpath),
             "files": {
                 path: [entry.hash or "", linebits.to_bytes(entry.all_lines())] for path, entry in data.files.items()
             },
         }
 
-    def _workers_data(self):
-        """Worker data under this machine's paths: a remote worker's root maps to ours."""
+    def _workers_data(self, root: str):
+        """Worker data under this machine's paths: a worker's pytest rootdir (a
+        remote or `chdir` worker runs on a copy elsewhere) maps to ours."""
         from ccov import datafile, linebits
 
         merged = datafile.CoverageData()
-        root = self.measurement.root
         for sent in self.worker_data:
             their_root = sent["root"].rstrip(os.sep) + os.sep
             for path, (file_hash, bits) in sent["files"].items():
@@ -164,7 +163,7 @@ class CcovPlugin:
             return
         self.tests_failed = bool(session.testsfailed)
         try:
-            path = self.measurement.save(extra=self._workers_data())
+            path = self.measurement.save(extra=self._workers_data(str(session.config.rootpath)))
             if self.no_report_on_fail and self.tests_failed:
                 self.messages.append("ccov: no report, because tests failed (--no-ccov-on-fail)")
                 return
