@@ -6,7 +6,7 @@ import os
 import sys
 
 from ccov import __version__
-from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError
+from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError, warn
 
 # `ccov run`'s options: (flags, dest, action, metavar, help).  One table for
 # argparse and for the fast parser below.
@@ -60,14 +60,10 @@ def parse_run_quickly(argv: list[str]):
 # ---- configuration ---------------------------------------------------------------
 
 
-def _warn(message: str) -> None:
-    print(f"ccov: warning: {message}", file=sys.stderr)
-
-
 def _config(args):
     from ccov import config as config_module
 
-    config = config_module.load(getattr(args, "config", None), warn=_warn)
+    config = config_module.load(getattr(args, "config", None), warn=warn)
     overrides = {
         "data_file": getattr(args, "data_file", None),
         "fail_under": getattr(args, "fail_under", None),
@@ -113,7 +109,7 @@ def cmd_run(args) -> int:
 def _load_results(config):
     from ccov import datafile, reporting
 
-    return reporting.build_results(datafile.read(config.data_file), config, _warn)
+    return reporting.build_results(datafile.read(config.data_file), config, warn)
 
 
 def _gates(built, config) -> int:
@@ -150,7 +146,7 @@ def cmd_report(args) -> int:
         table = io.StringIO()
         reporting.write_markdown(built, config, table)
         if not reporting.append_step_summary(table.getvalue()):
-            _warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
+            warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
     return _gates(built, config)
 
 
@@ -187,7 +183,7 @@ def cmd_diff(args) -> int:
     render = {"text": diffcov.as_text, "markdown": diffcov.as_markdown, "github": diffcov.as_github}[args.format]
     print(render(report))
     if args.step_summary and not reporting.append_step_summary(diffcov.as_markdown(report)):
-        _warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
+        warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
     shortfall = fail_under_shortfall(report.percent, args.fail_under or 0, config.precision, "diff coverage")
     if shortfall is not None:
         print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)
@@ -224,10 +220,10 @@ def cmd_combine(args) -> int:
         try:
             part = datafile.read(path)
         except CcovError as err:
-            _warn(f"{err}; not combined")
+            warn(f"{err}; not combined")
             continue
         for warning in combined.update(part, source=path):
-            _warn(warning)
+            warn(warning)
         used.append(path)
     if not used:
         raise CcovError("none of the data files could be read")

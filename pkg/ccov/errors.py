@@ -17,3 +17,10 @@ class CcovError(Exception):
 class UsageError(CcovError):
     def __init__(self, message: str):
         super().__init__(message, EXIT_USAGE)
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr; the run goes on."""
+    import sys
+
+    print(f"ccov: warning: {message}", file=sys.stderr)

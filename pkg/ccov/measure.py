@@ -12,12 +12,8 @@ import sys
 
 from ccov.collector import Collector
 from ccov.config import Config
-from ccov.errors import CcovError
+from ccov.errors import CcovError, warn
 from ccov.selection import FileSelector, canonical
-
-
-def warn(message: str) -> None:
-    print(f"ccov: warning: {message}", file=sys.stderr)
 
 
 class Measurement:

@@ -33,9 +33,5 @@ def decode(data: bytes, path: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def read_text(path: str) -> str:
-    return decode(read_bytes(path), path)
-
-
 def content_hash(data: bytes) -> str:
     return blake2b(data, digest_size=16).hexdigest()
