@@ -128,13 +128,13 @@ def test_no_data_file(project):
 def test_combine_skips_unreadable_inputs_and_keeps_them(project):
     good = datafile.CoverageData()
     good.add_lines(str(project / "x.py"), linebits.from_lines([1]))
-    datafile.write(str(project / ".ccov.h.1.aa"), good)
-    (project / ".ccov.h.2.bb").write_bytes(b"junk")
+    datafile.write(str(project / ".ccov.h.1.0123456789aa"), good)
+    (project / ".ccov.h.2.0123456789bb").write_bytes(b"junk")
     result = ccov("combine", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "not combined" in result.stderr
-    assert (project / ".ccov.h.2.bb").exists()
-    assert not (project / ".ccov.h.1.aa").exists()
+    assert (project / ".ccov.h.2.0123456789bb").exists()
+    assert not (project / ".ccov.h.1.0123456789aa").exists()
     assert list(datafile.read(str(project / ".ccov")).files) == [str(project / "x.py")]
 
 
@@ -145,7 +145,7 @@ def test_combine_with_nothing_to_combine(project):
 
 
 def test_erase(project):
-    for name in (".ccov", ".ccov.host.1.abc", "keep.txt"):
+    for name in (".ccov", ".ccov.host.1.0123456789ab", "keep.txt"):
         (project / name).write_text("x")
     assert ccov("erase", cwd=project).returncode == 0
     assert sorted(p.name for p in project.iterdir()) == ["keep.txt"]

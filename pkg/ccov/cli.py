@@ -84,14 +84,15 @@ def _config(args):
 
 
 def cmd_run(args) -> int:
-    from ccov import runner
+    from ccov import childproc, runner
     from ccov.measure import Measurement
 
     if not args.program:
         raise UsageError("nothing to run: give a script or -m MODULE (see `ccov run --help`)")
     target, *program_args = args.program
     config = _config(args)
-    measurement = Measurement(config, append=args.append)
+    childproc.discard()  # a ccov run started by a measured process measures as itself
+    measurement = Measurement(config, append=args.append, inherited=childproc.inherited())
     measurement.start()
     try:
         if args.module:
@@ -109,6 +110,13 @@ def cmd_run(args) -> int:
 def _load_results(config):
     from ccov import datafile, reporting
 
+    if not os.path.exists(config.data_file):
+        waiting = datafile.parallel_files(config.data_file)
+        if waiting:
+            raise CcovError(
+                f"no data file at {config.data_file}, but {len(waiting)} parallel data "
+                f"file{'s' if len(waiting) != 1 else ''} beside it: run `ccov combine` first"
+            )
     return reporting.build_results(datafile.read(config.data_file), config, warn)
 
 
@@ -211,14 +219,29 @@ def cmd_combine(args) -> int:
     from ccov import datafile
 
     config = _config(args)
+    # Locked: a process of a run adopting its children's files, or another
+    # combine, would otherwise race this read-modify-write.
+    with datafile.directory_lock(config.data_file):
+        used = _combine(args, config)
+    print(f"Combined {len(used)} data file{'s' if len(used) != 1 else ''} into {config.data_file}")
+    return EXIT_OK
+
+
+def _combine(args, config) -> list[str]:
+    """Merge the inputs into the data file; the inputs are deleted only once
+    the output is safely written (unless --keep)."""
+    from ccov import datafile, paths
+
     inputs = [p for p in _combine_inputs(args, config) if os.path.abspath(p) != os.path.abspath(config.data_file)]
     if not inputs:
         raise CcovError("no data files to combine")
-    combined = datafile.read(config.data_file) if args.append and os.path.exists(config.data_file) else datafile.CoverageData()
+    combined = datafile.CoverageData()
+    if args.append and os.path.exists(config.data_file):
+        combined = paths.localized(datafile.read(config.data_file), config, keep_relative=config.relative_files)
     used = []
     for path in inputs:
         try:
-            part = datafile.read(path)
+            part = paths.localized(datafile.read(path), config, keep_relative=config.relative_files)
         except CcovError as err:
             warn(f"{err}; not combined")
             continue
@@ -234,8 +257,7 @@ def cmd_combine(args) -> int:
                 os.remove(path)
             except OSError:
                 pass
-    print(f"Combined {len(used)} data file{'s' if len(used) != 1 else ''} into {config.data_file}")
-    return EXIT_OK
+    return used
 
 
 def cmd_erase(args) -> int:

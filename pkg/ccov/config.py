@@ -35,6 +35,8 @@ SETTINGS = {
     "sort": ("str", "name"),
     "parallel": ("bool", False),
     "fail_under_file": ("minimums", {}),
+    "relative_files": ("bool", False),
+    "paths": ("paths", {}),
 }
 
 
@@ -97,6 +99,8 @@ def _check_type(key: str, value, expected: str) -> object:
         raise UsageError(f"[tool.ccov] {key} must be an integer, not {value!r}")
     if expected == "minimums":
         return _minimums(key, value)
+    if expected == "paths":
+        return _path_rules(key, value)
     if isinstance(value, str):
         return value
     raise UsageError(f"[tool.ccov] {key} must be a string, not {value!r}")
@@ -112,6 +116,16 @@ def _minimums(key: str, value) -> dict[str, float]:
             raise UsageError(f"[tool.ccov] {key}: {pattern!r} must be a number from 0 to 100, not {pct!r}")
         checked[str(pattern)] = float(pct)
     return checked
+
+
+def _path_rules(key: str, value) -> dict[str, list[str]]:
+    """[tool.ccov.paths]: name -> [local path, other prefixes or patterns...]."""
+    if not isinstance(value, dict):
+        raise UsageError(f"[tool.ccov] {key} must be a table of lists of paths, not {value!r}")
+    for name, entries in value.items():
+        if not isinstance(entries, list) or not entries or not all(isinstance(e, str) and e for e in entries):
+            raise UsageError(f"[tool.ccov.{key}] {name} must be a list of paths (the local one first), not {entries!r}")
+    return {str(name): list(entries) for name, entries in value.items()}
 
 
 def load(path: str | None = None, warn=None) -> Config:
@@ -138,8 +152,6 @@ def load(path: str | None = None, warn=None) -> Config:
     for key, value in section.items():
         name = key.replace("-", "_")
         if name not in SETTINGS:
-            if isinstance(value, dict) and name == "paths":
-                continue  # sub-tables such as [tool.ccov.paths] belong to later features
             if warn:
                 warn(f"{path}: unknown setting [tool.ccov] {key} ignored")
             continue

@@ -101,6 +101,15 @@ def _damaged(path: str, detail: str) -> CcovError:
 
 def read(path: str) -> CoverageData:
     """Read a data file; every problem becomes a one-line CcovError."""
+    return _with_connection(path, _read_connection)
+
+
+def read_meta(path: str) -> dict[str, str]:
+    """Only the meta table (which run wrote the file): cheap, for choosing files."""
+    return _with_connection(path, lambda connection, path: _checked(connection, path).meta)
+
+
+def _with_connection(path: str, reader):
     if not os.path.exists(path):
         raise CcovError(f"no data file at {path}: run `ccov run` (or `pytest --ccov`) first")
     if os.path.isdir(path):
@@ -119,21 +128,26 @@ def read(path: str) -> CoverageData:
     except sqlite3.Error as err:
         raise _damaged(path, str(err)) from None
     try:
-        return _read_connection(connection, path)
+        return reader(connection, path)
     except sqlite3.Error as err:
         raise _damaged(path, str(err)) from None
     finally:
         connection.close()
 
 
-def _read_connection(connection: sqlite3.Connection, path: str) -> CoverageData:
+def _checked(connection: sqlite3.Connection, path: str) -> CoverageData:
+    """An empty CoverageData with the file's meta, once the file is known to be ours."""
     (application_id,) = connection.execute("PRAGMA application_id").fetchone()
     if application_id != APPLICATION_ID:
         raise _damaged(path, "it was not written by ccov")
     (version,) = connection.execute("PRAGMA user_version").fetchone()
     if version != SCHEMA_VERSION:
         raise _damaged(path, f"schema version {version}, this ccov {__version__} reads version {SCHEMA_VERSION}")
-    data = CoverageData(meta=dict(connection.execute("SELECT key, value FROM meta")))
+    return CoverageData(meta=dict(connection.execute("SELECT key, value FROM meta")))
+
+
+def _read_connection(connection: sqlite3.Connection, path: str) -> CoverageData:
+    data = _checked(connection, path)
     contexts = dict(connection.execute("SELECT id, name FROM context"))
     files = {}
     for file_id, file_path, file_hash in connection.execute("SELECT id, path, hash FROM file"):
@@ -219,11 +233,43 @@ def parallel_name(path: str) -> str:
 
 
 def parallel_files(path: str) -> list[str]:
-    """The parallel data files written beside `path` (`path.<host>.<pid>.<random>`)."""
+    """The parallel data files written beside `path` (`path.<host>.<pid>.<random>`);
+    files still being written are `.partial` temporaries and never match."""
+    import re
+
     directory = os.path.dirname(os.path.abspath(path))
-    prefix = os.path.basename(path) + "."
+    shape = re.compile(re.escape(os.path.basename(path)) + r"\.[^/]+\.[0-9]+\.[0-9a-f]{12}")
     try:
         names = os.listdir(directory)
     except OSError:
         return []
-    return sorted(os.path.join(directory, n) for n in names if n.startswith(prefix) and not n.endswith(".partial"))
+    return sorted(os.path.join(directory, n) for n in names if shape.fullmatch(n))
+
+
+class directory_lock:
+    """An exclusive lock on the directory of `path`, for read-modify-write of
+    a data file (combine, append, adopting child files): two at once would
+    lose one's update.  flock on the directory itself leaves no lock file
+    behind; where flock does not exist, no lock is taken."""
+
+    def __init__(self, path: str):
+        self.directory = os.path.dirname(os.path.abspath(path))
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+
+            self.fd = os.open(self.directory, os.O_RDONLY)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            self._release()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._release()
+
+    def _release(self):
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the flock
+            self.fd = None

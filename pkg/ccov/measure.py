@@ -1,7 +1,13 @@
 """A measurement session: start the collector, and save what it saw exactly once,
-however the process ends (normal exit, sys.exit, an uncaught exception, SIGTERM).
+however the process ends (normal exit, sys.exit, an uncaught exception,
+SIGTERM, os._exit, os.exec*), in this process and in the processes it starts.
 
-Used by `ccov run` and by the pytest plugin alike.
+Used by `ccov run`, by the pytest plugin, and by ccov-subprocess.pth alike.
+
+A run has an id.  The process that begins it writes the data file; every
+process it starts (see ccov.childproc) and every forked copy of it is a
+*child*: it writes a parallel data file tagged with the run id, and the
+process that began the run adopts those files when it saves.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import os
 import signal
 import sys
 
+from ccov import process_hooks
 from ccov.collector import Collector
 from ccov.config import Config
 from ccov.errors import CcovError, warn
@@ -24,14 +31,26 @@ class Measurement:
         append: bool = False,
         everywhere: bool = False,
         leave_coverage_id: bool = False,
+        inherited=None,
     ):
         self.config = config
         self.root = os.path.abspath(root or os.getcwd())
         self.data_path = os.path.join(self.root, config.data_file)
         self.append = append
+        self.everywhere = everywhere
+        self.leave_coverage_id = leave_coverage_id
         self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere)
         self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id)
+        # A process started by a measured one, measuring into the same data
+        # file, is part of that run (an xdist worker, a nested `ccov run`).
+        if inherited is not None and inherited.data_path == self.data_path:
+            self.run_id, self.child = inherited.run_id, True
+        else:
+            self.run_id, self.child = os.urandom(6).hex(), False
         self._saved = False
+        self._saving = False
+        self._terminate_after_save = False
+        self._previous_env = None
 
     # ---- lifetime --------------------------------------------------------------
 
@@ -44,6 +63,29 @@ class Measurement:
             # program's own atexit handlers and after non-daemon threads end.
             atexit.register(self.save_quietly)
             self._install_sigterm()
+            process_hooks.install(self)
+        self._announce_to_children()
+
+    def _announce_to_children(self) -> None:
+        from ccov.childproc import ENV_VAR, Settings
+
+        settings = Settings(
+            self.root,
+            self.data_path,
+            self.run_id,
+            self.config.source,
+            self.config.omit,
+            everywhere=self.everywhere,
+            leave_coverage_id=self.leave_coverage_id,
+            relative_files=self.config.relative_files,
+        )
+        value = settings.encode()
+        self._previous_env = os.environ.get(ENV_VAR)
+        if value is None:
+            warn("a setting holds a control character; child processes are not measured")
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = value
 
     def _install_sigterm(self) -> None:
         try:
@@ -53,33 +95,66 @@ class Measurement:
             pass
 
     def _on_sigterm(self, signum, frame) -> None:
+        if self._saving:
+            # The signal interrupted our own save: let it finish, then die.
+            self._terminate_after_save = True
+            return
         self.save_quietly()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
+        _die_by_sigterm()
 
     def stop(self) -> None:
+        from ccov.childproc import ENV_VAR
+
         self.collector.stop()
+        process_hooks.uninstall(self)
+        if os.environ.get(ENV_VAR) is not None and self._previous_env is None:
+            os.environ.pop(ENV_VAR, None)
+        elif self._previous_env is not None:
+            os.environ[ENV_VAR] = self._previous_env
+
+    def abandon(self) -> None:
+        """Stop without saving, and forget every exit hook."""
+        import atexit
+
+        self._saved = True
+        self.stop()
+        atexit.unregister(self.save_quietly)
+        try:
+            if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        except ValueError:
+            pass
+
+    def forked(self) -> None:
+        """In the child of os.fork(): the data so far is shared with the
+        parent (which saves it too); this copy now saves as a child."""
+        self.child = True
 
     # ---- saving -----------------------------------------------------------------
 
     def collected(self):
-        """What ran, under canonical paths, plus never-run files under --source."""
-        from ccov import datafile, linebits
+        """What ran, under canonical paths (relative ones with relative_files),
+        plus never-run files under --source (left to the process that began the run)."""
+        from ccov import datafile, linebits, paths
         from ccov.source import SourceError, content_hash, read_bytes
 
-        data = datafile.CoverageData()
+        data = datafile.CoverageData(meta={"run_id": self.run_id})
         for filename, bitmap in self.collector.lines().items():
             data.add_lines(canonical(os.path.join(self.root, filename)), linebits.from_bytes(bitmap))
-        for path in self.selector.unexecuted_candidates():
-            if path not in data.files:
-                data.add_lines(path, 0)
+        if not self.child:
+            for path in self.selector.unexecuted_candidates():
+                if path not in data.files:
+                    data.add_lines(path, 0)
         for path, entry in data.files.items():
             try:
                 entry.hash = content_hash(read_bytes(path))
             except SourceError:
                 entry.hash = None
-        for name in self.selector.unresolved_sources:
-            warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
+        if not self.child:
+            for name in self.selector.unresolved_sources:
+                warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
+        if self.config.relative_files:
+            data = paths.relative_to(data, self.root)
         return data
 
     def hand_over(self):
@@ -90,27 +165,82 @@ class Measurement:
         self.stop()
         return self.collected()
 
-    def save(self, extra=None) -> str:
+    def save(self, extra=None) -> str | None:
         """Stop measuring and write the data file (with `extra` merged in, such as
-        what pytest-xdist workers sent); returns the path written."""
-        from ccov import datafile
-
+        what pytest-xdist workers sent, and the data files of this run's child
+        processes); returns the path written, None if a child saw nothing."""
         if self._saved:
             return self.data_path
-        data = self.hand_over()
-        if extra is not None:
-            data.update(extra)
-        path = datafile.parallel_name(self.data_path) if self.config.parallel else self.data_path
-        if self.append and os.path.exists(path):
-            previous = datafile.read(path)
-            previous.update(data)
-            data = previous
+        self._saving = True
+        try:
+            data = self.hand_over()
+            if extra is not None:
+                data.update(extra)
+            if self.child:
+                return self._write_child(data)
+            return self._write(data)
+        finally:
+            self._saving = False
+            if self._terminate_after_save:
+                _die_by_sigterm()
+
+    def snapshot(self) -> None:
+        """Save what ran so far without stopping (before os.exec* replaces the
+        process); the final save, if it comes, writes it again."""
+        if not self._saved:
+            self._write_child(self.collected())
+
+    def _write_child(self, data) -> str | None:
+        from ccov import datafile
+
+        if not any(entry.all_lines() for entry in data.files.values()):
+            return None  # a Python process that ran none of the measured code
+        path = datafile.parallel_name(self.data_path)
+        self._write_or_rescue(path, data)
+        return path
+
+    def _write(self, data) -> str:
+        from ccov import datafile
+
+        if self.config.parallel:
+            path = datafile.parallel_name(self.data_path)
+            self._write_or_rescue(path, data)
+            return path
+        with datafile.directory_lock(self.data_path):
+            adopted = self._adopt_children(data)
+            if self.append and os.path.exists(self.data_path):
+                previous = datafile.read(self.data_path)
+                previous.update(data)
+                data = previous
+            self._write_or_rescue(self.data_path, data)
+            for path in adopted:
+                _remove_quietly(path)
+        return self.data_path
+
+    def _adopt_children(self, data) -> list[str]:
+        """Merge the data files this run's child processes wrote (those still
+        running write theirs later: `ccov combine` takes them)."""
+        from ccov import datafile
+
+        adopted = []
+        for path in datafile.parallel_files(self.data_path):
+            try:
+                if datafile.read_meta(path).get("run_id") != self.run_id:
+                    continue
+                data.update(datafile.read(path))
+            except CcovError:
+                continue
+            adopted.append(path)
+        return adopted
+
+    def _write_or_rescue(self, path: str, data) -> None:
+        from ccov import datafile
+
         try:
             datafile.write(path, data)
         except CcovError as err:
             fallback = self._save_elsewhere(data)
             raise CcovError(f"{err}; the data was saved to {fallback} instead" if fallback else f"{err}; the data is lost")
-        return path
 
     @staticmethod
     def _save_elsewhere(data) -> str | None:
@@ -126,10 +256,22 @@ class Measurement:
         return fallback
 
     def save_quietly(self) -> None:
-        """Save for atexit and signals: report problems, never raise."""
+        """Save for atexit, signals and exit hooks: report problems, never raise."""
         try:
             self.save()
         except CcovError as err:
             print(f"ccov: error: {err}", file=sys.stderr)
         except Exception as err:  # the measured program's exit must not be disturbed
             print(f"ccov: error: could not save coverage data: {err!r}", file=sys.stderr)
+
+
+def _die_by_sigterm() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _remove_quietly(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass

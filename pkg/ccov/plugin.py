@@ -3,7 +3,9 @@
 Measurement starts in `pytest_load_initial_conftests`, before conftest.py and
 test modules import the code under test.  With pytest-xdist every worker
 measures and sends its data to the controller in `workeroutput` (no shared
-file system needed); the controller merges, saves and reports once.
+file system needed); the controller merges, saves and reports once.  Python
+processes the tests start are measured too (ccov.childproc); the controller
+adopts their data files when it saves.
 
 This module is imported by every pytest run once installed: it imports
 nothing of ccov until `--ccov` is given.
@@ -104,10 +106,19 @@ class CcovPlugin:
         self.tests_failed = False
 
     def start(self) -> None:
+        from ccov import childproc
         from ccov.measure import Measurement
 
+        # An xdist worker (or a pytest run by a measured program) was started
+        # measured by ccov-subprocess.pth; the plugin's own measurement replaces
+        # that one, and stays part of the same run.
+        childproc.discard()
         self.measurement = Measurement(
-            self.config, append=self.append, everywhere=self.everywhere, leave_coverage_id=True
+            self.config,
+            append=self.append,
+            everywhere=self.everywhere,
+            leave_coverage_id=True,
+            inherited=childproc.inherited(),
         )
         self.measurement.start()
 
@@ -164,6 +175,8 @@ class CcovPlugin:
         self.tests_failed = bool(session.testsfailed)
         try:
             path = self.measurement.save(extra=self._workers_data(str(session.config.rootpath)))
+            if path is None:
+                return  # a measured program's pytest that ran none of the measured code
             if self.no_report_on_fail and self.tests_failed:
                 self.messages.append("ccov: no report, because tests failed (--no-ccov-on-fail)")
                 return

@@ -11,9 +11,9 @@ from ccov.errors import CcovError
 
 
 def build_results(data, config, warn: Callable[[str], None]):
-    from ccov import results
+    from ccov import paths, results
 
-    built = results.build(data, config.exclusion_regexes)
+    built = results.build(paths.localized(data, config), config.exclusion_regexes)
     for warning in built.warnings:
         warn(warning)
     if not built.files:

@@ -1,0 +1,116 @@
+"""Measuring the Python processes a measured process starts.
+
+A measured process puts its measurement settings in the environment variable
+CCOV_PROCESS.  Every Python process that inherits it (subprocess, os.system,
+os.exec*, multiprocessing's spawn and forkserver) runs `start()` from the
+`ccov-subprocess.pth` file installed beside ccov, before its own code, and
+writes a parallel data file tagged with the run's id; the process that began
+the run adopts those files when it saves (see ccov.measure).
+
+Without the variable the .pth line costs one dictionary lookup.  The value is
+data, never code: fields split on control characters, no eval, no import
+named by it.  The encoding avoids `json`, whose import would cost every
+`ccov run` a few milliseconds of start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ENV_VAR = "CCOV_PROCESS"
+_VERSION = "ccov-process-1"
+_FIELD = "\x1e"  # record separator
+_ITEM = "\x1f"  # unit separator
+_FLAGS = {"everywhere": "e", "leave_coverage_id": "y", "relative_files": "r"}
+
+# The measurement started by the .pth file in this process, if any.
+_bootstrapped = None
+
+
+class Settings:
+    """What a child needs to measure as its parent does."""
+
+    def __init__(self, root, data_path, run_id, source=(), omit=(), **flags):
+        self.root = root
+        self.data_path = data_path
+        self.run_id = run_id
+        self.source = list(source)
+        self.omit = list(omit)
+        self.everywhere = bool(flags.get("everywhere"))
+        self.leave_coverage_id = bool(flags.get("leave_coverage_id"))
+        self.relative_files = bool(flags.get("relative_files"))
+
+    def encode(self) -> str | None:
+        """The environment value; None if a value cannot be carried (it holds a separator)."""
+        flags = "".join(letter for name, letter in _FLAGS.items() if getattr(self, name))
+        values = [self.root, self.data_path, self.run_id, *self.source, *self.omit]
+        if any(_FIELD in v or _ITEM in v or "\0" in v for v in values):
+            return None
+        fields = [_VERSION, self.root, self.data_path, self.run_id, flags, _ITEM.join(self.source), _ITEM.join(self.omit)]
+        return _FIELD.join(fields)
+
+    @classmethod
+    def decode(cls, value: str) -> Settings:
+        fields = value.split(_FIELD)
+        if len(fields) != 7 or fields[0] != _VERSION:
+            raise ValueError(f"{ENV_VAR} is not a ccov process setting of this version")
+        _, root, data_path, run_id, flags, source, omit = fields
+        if not (os.path.isabs(root) and os.path.isabs(data_path) and run_id.isalnum()):
+            raise ValueError(f"{ENV_VAR} holds a malformed setting")
+        return cls(
+            root,
+            data_path,
+            run_id,
+            source.split(_ITEM) if source else [],
+            omit.split(_ITEM) if omit else [],
+            **{name: letter in flags for name, letter in _FLAGS.items()},
+        )
+
+
+def inherited() -> Settings | None:
+    """The settings this process was started with by a measured parent, if valid."""
+    value = os.environ.get(ENV_VAR)
+    if not value:
+        return None
+    try:
+        return Settings.decode(value)
+    except ValueError:
+        return None
+
+
+def start() -> None:
+    """Called by ccov-subprocess.pth when CCOV_PROCESS is set.  Never raises:
+    whatever goes wrong, the process runs on unmeasured, with one line said."""
+    global _bootstrapped
+    if _bootstrapped is not None or not hasattr(sys, "monitoring"):
+        return
+    try:
+        settings = Settings.decode(os.environ[ENV_VAR])
+        from ccov.config import Config
+        from ccov.measure import Measurement
+
+        config = Config()
+        config.source, config.omit = settings.source, settings.omit
+        config.data_file = settings.data_path
+        config.relative_files = settings.relative_files
+        measurement = Measurement(
+            config,
+            root=settings.root,
+            everywhere=settings.everywhere,
+            leave_coverage_id=settings.leave_coverage_id,
+            inherited=settings,
+        )
+        measurement.start()
+        _bootstrapped = measurement
+    except Exception as err:  # a child must run even if ccov cannot measure it
+        print(f"ccov: warning: this process is not measured: {err}", file=sys.stderr)
+
+
+def discard() -> None:
+    """Stop the measurement the .pth file started, dropping what it saw: an
+    explicit measurement (`ccov run`, the pytest plugin) takes over."""
+    global _bootstrapped
+    if _bootstrapped is not None:
+        _bootstrapped.abandon()
+        _bootstrapped = None
