@@ -47,10 +47,10 @@ def coverage_json(cwd, run_args: list[str], branch=False) -> dict:
 
 def ccov_files(cwd) -> dict:
     """ccov's results model, read in-process: {relative path: FileCoverage}."""
-    from ccov import datafile, results
+    from ccov import datafile, paths, results
     from ccov.config import Config
 
-    data = datafile.read(str(Path(cwd) / ".ccov"))
+    data = paths.localized(datafile.read(str(Path(cwd) / ".ccov")), Config(), base=str(cwd))
     built = results.build(data, Config().exclusion_regexes, root=str(cwd))
     return {f.name: f for f in built.files}
 

@@ -24,8 +24,10 @@ _FIELD = "\x1e"  # record separator
 _ITEM = "\x1f"  # unit separator
 _FLAGS = {"everywhere": "e", "leave_coverage_id": "y", "relative_files": "r"}
 
-# The measurement started by the .pth file in this process, if any.
+# The measurement started by the .pth file in this process, if any, and
+# whether start() ran (a venv's lib64 -> lib link makes site run the .pth twice).
 _bootstrapped = None
+_started = False
 
 
 class Settings:
@@ -82,9 +84,10 @@ def inherited() -> Settings | None:
 def start() -> None:
     """Called by ccov-subprocess.pth when CCOV_PROCESS is set.  Never raises:
     whatever goes wrong, the process runs on unmeasured, with one line said."""
-    global _bootstrapped
-    if _bootstrapped is not None or not hasattr(sys, "monitoring"):
+    global _bootstrapped, _started
+    if _started or not hasattr(sys, "monitoring"):
         return
+    _started = True
     try:
         settings = Settings.decode(os.environ[ENV_VAR])
         from ccov.config import Config
