@@ -9,6 +9,8 @@ Sections (all by default):
   suite          toolz's own test suite (from its sdist): pytest, pytest --ccov, pytest --cov,
                  timed and with each run's peak RSS
   startup        `ccov run` of an empty script against `python` of it
+  processes      what ccov-subprocess.pth costs a process that is not measured, and
+                 `ccov combine` of 10,000 data files
   reporting      report and lcov of a generated 2,000-file, 500,000-statement
                  project: ccov against coverage.py
 
@@ -176,6 +178,49 @@ def bench_startup(rounds: int) -> dict:
     return {"times": times}
 
 
+# ---- processes: what the .pth costs a process ccov does not measure; combining many files ---------
+
+
+PTH_COST = """
+import site, sys, timeit, os
+sitedir = next(p for p in site.getsitepackages() if os.path.exists(os.path.join(p, "ccov-subprocess.pth")))
+os.environ.pop("CCOV_PROCESS", None)
+runs = 2000
+best = min(timeit.repeat(lambda: site.addpackage(sitedir, "ccov-subprocess.pth", set()), number=runs, repeat=7))
+print(best / runs)
+"""
+
+
+def generated_data_files(directory: Path, count: int) -> None:
+    """`count` parallel data files, each 40 of 200 files with 120 of 400 lines: a large suite's shards."""
+    code = (
+        "import os, random, sys\n"
+        "from ccov import datafile, linebits\n"
+        "random.seed(1)\n"
+        "for i in range(int(sys.argv[1])):\n"
+        "    d = datafile.CoverageData()\n"
+        "    for f in random.sample(range(200), 40):\n"
+        "        d.add_lines(f'/proj/src/pkg/mod{f:03d}.py', linebits.from_lines(random.sample(range(1, 400), 120)))\n"
+        "    datafile.write(datafile.parallel_name('.ccov'), d)\n"
+    )
+    subprocess.run([PYTHON, "-c", code, str(count)], cwd=directory, env=clean_env(), check=True)
+
+
+def bench_processes(rounds: int, data_files: int = 10_000) -> dict:
+    pth = subprocess.run([PYTHON, "-c", PTH_COST], env=clean_env(), check=True, capture_output=True, text=True)
+    times = []
+    with tempfile.TemporaryDirectory(dir=WORK) as scratch:
+        for _ in range(rounds):
+            shutil.rmtree(scratch)
+            os.mkdir(scratch)
+            generated_data_files(Path(scratch), data_files)
+            start = time.perf_counter()
+            subprocess.run([PYTHON, "-m", "ccov", "combine"], cwd=scratch, env=clean_env(), check=True,
+                           stdout=subprocess.DEVNULL)
+            times.append(time.perf_counter() - start)
+    return {"pth_seconds": float(pth.stdout), "data_files": data_files, "combine_times": times}
+
+
 # ---- reporting on a large generated project ---------------------------------------------------
 
 
@@ -247,7 +292,8 @@ def overhead(ratio: float) -> str:
 
 
 def markdown(results: dict) -> str:
-    out = [f"Python {results['python']}, {results['machine']}, {results['date']}; `{results['command']}`", ""]
+    commands = sorted({section.get("command", results["command"]) for section in results.values() if isinstance(section, dict)})
+    out = [f"Python {results['python']}, {results['machine']}, {results['date']}; `{'`, `'.join(commands) or results['command']}`", ""]
     perf = results.get("pyperformance")
     if perf:
         tools = TOOLS[1:]
@@ -279,6 +325,12 @@ def markdown(results: dict) -> str:
         out.append(f"Start-up: `python empty.py` {python * 1000:.1f} ms, `ccov run empty.py` {ccov * 1000:.1f} ms "
                    f"(+{(ccov - python) * 1000:.1f} ms).")
         out.append("")
+    processes = results.get("processes")
+    if processes:
+        out.append(f"Subprocess bootstrap: `ccov-subprocess.pth` costs a Python process that is not measured "
+                   f"{processes['pth_seconds'] * 1e6:.1f} µs. `ccov combine` of {processes['data_files']:,} data files: "
+                   f"{median(processes['combine_times']):.1f} s.")
+        out.append("")
     reporting = results.get("reporting")
     if reporting:
         out.append(f"| reporting, {reporting['files']} files, {reporting['statements']} statements | seconds (median) |")
@@ -293,7 +345,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
-    parser.add_argument("--sections", default="pyperformance,suite,startup,reporting")
+    parser.add_argument("--sections", default="pyperformance,suite,startup,processes,reporting")
     parser.add_argument("--out", help="JSON file (default bench/results/<python>.json)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -311,10 +363,22 @@ def main() -> None:
         results["suite"] = bench_suite(args.rounds)
     if "startup" in sections:
         results["startup"] = bench_startup(args.rounds)
+    if "processes" in sections:
+        results["processes"] = bench_processes(max(1, args.rounds // 5))
     if "reporting" in sections:
         results["reporting"] = bench_reporting(max(1, args.rounds // 2))
     out = Path(args.out) if args.out else HERE / "results" / f"{PYVER}.json"
     out.parent.mkdir(exist_ok=True)
+    if out.exists():
+        # Sections not run this time keep their earlier figures, each with the command that made it.
+        earlier = json.loads(out.read_text())
+        for section in ("pyperformance", "suite", "startup", "processes", "reporting"):
+            if section in earlier and section not in results:
+                results[section] = earlier[section]
+                results[section].setdefault("command", earlier["command"])
+    for section in sections:
+        if section in results:
+            results[section]["command"] = results["command"]
     out.write_text(json.dumps(results, indent=1))
     table = markdown(results)
     out.with_suffix(".md").write_text(table + "\n")

@@ -392,20 +392,22 @@ def test_combine_remaps_paths_from_other_machines(project):
 
 
 def test_relative_files_let_shards_in_different_checkouts_combine(tmp_path):
-    shards = []
-    for name, argument in (("shard_a", "x"), ("shard_b", "")):
+    """Shard a leaves a parallel file, shard b a plain .ccov that arrives in a
+    directory of its own (as CI artifacts do); both combine in a third checkout."""
+    reporting = tmp_path / "report_here"
+    for name, argument, parallel in (("shard_a", "x", ["-p"]), ("shard_b", "", [])):
         checkout = tmp_path / name
         write(checkout, "app/main.py", CHILD)
         write(checkout, "pyproject.toml", "[tool.ccov]\nrelative_files = true\n")
-        args = ["run", "-p", "app/main.py"] + ([argument] if argument else [])
+        args = ["run", *parallel, "app/main.py"] + ([argument] if argument else [])
         assert ccov(*args, cwd=checkout).returncode == 0
-        shards.extend(checkout.glob(".ccov.*"))
-    reporting = tmp_path / "report_here"
+        (reporting / name).mkdir(parents=True)
+        for data_file in checkout.glob(".ccov*"):
+            os.replace(data_file, reporting / name / data_file.name)
     write(reporting, "app/main.py", CHILD)
     write(reporting, "pyproject.toml", "[tool.ccov]\nrelative_files = true\n")
-    for shard in shards:
-        os.replace(shard, reporting / shard.name)
-    assert ccov("combine", cwd=reporting).returncode == 0
+    result = ccov("combine", "shard_a", "shard_b", cwd=reporting)
+    assert result.returncode == 0 and "Combined 2 data files" in result.stdout, result.stdout + result.stderr
     from ccov import datafile
 
     assert list(datafile.read(str(reporting / ".ccov")).files) == ["app/main.py"]

@@ -207,7 +207,10 @@ def _combine_inputs(args, config) -> list[str]:
     found = []
     for item in args.inputs:
         if os.path.isdir(item):
-            found.extend(datafile.parallel_files(os.path.join(item, os.path.basename(config.data_file))))
+            # A directory holds another run's data file, its parallel files, or both.
+            in_there = os.path.join(item, os.path.basename(config.data_file))
+            found.extend([in_there] if os.path.isfile(in_there) else [])
+            found.extend(datafile.parallel_files(in_there))
         elif os.path.isfile(item):
             found.append(item)
         else:

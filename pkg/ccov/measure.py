@@ -135,7 +135,7 @@ class Measurement:
     def collected(self):
         """What ran, under canonical paths (relative ones with relative_files),
         plus never-run files under --source (left to the process that began the run)."""
-        from ccov import datafile, linebits, paths
+        from ccov import datafile, linebits
         from ccov.source import SourceError, content_hash, read_bytes
 
         data = datafile.CoverageData(meta={"run_id": self.run_id})
@@ -154,6 +154,8 @@ class Measurement:
             for name in self.selector.unresolved_sources:
                 warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
         if self.config.relative_files:
+            from ccov import paths
+
             data = paths.relative_to(data, self.root)
         return data
 

@@ -100,6 +100,8 @@ def localized(data: CoverageData, config, base: str | None = None, keep_relative
     """Names as they are on this machine: remapped by `[tool.ccov.paths]`,
     and relative names resolved against `base` (unless `keep_relative`)."""
     base = base or os.getcwd()
+    if not config.paths and not keep_relative and all(os.path.isabs(name) for name in data.files):
+        return data  # the usual case: nothing to rename
     path_map = PathMap(config.paths, base) if config.paths else None
 
     def rename(name: str) -> str:
