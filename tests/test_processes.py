@@ -79,6 +79,16 @@ def lines_missing(project, name):
     return set(ccov_files(project)[name].missing)
 
 
+@pytest.mark.parametrize("ending", ["raise RuntimeError('boom')", "sys.exit(4)"])
+def test_a_child_that_fails_keeps_its_lines(project, ending):
+    write(project, "child.py", f"import sys\nprint('working')  # before-failure\n{ending}\n")
+    write(project, "parent.py", "import subprocess, sys\nprint(subprocess.run([sys.executable, 'child.py']).returncode)\n")
+    result = ccov("run", "parent.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] in ("1", "4")
+    assert lines_missing(project, "child.py") == set()
+
+
 def test_exec_replaces_the_process_and_both_halves_are_kept(project):
     write(project, "child.py", CHILD)
     write(
