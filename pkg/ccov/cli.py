@@ -267,7 +267,8 @@ def cmd_erase(args) -> int:
     from ccov import datafile
 
     config = _config(args)
-    for path in [config.data_file, *datafile.parallel_files(config.data_file)]:
+    leftovers = datafile.parallel_files(config.data_file) + datafile.abandoned_temporaries(config.data_file)
+    for path in [config.data_file, *leftovers]:
         try:
             os.remove(path)
         except FileNotFoundError:

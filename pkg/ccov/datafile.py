@@ -124,11 +124,17 @@ def _with_connection(path: str, reader):
     from urllib.parse import quote
 
     try:
-        connection = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True)
+        connection = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, timeout=2.0)
     except sqlite3.Error as err:
         raise _damaged(path, str(err)) from None
     try:
         return reader(connection, path)
+    except sqlite3.OperationalError as err:
+        if "locked" in str(err):
+            # ccov never locks a finished data file (it writes a new one and
+            # renames it): another program holds it open for writing.
+            raise CcovError(f"data file {path} is locked by another process; try again once it lets go") from None
+        raise _damaged(path, str(err)) from None
     except sqlite3.Error as err:
         raise _damaged(path, str(err)) from None
     finally:
@@ -244,6 +250,17 @@ def parallel_files(path: str) -> list[str]:
     except OSError:
         return []
     return sorted(os.path.join(directory, n) for n in names if shape.fullmatch(n))
+
+
+def abandoned_temporaries(path: str) -> list[str]:
+    """Temporary files of writes that never finished (a process killed while
+    saving) in the directory of `path`."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    return [os.path.join(directory, n) for n in names if n.startswith(".ccov-tmp-") and n.endswith(".partial")]
 
 
 class directory_lock:

@@ -1,0 +1,331 @@
+"""Robustness: ccov beside debuggers, profilers and other sys.monitoring
+tools; faults while saving (signals, a killed writer, a full disk, an
+unusable directory, a locked file, an interrupted combine); memory that
+stays bounded; and every bad configuration value answered in one line."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ccov, ccov_files, clean_env, run
+
+
+def write(directory, name, text):
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def missing(project, name):
+    return set(ccov_files(project)[name].missing)
+
+
+def one_error_line(stderr: str) -> bool:
+    lines = stderr.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("ccov: error: ") and "Traceback" not in stderr
+
+
+# ---- beside other tools ----------------------------------------------------------------
+
+
+def test_under_a_settrace_debugger_both_see_every_line(project):
+    write(
+        project,
+        "debugged.py",
+        """
+        import sys
+        seen = set()
+
+        def tracer(frame, event, arg):
+            if event == "line" and frame.f_code.co_filename == __file__:
+                seen.add(frame.f_lineno)
+            return tracer
+
+        def work(n):
+            total = 0
+            for i in range(n):
+                total += i
+            return total
+
+        sys.settrace(tracer)
+        work(3)
+        sys.settrace(None)
+        print(sorted(seen))
+        """,
+    )
+    plain = run([sys.executable, "debugged.py"], project)
+    result = ccov("run", "debugged.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == plain.stdout  # the debugger saw what it sees without ccov
+    # Everything ran, but Python sends no sys.monitoring event from inside a
+    # trace function, so the tracer's own body is never seen (as with
+    # coverage.py's sys.monitoring core).
+    assert missing(project, "debugged.py") == {6, 7, 8}
+
+
+def test_beside_cprofile_and_a_tool_of_the_programs_own(project):
+    write(
+        project,
+        "tools.py",
+        """
+        import cProfile, io, pstats, sys
+        mon = sys.monitoring
+
+        def fib(n):
+            return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+        # The program's own sys.monitoring tool, which disables nothing.
+        lines = []
+        mon.use_tool_id(mon.DEBUGGER_ID, "mine")
+        mon.register_callback(mon.DEBUGGER_ID, mon.events.LINE, lambda code, line: lines.append(line))
+        mon.set_events(mon.DEBUGGER_ID, mon.events.LINE)
+        fib(5)
+        mon.set_events(mon.DEBUGGER_ID, 0)
+        mon.free_tool_id(mon.DEBUGGER_ID)
+        mon.restart_events()  # re-arms every tool's disabled events, ccov's too
+
+        profile = cProfile.Profile()
+        profile.runcall(fib, 10)
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).print_stats()
+        print(len(lines), "fib" in out.getvalue())
+        """,
+    )
+    plain = run([sys.executable, "tools.py"], project)
+    result = ccov("run", "tools.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == plain.stdout and result.stdout.split()[1] == "True"
+    assert missing(project, "tools.py") == set()
+
+
+# ---- faults while saving ----------------------------------------------------------------
+
+
+def test_sigterm_during_the_save_lets_it_finish(project):
+    """The signal arrives while the data file is being written: the save
+    completes, then the process dies by the signal as it would have."""
+    write(
+        project,
+        "prog.py",
+        """
+        import os, signal
+        from ccov import datafile
+        real_write = datafile.write
+
+        def write_interrupted(path, data):
+            os.kill(os.getpid(), signal.SIGTERM)
+            real_write(path, data)
+
+        datafile.write = write_interrupted
+        ran = True  # ran
+        """,
+    )
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == -signal.SIGTERM, result.stderr
+    # The program's lines are saved; write_interrupted's run after measurement stopped.
+    assert missing(project, "prog.py") == {7, 8}
+
+
+KILLED_WHILE_WRITING = """
+import os, signal, sys
+from ccov import datafile, linebits
+
+previous = datafile.CoverageData()
+previous.add_lines("/src/old.py", 0b110)
+datafile.write(".ccov", previous)
+
+class DiesMidway(dict):
+    def items(self):
+        for number, item in enumerate(super().items()):
+            if number == 50:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield item
+
+big = datafile.CoverageData()
+big.files = DiesMidway()
+for n in range(100):
+    big.add_lines(f"/src/m{n}.py", linebits.from_lines(range(1, 200)))
+datafile.write(".ccov", big)
+"""
+
+
+def test_a_writer_killed_midway_leaves_the_previous_file_intact(project):
+    result = run([sys.executable, "-c", KILLED_WHILE_WRITING], project)
+    assert result.returncode == -signal.SIGKILL
+    from ccov import datafile
+
+    assert list(datafile.read(str(project / ".ccov")).files) == ["/src/old.py"]
+    leftovers = [p.name for p in project.iterdir() if p.name.endswith(".partial")]
+    assert len(leftovers) == 1
+    assert datafile.parallel_files(str(project / ".ccov")) == []  # never mistaken for data
+    assert ccov("erase", cwd=project).returncode == 0
+    assert list(project.iterdir()) == []
+
+
+def test_an_interrupted_combine_deletes_no_input(project):
+    from ccov import datafile
+
+    for n in range(1, 6):
+        data = datafile.CoverageData()
+        data.add_lines("/src/f.py", 1 << n)
+        datafile.write(datafile.parallel_name(str(project / ".ccov")), data)
+    inputs = sorted(p.name for p in project.iterdir())
+    code = """
+import os, signal
+from ccov import cli, datafile
+real_fill = datafile._fill
+def fill_then_die(connection, data):
+    real_fill(connection, data)
+    os.kill(os.getpid(), signal.SIGKILL)
+datafile._fill = fill_then_die
+cli.main(["combine"])
+"""
+    assert run([sys.executable, "-c", code], project).returncode == -signal.SIGKILL
+    assert not (project / ".ccov").exists()
+    assert sorted(p.name for p in project.iterdir() if not p.name.endswith(".partial")) == inputs
+    assert ccov("combine", cwd=project).returncode == 0
+    assert datafile.read(str(project / ".ccov")).files["/src/f.py"].all_lines() == 0b111110
+
+
+def _small_file_limit():
+    """A disk that is full for this process: files may not grow past 4 KiB
+    (SIGXFSZ ignored, so a write fails with EFBIG instead of killing)."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_a_full_disk_keeps_the_programs_status_and_says_the_data_is_lost(project):
+    write(project, "prog.py", "import sys\nvalue = 1\nsys.exit(7)\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "ccov", "run", "prog.py"],
+        cwd=project, env=clean_env(), capture_output=True, text=True, preexec_fn=_small_file_limit,
+    )
+    assert result.returncode == 7
+    assert one_error_line(result.stderr), result.stderr
+    assert "cannot write data file" in result.stderr and "the data is lost" in result.stderr
+    assert not (project / ".ccov").exists()
+    assert [p.name for p in project.iterdir()] == ["prog.py"]  # no half-written file left
+
+
+def test_an_unusable_directory_saves_the_data_elsewhere(project, tmp_path):
+    """A data-file directory that cannot be written (here a file stands where
+    the directory should be, which even root cannot write into)."""
+    write(project, "prog.py", "value = 1\n")
+    (project / "blocked").write_text("a file, not a directory")
+    env = clean_env(TMPDIR=str(tmp_path))
+    result = ccov("run", "--data-file", "blocked/.ccov", "prog.py", cwd=project, env=env)
+    assert result.returncode == 0
+    assert one_error_line(result.stderr), result.stderr
+    rescued = result.stderr.split("saved to ")[1].split(" instead")[0]
+    from ccov import datafile
+
+    assert rescued.startswith(str(tmp_path)) and len(datafile.read(rescued).files) == 1
+
+
+def test_a_data_file_locked_by_another_process(project):
+    write(project, "prog.py", "value = 1\n")
+    assert ccov("run", "prog.py", cwd=project).returncode == 0
+    holder = sqlite3.connect(project / ".ccov", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        report = ccov("report", cwd=project)
+        assert report.returncode == 1 and one_error_line(report.stderr), report.stderr
+        assert "locked by another process" in report.stderr
+        # Saving never waits for the lock: it writes a new file and renames it.
+        assert ccov("run", "prog.py", cwd=project).returncode == 0
+    finally:
+        holder.close()
+    assert ccov("report", cwd=project).returncode == 0
+
+
+def test_parallel_names_cannot_collide():
+    from ccov import datafile
+
+    names = {datafile.parallel_name("/d/.ccov") for _ in range(10_000)}
+    assert len(names) == 10_000
+    # A forked child's names carry its own pid, even with the same random state.
+    code = (
+        "import os\nfrom ccov import datafile\n"
+        "pid = os.fork()\n"
+        "print(os.getpid(), datafile.parallel_name('/d/.ccov'), flush=True)\n"
+        "if pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n"
+    )
+    printed = [line.split() for line in run([sys.executable, "-c", code], ".").stdout.splitlines()]
+    assert len(printed) == 2 and printed[0][1] != printed[1][1]
+    assert all(f".{pid}." in name for pid, name in printed)
+
+
+# ---- memory --------------------------------------------------------------------------------
+
+
+def test_a_million_code_objects_come_and_go_in_bounded_memory(project):
+    """exec'd functions and lambdas in a measured file, created and dropped:
+    ccov's per-code state is freed with them (ASan checks the freeing)."""
+    write(
+        project,
+        "churn.py",
+        """
+        import resource
+
+        SOURCE = compile("def f(x):\\n    return (lambda y: y + x)(1)\\n", __file__, "exec")
+
+        def churn(rounds):
+            for _ in range(rounds):
+                space = {}
+                exec(SOURCE, space)
+                space["f"](2)
+
+        def peak_kib():
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+        churn(100_000)
+        before = peak_kib()
+        churn(400_000)
+        print(peak_kib() - before)
+        """,
+    )
+    result = ccov("run", "churn.py", cwd=project, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) < 2048, "memory grew by more than 2 MiB over 800,000 code objects"
+    assert missing(project, "churn.py") == set()
+
+
+# ---- configuration values of the wrong type --------------------------------------------------
+
+
+WRONG_VALUES = {
+    "list[str]": ["1", "[1]", "{a = 1}", "true"],
+    "str": ["1", '["a"]', "{a = 1}", "false"],
+    "bool": ['"yes"', "1", "[true]"],
+    "float": ['"90"', "true", "[90]"],
+    "int": ["1.5", '"2"', "true"],
+    "minimums": ['"x"', '{"a" = "b"}', '{"a" = 101}', "-1"],
+    "paths": ['"src"', '{a = "src"}', "{a = []}", "{a = [1]}"],
+}
+
+
+def _wrong_settings():
+    from ccov.config import SETTINGS
+
+    for key, (kind, _) in sorted(SETTINGS.items()):
+        for value in WRONG_VALUES[kind]:
+            yield key, value
+
+
+@pytest.mark.parametrize("key, value", list(_wrong_settings()))
+def test_every_setting_with_a_wrong_value_is_a_usage_error(project, key, value):
+    write(project, "pyproject.toml", f"[tool.ccov]\n{key} = {value}\n")
+    write(project, "prog.py", "x = 1\n")
+    for command in (["report"], ["run", "prog.py"]):
+        result = ccov(*command, cwd=project)
+        assert result.returncode == 3, (command, result.stderr)
+        assert one_error_line(result.stderr) and key.split("_")[0] in result.stderr, result.stderr
