@@ -247,7 +247,7 @@ def test_a_data_file_locked_by_another_process(project):
     assert ccov("report", cwd=project).returncode == 0
 
 
-def test_parallel_names_cannot_collide():
+def test_parallel_names_cannot_collide(tmp_path):
     from ccov import datafile
 
     names = {datafile.parallel_name("/d/.ccov") for _ in range(10_000)}
@@ -256,12 +256,13 @@ def test_parallel_names_cannot_collide():
     code = (
         "import os\nfrom ccov import datafile\n"
         "pid = os.fork()\n"
-        "print(os.getpid(), datafile.parallel_name('/d/.ccov'), flush=True)\n"
+        "open(f'name-{os.getpid()}', 'w').write(datafile.parallel_name('/d/.ccov'))\n"
         "if pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n"
     )
-    printed = [line.split() for line in run([sys.executable, "-c", code], ".").stdout.splitlines()]
-    assert len(printed) == 2 and printed[0][1] != printed[1][1]
-    assert all(f".{pid}." in name for pid, name in printed)
+    assert run([sys.executable, "-c", code], tmp_path).returncode == 0
+    written = {p.name[len("name-"):]: p.read_text() for p in tmp_path.glob("name-*")}
+    assert len(written) == 2 and len(set(written.values())) == 2
+    assert all(f".{pid}." in name for pid, name in written.items())
 
 
 # ---- memory --------------------------------------------------------------------------------
