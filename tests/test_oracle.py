@@ -16,6 +16,8 @@ CASES = {
     "uncaught": ["uncaught.py"],
     "package": ["uses_package.py"],
     "package_source": ["--source=sample_pkg", "uses_package.py"],
+    # A plain directory (no __init__.py): its never-run files are reported too.
+    "directory_source": ["--source=plain_dir", "uses_plain_dir.py"],
     "module": ["-m", "uses_package"],
 }
 

@@ -127,9 +127,10 @@ class FileSelector:
         """Importable Python files under the --source directories (and files)."""
         found = set(self.source_files)
         for top in self.source_dirs:
+            top = top.rstrip(os.sep)
             for dirpath, dirnames, filenames in os.walk(top):
                 # Only packages are importable below the top directory.
-                if dirpath != top.rstrip(os.sep) and "__init__.py" not in filenames:
+                if dirpath != top and "__init__.py" not in filenames:
                     dirnames[:] = []
                     continue
                 dirnames.sort()

@@ -1,0 +1,5 @@
+import sys
+sys.path.insert(0, "plain_dir")
+import helper
+
+helper.used()
