@@ -31,3 +31,63 @@ def test_same_as_argparse(argv):
                                   ["run", "--append=yes", "x.py"]])
 def test_unusual_cases_go_to_argparse(argv):
     assert parse_run_quickly(argv) is None
+
+
+# ---- any command line gets an answer, never a traceback ----------------------------------
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+COMMANDS = ["report", "lcov", "xml", "json", "combine", "erase", "debug", "diff", "help", "bogus", ""]
+WORDS = ["--fail-under", "-o", "--data-file", "--format", "--precision", "--sort", "--skip-covered", "--skip-empty",
+         "-m", "--show-missing", "--keep", "-a", "--base", "--step-summary", "--config", "--bogus", "-x", "-h"]
+VALUES = ["", "abc", "-1", "101", "50", "nan", "1e999", "missing/dir/x", "/proc/version", "-", "markdown", "-cover",
+          ".ccov", "pyproject.toml", "sub", "\x00", "é", "%s%n", "--", "*"]
+
+
+@pytest.fixture(scope="module")
+def fuzz_project(tmp_path_factory):
+    project = tmp_path_factory.mktemp("cli_fuzz")
+    (project / "prog.py").write_text("x = 1\nif x:\n    y = 2\n")
+    (project / "sub").mkdir()
+    from conftest import ccov
+
+    assert ccov("run", "prog.py", cwd=project).returncode == 0
+    return project
+
+
+option_and_value = st.tuples(st.sampled_from(WORDS), st.sampled_from(VALUES)).map(list)
+stray_word = st.sampled_from(WORDS + VALUES).map(lambda word: [word])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(argv=st.tuples(st.sampled_from(COMMANDS), st.lists(option_and_value | stray_word, max_size=4).map(lambda parts: sum(parts, []))))
+def test_any_command_line_gets_a_documented_exit_code(fuzz_project, argv):
+    import contextlib
+    import io
+    import os
+    import shutil
+
+    from ccov import cli
+
+    command, words = argv
+    saved = fuzz_project / ".ccov.saved"
+    if not saved.exists():
+        shutil.copy(fuzz_project / ".ccov", saved)
+    shutil.copy(saved, fuzz_project / ".ccov")
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(fuzz_project)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cli.main([command, *words] if command else words)
+            except SystemExit as exit:  # --help / help print and exit 0
+                status = exit.code
+    finally:
+        os.chdir(previous)
+    assert status in (0, 1, 2, 3), (argv, status, err.getvalue())
+    assert "Traceback" not in err.getvalue()
+    if status not in (0, 2):
+        lines = err.getvalue().strip().splitlines()
+        assert lines and lines[-1].startswith("ccov: error: "), (argv, err.getvalue())

@@ -304,8 +304,8 @@ def test_a_million_code_objects_come_and_go_in_bounded_memory(project):
 
 
 WRONG_VALUES = {
-    "list[str]": ["1", "[1]", "{a = 1}", "true"],
-    "str": ["1", '["a"]', "{a = 1}", "false"],
+    "list[str]": ["1", "[1]", "{a = 1}", "true", '["a\\u0000b"]'],
+    "str": ["1", '["a"]', "{a = 1}", "false", '"a\\u0000b"'],
     "bool": ['"yes"', "1", "[true]"],
     "float": ['"90"', "true", "[90]"],
     "int": ["1.5", '"2"', "true"],

@@ -320,6 +320,8 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
+        if any("\0" in word for word in argv):  # only possible in-process: the OS cannot pass one
+            raise UsageError("an argument contains a NUL character")
         args = parse_run_quickly(argv) if argv[:1] == ["run"] else None
         if args is None:
             # `ccov run ...` needs only its own parser; anything else gets the full one.
@@ -331,7 +333,9 @@ def main(argv: list[str] | None = None) -> int:
             from ccov.cli_parser import build_parser
 
             build_parser().print_help()
-            return EXIT_OK if args.command == "help" else EXIT_USAGE
+            if args.command is None:
+                raise UsageError("no command given")
+            return EXIT_OK
         status = COMMANDS[args.command](args)
     except CcovError as err:
         print(f"ccov: error: {err}", file=sys.stderr)

@@ -78,7 +78,17 @@ class Config:
                 raise UsageError(f"invalid exclusion regex {pattern!r}: {err}") from None
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\0" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list) and any(_holds_nul(v) for v in value)
+
+
 def _check_type(key: str, value, expected: str) -> object:
+    if _holds_nul(value):  # no file name or pattern can hold one
+        raise UsageError(f"[tool.ccov] {key} contains a NUL character")
     if expected == "list[str]":
         if isinstance(value, str):
             return [value]
