@@ -15,7 +15,7 @@ PROGRAMS = Path(__file__).parent / "programs"
 SAMPLE_PROJECT = Path(__file__).parent / "sample_project"
 
 # Material for the tests, not tests of this suite.
-collect_ignore = ["programs", "sample_project"]
+collect_ignore = ["programs", "sample_project", "valgrind"]
 
 
 def clean_env(**extra) -> dict:
