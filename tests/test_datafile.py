@@ -111,10 +111,31 @@ def test_truncated_at_every_offset(tmp_path):
     datafile.write(str(path), sample())
     whole = path.read_bytes()
     cut = tmp_path / "cut"
-    for size in range(0, len(whole), 97):
+    for size in range(len(whole)):
         cut.write_bytes(whole[:size])
         try:
             datafile.read(str(cut))
+        except CcovError as err:
+            assert "\n" not in str(err)
+
+
+def test_corrupted_bytes_give_data_or_one_line_error(tmp_path):
+    """Bytes overwritten anywhere: the reader returns data or raises a
+    one-line CcovError, nothing else."""
+    import random
+
+    path = tmp_path / "data"
+    datafile.write(str(path), sample())
+    whole = path.read_bytes()
+    damaged = tmp_path / "damaged"
+    chance = random.Random(20261124)
+    for _ in range(3000):
+        data = bytearray(whole)
+        for _ in range(chance.randint(1, 8)):
+            data[chance.randrange(len(data))] = chance.randrange(256)
+        damaged.write_bytes(bytes(data))
+        try:
+            datafile.read(str(damaged))
         except CcovError as err:
             assert "\n" not in str(err)
 

@@ -137,6 +137,10 @@ def _with_connection(path: str, reader):
         raise _damaged(path, str(err)) from None
     except sqlite3.Error as err:
         raise _damaged(path, str(err)) from None
+    except (UnicodeDecodeError, ValueError, TypeError, OverflowError) as err:
+        # Damaged bytes inside a readable database: text that is not UTF-8,
+        # values of the wrong type.
+        raise _damaged(path, f"damaged content ({type(err).__name__})") from None
     finally:
         connection.close()
 
