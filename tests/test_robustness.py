@@ -300,6 +300,34 @@ def test_a_million_code_objects_come_and_go_in_bounded_memory(project):
     assert missing(project, "churn.py") == set()
 
 
+def test_a_loop_that_keeps_importing_new_code_stays_flat(project):
+    """A long-running process that keeps importing (here: reloading) measured
+    modules and calling their new code: memory levels off."""
+    write(project, "plugin_mod.py", "def handler(x):\n    if x:\n        return [x] * 3\n    return None\n")
+    write(
+        project,
+        "server.py",
+        """
+        import importlib, resource
+        import plugin_mod
+
+        def serve(rounds):
+            for n in range(rounds):
+                importlib.reload(plugin_mod)
+                plugin_mod.handler(n)
+
+        serve(5_000)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        serve(20_000)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
+        """,
+    )
+    result = ccov("run", "server.py", cwd=project, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) < 2048, "memory grew by more than 2 MiB over 20,000 reloads"
+    assert missing(project, "plugin_mod.py") == set()
+
+
 # ---- configuration values of the wrong type --------------------------------------------------
 
 
