@@ -469,3 +469,17 @@ def test_concurrent_combines_lose_nothing(project):
         combiner.wait(timeout=60)
     combined = datafile.read(str(project / ".ccov"))
     assert combined.files["/src/f.py"].all_lines() == sum(1 << n for n in range(1, 41))
+
+
+def test_concurrent_appending_runs_lose_nothing(project):
+    """`ccov run -a` reads, merges and writes the data file under the
+    directory lock, so runs that end together keep each other's lines."""
+    for n in range(6):
+        write(project, f"prog{n}.py", f"value = {n}\n")
+    runs = [
+        subprocess.Popen([sys.executable, "-m", "ccov", "run", "-a", f"prog{n}.py"], cwd=project, env=clean_env())
+        for n in range(6)
+    ]
+    assert [r.wait(timeout=120) for r in runs] == [0] * 6
+    files = ccov_files(project)
+    assert sorted(files) == [f"prog{n}.py" for n in range(6)]
