@@ -165,3 +165,11 @@ def test_xdist_workers_hand_their_data_over_and_save_nothing(sample_project):
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list(sample_project.glob(".ccov.*"))) == 1
     assert all(lcov_lines(sample_project / "lcov.info")["calc/__init__.py"].values())
+
+
+def test_html_report(sample_project):
+    result = pytest_run(sample_project, "--ccov=calc", "--ccov-report=html:cov_html", "-n", "2")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Coverage HTML written to dir cov_html" in result.stdout
+    index = (sample_project / "cov_html" / "index.html").read_text()
+    assert 'data-name="calc/ops.py"' in index

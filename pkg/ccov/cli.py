@@ -181,6 +181,17 @@ def cmd_json(args) -> int:
     return _file_report(args, "json", "JSON report")
 
 
+def cmd_html(args) -> int:
+    from ccov import reporting
+
+    config = _config(args)
+    built = _load_results(config)
+    directory, counts = reporting.write_html(built, config, args.directory, title=args.title)
+    print(f"Wrote HTML report to {os.path.join(directory, 'index.html')} "
+          f"({counts['written']} pages written, {counts['kept']} unchanged)")
+    return _gates(built, config)
+
+
 def cmd_diff(args) -> int:
     from ccov import diffcov, reporting
     from ccov.reporting import fail_under_shortfall
@@ -315,6 +326,7 @@ COMMANDS = {
     "lcov": cmd_lcov,
     "xml": cmd_xml,
     "json": cmd_json,
+    "html": cmd_html,
     "diff": cmd_diff,
     "combine": cmd_combine,
     "erase": cmd_erase,

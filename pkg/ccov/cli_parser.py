@@ -89,6 +89,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _add_config_options(writer)
         _add_report_options(writer, table=False)
 
+    html = commands.add_parser("html", help="write the HTML report", epilog=EPILOG)
+    html.add_argument("-d", "--directory", metavar="DIR", help="default htmlcov, or [tool.ccov] html_dir")
+    html.add_argument("--title", metavar="TITLE", help="default \"Coverage report\", or [tool.ccov] html_title")
+    html.add_argument("--skip-covered", action="store_true", default=None, help="leave out fully covered files")
+    html.add_argument("--skip-empty", action="store_true", default=None, help="leave out files without statements")
+    _add_config_options(html)
+    html.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
+    html.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
+
     diff = commands.add_parser("diff", help="coverage of the lines changed since a git base", epilog=EPILOG)
     diff.add_argument("--base", metavar="REF", help="compare with the merge base of REF and HEAD "
                       "(default: the upstream branch, else origin/main, else main)")

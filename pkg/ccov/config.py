@@ -36,6 +36,8 @@ SETTINGS = {
     "parallel": ("bool", False),
     "fail_under_file": ("minimums", {}),
     "relative_files": ("bool", False),
+    "html_dir": ("str", "htmlcov"),
+    "html_title": ("str", "Coverage report"),
     "paths": ("paths", {}),
 }
 

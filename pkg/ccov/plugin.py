@@ -18,7 +18,7 @@ import os
 
 import pytest
 
-REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown")
+REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown", "html")
 # type -> (default file, what the summary calls it)
 FILE_REPORTS = {
     "lcov": ("lcov.info", "LCOV"),
@@ -40,7 +40,7 @@ def pytest_addoption(parser):
     group.addoption(
         "--ccov-report", action="append", default=None, dest="ccov_report", metavar="TYPE[:DEST]",
         help="term, term-missing (each optionally :skip-covered), lcov[:FILE], xml[:FILE], json[:FILE], "
-        "markdown[:FILE]; repeatable; "
+        "markdown[:FILE], html[:DIR]; repeatable; "
         "--ccov-report= writes none; default term",
     )
     group.addoption("--ccov-fail-under", type=float, default=None, dest="ccov_fail_under", metavar="PCT",
@@ -196,6 +196,9 @@ class CcovPlugin:
         self.results = reporting.build_results(data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"))
         self.total = self.results.totals.percent
         for kind, argument in self.reports:
+            if kind == "html":
+                directory, _ = reporting.write_html(self.results, self.config, argument)
+                self.messages.append(f"Coverage HTML written to dir {directory}")
             if kind in FILE_REPORTS:
                 default, what = FILE_REPORTS[kind]
                 target = argument or default

@@ -72,6 +72,22 @@ def write_json(built, path: str) -> None:
     write_report_file(path, lambda out: jsonreport.write(built, out))
 
 
+def write_html(built, config, directory: str | None = None, **overrides) -> tuple[str, dict]:
+    """The HTML report into `directory` (default html_dir); returns the
+    directory and how many pages were written and kept."""
+    from ccov.reports import html
+
+    directory = directory or config.html_dir
+    options = table_options(config, **overrides)
+    try:
+        counts = html.write(built, directory, title=overrides.get("title") or config.html_title,
+                            precision=options["precision"], skip_covered=options["skip_covered"],
+                            skip_empty=options["skip_empty"])
+    except OSError as err:
+        raise CcovError(f"cannot write the HTML report to {directory}: {err.strerror or err}") from None
+    return directory, counts
+
+
 def write_markdown(built, config, out: TextIO) -> None:
     from ccov.reports import markdown
 

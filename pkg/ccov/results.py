@@ -58,6 +58,7 @@ class FileCoverage:
     executed: frozenset
     excluded: frozenset
     functions: tuple = ()
+    digest: str = ""          # of the source read: a report may cache what it made from it
 
     @property
     def missing(self) -> frozenset:
@@ -100,6 +101,13 @@ class Totals:
 class Results:
     files: list[FileCoverage] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Measured files no report can show, as (name, why): gone, changed,
+    # undecodable, not Python.  A report may list them; none counts them.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def skip(self, path: str, why: str, root: str) -> None:
+        self.warnings.append(f"{why}; skipped")
+        self.skipped.append((display_name(path, root), why))
 
     @property
     def totals(self) -> Totals:
@@ -158,7 +166,7 @@ def _analyse_all(jobs: list) -> list:
         return [_analyse_text(job) for job in jobs]
 
 
-def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str) -> FileCoverage:
+def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str, digest: str = "") -> FileCoverage:
     executed = frozenset(analysis.first_line(line) for line in linebits.to_lines(executed_bits)) & analysis.statements
     functions = tuple(
         FunctionCoverage(f.name, f.line, f.lines, f.lines & executed) for f in analysis.functions
@@ -170,6 +178,7 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
         executed=executed,
         excluded=analysis.excluded,
         functions=functions,
+        digest=digest,
     )
 
 
@@ -189,26 +198,27 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
         try:
             source = read_bytes(path)
         except SourceError as err:
-            results.warnings.append(f"{err}; skipped")
+            results.skip(path, str(err), root)
             continue
         digest = content_hash(source)
         if entry.hash and digest != entry.hash:
-            results.warnings.append(f"{path} changed since it was measured; skipped")
+            results.skip(path, f"{path} changed since it was measured", root)
             continue
-        readable.append((path, source, cache_key(digest, exclusions)))
+        readable.append((path, source, cache_key(digest, exclusions), digest))
     cache = AnalysisCache(cache_dir or root)
-    analyses = cache.get_many([key for _, _, key in readable])
-    misses = [(path, source, key) for path, source, key in readable if key not in analyses]
+    analyses = cache.get_many([key for _, _, key, _ in readable])
+    misses = [(path, source, key) for path, source, key, _ in readable if key not in analyses]
     fresh = {}
     for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions) for p, s, _ in misses])):
         if isinstance(outcome, str):
-            results.warnings.append(f"{outcome}; skipped")
+            results.skip(path, outcome, root)
         else:
             fresh[key] = analyses[key] = outcome
     cache.put_many(fresh)
     cache.close()
-    for path, _, key in readable:
+    for path, _, key, digest in readable:
         if key in analyses:
-            results.files.append(file_coverage(path, analyses[key], data.files[path].all_lines(), root))
+            results.files.append(file_coverage(path, analyses[key], data.files[path].all_lines(), root, digest))
     results.files.sort(key=lambda f: f.name)
+    results.skipped.sort()
     return results

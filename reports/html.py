@@ -1,0 +1,325 @@
+"""The HTML report: an index (flat and directory views) and a page per file,
+with the project's own CSS and JavaScript beside them.  No network, no
+CDN: the directory opens from file://.
+
+Every name and every source line is escaped.  Page file names are made from
+[a-z0-9_] only plus a hash, so no recorded name can point a page outside the
+output directory.  A page is rendered only when what it shows changed since
+the last run (a manifest keeps each page's key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+from html import escape
+from importlib import resources
+
+from ccov import __version__
+from ccov.reports.highlight import highlight
+from ccov.reports.table import shown_files
+from ccov.results import FileCoverage, Results, Totals, display_percent, percent
+from ccov.source import SourceError, decode, read_bytes
+
+ASSETS = ("ccov.css", "ccov.js")
+MANIFEST = "ccov-html.json"
+
+
+def page_name(name: str) -> str:
+    """A file name for the page of a measured file: safe characters only,
+    unique through a hash of the full name."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[-60:] or "file"
+    return f"f_{slug}_{hashlib.blake2b(name.encode('utf-8', 'surrogatepass'), digest_size=4).hexdigest()}.html"
+
+
+def _percent(entry_or_totals, precision: int) -> str:
+    return display_percent(entry_or_totals.percent, precision)
+
+
+def _head(title: str, page: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        f"<title>{escape(title)}</title>\n<link rel=\"stylesheet\" href=\"ccov.css\">\n"
+        f"<script src=\"ccov.js\" defer></script>\n</head>\n<body data-page=\"{page}\">\n"
+    )
+
+
+_HELP = (
+    '<div id="help" class="help" hidden role="dialog" aria-label="Keyboard shortcuts">'
+    "<h2>Keyboard</h2><dl>{}</dl><p>Press <kbd>?</kbd> or <kbd>Esc</kbd> to close.</p></div>\n"
+)
+INDEX_KEYS = [("/", "filter the files"), ("h", "hide or show fully covered files"),
+              ("t", "flat list or directory tree"), ("?", "this help")]
+FILE_KEYS = [("j", "next missing chunk"), ("k", "previous missing chunk"), ("n", "next file"),
+             ("p", "previous file"), ("u", "back to the index"), ("?", "this help")]
+
+
+def _help(keys) -> str:
+    return _HELP.format("".join(f"<dt><kbd>{escape(k)}</kbd></dt><dd>{escape(d)}</dd>" for k, d in keys))
+
+
+# ---- the index ---------------------------------------------------------------------------------
+
+
+def _bar(percent: float) -> str:
+    return f'<span class="bar" aria-hidden="true"><span style="width:{percent:.1f}%"></span></span>'
+
+
+def _counts_cells(entry, precision: int) -> str:
+    return (
+        f'<td class="num">{entry.n_statements if isinstance(entry, FileCoverage) else entry.statements}</td>'
+        f'<td class="num">{entry.n_missing if isinstance(entry, FileCoverage) else entry.missing}</td>'
+        f'<td class="num">{len(entry.excluded) if isinstance(entry, FileCoverage) else entry.excluded}</td>'
+        f'<td class="cover">{_bar(entry.percent)}<span class="pc">{_percent(entry, precision)}%</span></td>'
+    )
+
+
+def _file_row(entry: FileCoverage, precision: int, extra: str = "") -> str:
+    data = (
+        f'data-name="{escape(entry.name)}" data-stmts="{entry.n_statements}" data-miss="{entry.n_missing}" '
+        f'data-excl="{len(entry.excluded)}" data-cover="{entry.percent:.4f}"'
+    )
+    covered = " covered" if entry.n_missing == 0 else ""
+    return (
+        f'<tr class="file{covered}" {data}{extra}><td class="name"><a href="{page_name(entry.name)}">'
+        f"{escape(entry.name)}</a></td>{_counts_cells(entry, precision)}</tr>\n"
+    )
+
+
+def _tree_rows(files: list[FileCoverage], precision: int) -> str:
+    """The directory view: each directory with its totals, then its contents."""
+    tree: dict = {}
+    for entry in files:
+        *directories, _ = entry.name.replace("\\", "/").split("/")
+        node = tree
+        for directory in directories:
+            node = node.setdefault(directory + "/", {})
+        node.setdefault(None, []).append(entry)
+
+    rows = []
+
+    def totals(node) -> Totals:
+        total = Totals()
+        for key, value in node.items():
+            parts = [totals(value)] if key is not None else value
+            for part in parts:
+                if isinstance(part, FileCoverage):
+                    total.statements += part.n_statements
+                    total.executed += part.n_executed
+                    total.excluded += len(part.excluded)
+                else:
+                    total.statements += part.statements
+                    total.executed += part.executed
+                    total.excluded += part.excluded
+        return total
+
+    def walk(node, depth: int, parent: str) -> None:
+        for key in sorted(k for k in node if k is not None):
+            path = parent + key
+            total = totals(node[key])
+            rows.append(
+                f'<tr class="dir" data-path="{escape(path)}" data-parent="{escape(parent)}" style="--depth:{depth}">'
+                f'<td class="name"><button class="twisty" aria-expanded="true" aria-label="collapse {escape(path)}">'
+                f"</button>{escape(key)}</td>{_counts_cells(total, precision)}</tr>\n"
+            )
+            walk(node[key], depth + 1, path)
+        for entry in sorted(node.get(None, []), key=lambda e: e.name):
+            rows.append(_file_row(entry, precision, f' data-parent="{escape(parent)}" style="--depth:{depth}"'))
+
+    walk(tree, 0, "")
+    return "".join(rows)
+
+
+def _index(results: Results, files: list[FileCoverage], notes: list[str], title: str, precision: int) -> str:
+    totals = results.totals
+    header = (
+        '<thead><tr><th data-sort="name" class="name" aria-sort="none"><button>File</button></th>'
+        '<th data-sort="stmts" class="num"><button>Statements</button></th>'
+        '<th data-sort="miss" class="num"><button>Missing</button></th>'
+        '<th data-sort="excl" class="num"><button>Excluded</button></th>'
+        '<th data-sort="cover" class="cover"><button>Coverage</button></th></tr></thead>\n'
+    )
+    total_row = (
+        f'<tfoot><tr class="total"><td class="name">Total ({totals.files} files)</td>'
+        f"{_counts_cells(totals, precision)}</tr></tfoot>\n"
+    )
+    out = [_head(title, "index"), "<header>\n", f"<h1>{escape(title)}</h1>\n"]
+    out.append(
+        f'<p class="summary"><strong class="total-pc">{_percent(totals, precision)}%</strong> of '
+        f"{totals.statements} statements run; {totals.missing} missing, {totals.excluded} excluded, "
+        f"in {totals.files} files.</p>\n"
+    )
+    out.append(
+        '<div class="controls"><input id="filter" type="search" placeholder="Filter files (/)" '
+        'aria-label="Filter files"> <label><input type="checkbox" id="hide-covered"> Hide fully covered</label> '
+        '<label><input type="checkbox" id="tree-view"> Directory view</label> '
+        '<button id="help-button" aria-label="Keyboard shortcuts">?</button></div>\n</header>\n<main>\n'
+    )
+    out.append(f'<table id="files" class="files">\n{header}<tbody>\n')
+    out.extend(_file_row(entry, precision) for entry in files)
+    out.append(f"</tbody>\n{total_row}</table>\n")
+    out.append(f'<table id="tree" class="files tree" hidden>\n{header.replace("data-sort", "data-nosort")}<tbody>\n')
+    out.append(_tree_rows(files, precision))
+    out.append(f"</tbody>\n{total_row}</table>\n")
+    out.append('<p id="no-match" hidden>No file matches the filter.</p>\n')
+    for note in notes:
+        out.append(f'<p class="note">{escape(note)}</p>\n')
+    if results.skipped:
+        out.append('<section class="skipped"><h2>Not shown</h2><ul>\n')
+        out.extend(
+            f'<li><a href="{page_name(name)}"><code>{escape(name)}</code></a>: {escape(why)}</li>\n'
+            for name, why in results.skipped
+        )
+        out.append("</ul></section>\n")
+    out.append(
+        f'</main>\n<footer>ccov {escape(__version__)}, {escape(time.strftime("%Y-%m-%d %H:%M %z"))}</footer>\n'
+    )
+    out.append(_help(INDEX_KEYS))
+    out.append("</body>\n</html>\n")
+    return "".join(out)
+
+
+# ---- a file's page -----------------------------------------------------------------------------
+
+MARKERS = {"run": ("\u2713", "executed"), "mis": ("\u2717", "missing"), "exc": ("\u2212", "excluded")}
+
+
+def _line_kind(number: int, entry: FileCoverage) -> str:
+    if number in entry.excluded:
+        return "exc"
+    if number in entry.statements:
+        return "run" if number in entry.executed else "mis"
+    return ""
+
+
+def _source_lines(entry: FileCoverage) -> tuple[list[str], str | None]:
+    """Highlighted lines, or none and why (a source gone since the report was built)."""
+    try:
+        return highlight(decode(read_bytes(entry.path), entry.path)), None
+    except SourceError as err:
+        return [], str(err)
+
+
+def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], title: str, precision: int) -> str:
+    previous, following = neighbours
+    nav = ['<nav><a id="to-index" href="index.html">Index</a>']
+    nav.append(f'<a id="prev-file" href="{previous}">\u2190 Previous file</a>' if previous else "")
+    nav.append(f'<a id="next-file" href="{following}">Next file \u2192</a>' if following else "")
+    nav.append("</nav>\n")
+    out = [_head(f"{entry.name} \u2014 {title}", "file"), "<header>\n", "".join(nav)]
+    out.append(f"<h1>{escape(entry.name)}</h1>\n")
+    out.append(
+        f'<p class="summary"><strong>{_percent(entry, precision)}%</strong> of {entry.n_statements} statements run; '
+        f"{entry.n_missing} missing, {len(entry.excluded)} excluded.</p>\n"
+    )
+    counts = {"run": entry.n_executed, "mis": entry.n_missing, "exc": len(entry.excluded)}
+    out.append('<div class="controls">')
+    for kind, (mark, label) in MARKERS.items():
+        out.append(
+            f'<label class="toggle {kind}"><input type="checkbox" data-kind="{kind}" checked> '
+            f'<span class="m">{mark}</span> {label} ({counts[kind]})</label> '
+        )
+    out.append('<button id="help-button" aria-label="Keyboard shortcuts">?</button></div>\n')
+    if entry.functions:
+        out.append(f'<details class="functions"><summary>Functions ({len(entry.functions)})</summary><table>\n')
+        out.append('<thead><tr><th>Function</th><th class="num">Statements</th><th class="num">Run</th>'
+                   '<th class="cover">Coverage</th></tr></thead><tbody>\n')
+        for function in entry.functions:
+            pc = percent(function.executed, function.statements)
+            out.append(
+                f'<tr><td><a href="#L{function.line}">{escape(function.name)}</a></td>'
+                f'<td class="num">{function.statements}</td><td class="num">{function.executed}</td>'
+                f'<td class="cover">{_bar(pc)}<span class="pc">{display_percent(pc, precision)}%</span></td></tr>\n'
+            )
+        out.append("</tbody></table></details>\n")
+    out.append("</header>\n<main>\n")
+    lines, problem = _source_lines(entry)
+    if problem:
+        out.append(f'<p class="problem">The source cannot be shown: {escape(problem)}</p>\n')
+    out.append('<div class="source">\n')
+    for number, html in enumerate(lines, start=1):
+        kind = _line_kind(number, entry)
+        mark, label = MARKERS.get(kind, ("", ""))
+        marker = f'<span class="m" title="{label}">{mark}</span>' if kind else '<span class="m"></span>'
+        out.append(
+            f'<div class="line {kind}" id="L{number}"><a class="ln" href="#L{number}">{number}</a>{marker}'
+            f"<code>{html}</code></div>\n"
+        )
+    out.append("</div>\n</main>\n")
+    out.append(_help(FILE_KEYS))
+    out.append("</body>\n</html>\n")
+    return "".join(out)
+
+
+def _skipped_page(name: str, why: str, title: str) -> str:
+    return (
+        f"{_head(f'{name} — {title}', 'file')}<header>\n<nav><a id=\"to-index\" href=\"index.html\">Index</a></nav>\n"
+        f"<h1>{escape(name)}</h1>\n</header>\n<main>\n"
+        f'<p class="problem">This file was measured but cannot be shown: {escape(why)}</p>\n</main>\n</body>\n</html>\n'
+    )
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+def _page_key(entry: FileCoverage, neighbours, title: str, precision: int) -> str:
+    """Everything a file's page shows, hashed: equal keys, equal pages."""
+    parts = (
+        __version__, entry.name, entry.digest, sorted(entry.executed), sorted(entry.statements),
+        sorted(entry.excluded), [(f.name, f.line, f.statements, f.executed) for f in entry.functions],
+        neighbours, title, precision,
+    )
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _write_if_changed(path: str, text: str) -> bool:
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        with open(path, "rb") as existing:
+            if existing.read() == data:
+                return False
+    except OSError:
+        pass
+    with open(path, "wb") as out:
+        out.write(data)
+    return True
+
+
+def write(results: Results, directory: str, *, title: str = "Coverage report", precision: int = 0,
+          skip_covered: bool = False, skip_empty: bool = False) -> dict:
+    """Write the report into `directory`; returns counts of pages written and kept.
+    OSError propagates: the caller turns it into a one-line error."""
+    os.makedirs(directory, exist_ok=True)
+    for asset in ASSETS:
+        _write_if_changed(os.path.join(directory, asset),
+                          resources.files("ccov.reports").joinpath("html_assets", asset).read_text("utf-8"))
+    files, notes = shown_files(results, skip_covered=skip_covered, skip_empty=skip_empty, sort="name")
+    manifest_path = os.path.join(directory, MANIFEST)
+    try:
+        with open(manifest_path, encoding="utf-8") as manifest_file:
+            previous = json.load(manifest_file)
+        if not isinstance(previous, dict):
+            previous = {}
+    except (OSError, ValueError):
+        previous = {}
+    manifest, written, kept = {}, 0, 0
+    pages = [page_name(entry.name) for entry in files]
+    for position, entry in enumerate(files):
+        neighbours = (pages[position - 1] if position else None, pages[position + 1] if position + 1 < len(pages) else None)
+        page = pages[position]
+        key = manifest[page] = _page_key(entry, neighbours, title, precision)
+        target = os.path.join(directory, page)
+        if previous.get(page) == key and os.path.exists(target):
+            kept += 1
+            continue
+        _write_if_changed(target, _file_page(entry, neighbours, title, precision))
+        written += 1
+    for name, why in results.skipped:
+        _write_if_changed(os.path.join(directory, page_name(name)), _skipped_page(name, why, title))
+    _write_if_changed(os.path.join(directory, "index.html"), _index(results, files, notes, title, precision))
+    _write_if_changed(manifest_path, json.dumps(manifest, indent=0, sort_keys=True))
+    return {"written": written, "kept": kept}

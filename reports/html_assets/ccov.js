@@ -1,0 +1,189 @@
+// ccov HTML report: sorting, filtering and the directory view on the index;
+// toggles, missing-chunk and file navigation on file pages; keyboard help.
+// Choices (sort, hidden kinds, views) are kept in localStorage, so they
+// survive going from page to page.
+"use strict";
+
+const store = {
+  get(key, fallback) {
+    try { const v = localStorage.getItem("ccov." + key); return v === null ? fallback : JSON.parse(v); }
+    catch (e) { return fallback; }
+  },
+  set(key, value) {
+    try { localStorage.setItem("ccov." + key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  },
+};
+
+function toggleHelp(force) {
+  const help = document.getElementById("help");
+  if (help) help.hidden = force === undefined ? !help.hidden : !force;
+}
+
+function typing(event) {
+  const t = event.target;
+  return t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA") && t.type !== "checkbox";
+}
+
+// ---- the index --------------------------------------------------------------------------
+
+function setUpIndex() {
+  const flat = document.getElementById("files");
+  const tree = document.getElementById("tree");
+  const filter = document.getElementById("filter");
+  const hideCovered = document.getElementById("hide-covered");
+  const treeView = document.getElementById("tree-view");
+  const noMatch = document.getElementById("no-match");
+  const flatBody = flat.tBodies[0];
+
+  function sortRows(column, descending) {
+    const rows = Array.from(flatBody.rows);
+    const text = column === "name";
+    rows.sort((a, b) => {
+      const x = a.dataset[column], y = b.dataset[column];
+      const order = text ? x.localeCompare(y) : parseFloat(x) - parseFloat(y);
+      return (descending ? -order : order) || a.dataset.name.localeCompare(b.dataset.name);
+    });
+    rows.forEach((row) => flatBody.appendChild(row));
+    flat.querySelectorAll("th[data-sort]").forEach((th) => {
+      th.setAttribute("aria-sort", th.dataset.sort === column ? (descending ? "descending" : "ascending") : "none");
+    });
+  }
+
+  function collapsed() { return new Set(store.get("collapsed", [])); }
+
+  function apply() {
+    const needle = filter.value.trim().toLowerCase();
+    const hide = hideCovered.checked;
+    const closed = collapsed();
+    let shown = 0;
+    for (const row of flatBody.rows) {
+      const visible = row.dataset.name.toLowerCase().includes(needle) && !(hide && row.classList.contains("covered"));
+      row.classList.toggle("hidden", !visible);
+      if (visible) shown += 1;
+    }
+    for (const row of tree.tBodies[0].rows) {
+      const parent = row.dataset.parent || "";
+      const underClosed = Array.from(closed).some((dir) => parent.startsWith(dir));
+      let visible = !underClosed;
+      if (row.classList.contains("file")) {
+        visible = visible && row.dataset.name.toLowerCase().includes(needle) && !(hide && row.classList.contains("covered"));
+      } else {
+        row.querySelector(".twisty").setAttribute("aria-expanded", String(!closed.has(row.dataset.path)));
+      }
+      row.classList.toggle("hidden", !visible);
+    }
+    flat.hidden = treeView.checked;
+    tree.hidden = !treeView.checked;
+    noMatch.hidden = shown > 0;
+    // File pages follow the order (and the filter) seen here.
+    store.set("order", Array.from(flatBody.rows).filter((r) => !r.classList.contains("hidden"))
+      .map((r) => r.querySelector("a").getAttribute("href")));
+  }
+
+  flat.querySelectorAll("th[data-sort] button").forEach((button) => {
+    button.addEventListener("click", () => {
+      const column = button.parentElement.dataset.sort;
+      const [current, descending] = store.get("sort", ["name", false]);
+      const next = [column, current === column ? !descending : column !== "name"];
+      store.set("sort", next);
+      sortRows(...next);
+      apply();
+    });
+  });
+  tree.addEventListener("click", (event) => {
+    const twisty = event.target.closest(".twisty");
+    if (!twisty) return;
+    const path = twisty.closest("tr").dataset.path;
+    const closed = collapsed();
+    if (closed.has(path)) closed.delete(path); else closed.add(path);
+    store.set("collapsed", Array.from(closed));
+    apply();
+  });
+  filter.addEventListener("input", () => { store.set("filter", filter.value); apply(); });
+  hideCovered.addEventListener("change", () => { store.set("hideCovered", hideCovered.checked); apply(); });
+  treeView.addEventListener("change", () => { store.set("treeView", treeView.checked); apply(); });
+
+  filter.value = store.get("filter", "");
+  hideCovered.checked = store.get("hideCovered", false);
+  treeView.checked = store.get("treeView", false);
+  sortRows(...store.get("sort", ["name", false]));
+  apply();
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { toggleHelp(false); if (typing(event)) event.target.blur(); return; }
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.key === "/") { event.preventDefault(); filter.focus(); }
+    else if (event.key === "h") { hideCovered.click(); }
+    else if (event.key === "t") { treeView.click(); }
+    else if (event.key === "?") { toggleHelp(); }
+  });
+}
+
+// ---- a file's page ----------------------------------------------------------------------
+
+function setUpFile() {
+  const kinds = ["run", "mis", "exc"];
+  const hidden = new Set(store.get("hiddenKinds", []));
+  document.querySelectorAll(".controls input[data-kind]").forEach((box) => {
+    box.checked = !hidden.has(box.dataset.kind);
+    box.addEventListener("change", () => {
+      if (box.checked) hidden.delete(box.dataset.kind); else hidden.add(box.dataset.kind);
+      store.set("hiddenKinds", Array.from(hidden));
+      show();
+    });
+  });
+  function show() { kinds.forEach((k) => document.body.classList.toggle("hide-" + k, hidden.has(k))); }
+  show();
+
+  // Previous and next follow the index's order when this page is in it.
+  const here = location.pathname.split("/").pop();
+  const order = store.get("order", []);
+  const at = order.indexOf(here);
+  if (at >= 0) {
+    for (const [id, to] of [["prev-file", order[at - 1]], ["next-file", order[at + 1]]]) {
+      const link = document.getElementById(id);
+      if (link && to) link.setAttribute("href", to);
+      else if (link) link.remove();
+    }
+  }
+
+  // A chunk is a run of missing statements with no executed statement between.
+  const chunks = [];
+  let previous = null;
+  for (const line of document.querySelectorAll(".line.run, .line.mis")) {
+    if (line.classList.contains("mis") && !(previous && previous.classList.contains("mis"))) chunks.push(line);
+    previous = line;
+  }
+  let current = -1;
+  function goToChunk(step) {
+    if (!chunks.length) return;
+    const top = window.scrollY;
+    if (current < 0) {
+      current = step > 0 ? chunks.findIndex((c) => c.getBoundingClientRect().top + window.scrollY > top + 1) : chunks.length - 1;
+      if (current < 0) current = 0;
+    } else {
+      current = Math.min(Math.max(current + step, 0), chunks.length - 1);
+    }
+    document.querySelectorAll(".line.current").forEach((l) => l.classList.remove("current"));
+    chunks[current].classList.add("current");
+    chunks[current].scrollIntoView({ block: "center" });
+  }
+  function follow(id) { const link = document.getElementById(id); if (link) location.href = link.getAttribute("href"); }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { toggleHelp(false); return; }
+    if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+    const actions = {
+      j: () => goToChunk(1), k: () => goToChunk(-1), n: () => follow("next-file"), p: () => follow("prev-file"),
+      u: () => follow("to-index"), "?": () => toggleHelp(),
+    };
+    if (actions[event.key]) { event.preventDefault(); actions[event.key](); }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const help = document.getElementById("help-button");
+  if (help) help.addEventListener("click", () => toggleHelp());
+  if (document.body.dataset.page === "index") setUpIndex();
+  else if (document.getElementById("help") || document.querySelector(".source")) setUpFile();
+});
