@@ -132,17 +132,6 @@ def test_self_contained_no_network(report):
         assert "@import" not in text and "url(" not in text
 
 
-def test_syntax_highlighting_marks_keywords_strings_comments_numbers():
-    from ccov.reports.highlight import highlight
-
-    lines = highlight('def f(x):  # note <b>\n    s = """a\nb"""\n    return 0xFF + len(x)\n')
-    assert lines[0] == ('<span class="k">def</span> f(x):  <span class="c"># note &lt;b&gt;</span>')
-    # A string across lines is closed and reopened on each line.
-    assert lines[1].endswith('<span class="s">"""a</span>') and lines[2].startswith('<span class="s">b"""</span>')
-    assert '<span class="n">0xFF</span>' in lines[3] and '<span class="b">len</span>' in lines[3]
-    assert len(lines) == 4
-
-
 def test_names_and_sources_are_escaped(project):
     # (A name that starts with "<" is Python's mark of code with no file: not measured.)
     hostile = "x<img src=x onerror=alert(1)>.py"

@@ -119,9 +119,48 @@ function setUpIndex() {
   });
 }
 
+// ---- syntax colours ---------------------------------------------------------------------
+// Python's keywords and builtins, and one regular expression over the whole
+// source, so strings across lines are coloured right.  The text is escaped
+// again before it goes back in as HTML.
+
+const KEYWORDS = new Set(["False", "None", "True", "and", "as", "assert", "async", "await", "break", "case", "class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "match", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield"]);
+const BUILTINS = new Set(["ArithmeticError", "AssertionError", "AttributeError", "BaseException", "BaseExceptionGroup", "BlockingIOError", "BrokenPipeError", "BufferError", "BytesWarning", "ChildProcessError", "ConnectionAbortedError", "ConnectionError", "ConnectionRefusedError", "ConnectionResetError", "DeprecationWarning", "EOFError", "Ellipsis", "EncodingWarning", "EnvironmentError", "Exception", "ExceptionGroup", "False", "FileExistsError", "FileNotFoundError", "FloatingPointError", "FutureWarning", "GeneratorExit", "IOError", "ImportError", "ImportWarning", "IndentationError", "IndexError", "InterruptedError", "IsADirectoryError", "KeyError", "KeyboardInterrupt", "LookupError", "MemoryError", "ModuleNotFoundError", "NameError", "None", "NotADirectoryError", "NotImplemented", "NotImplementedError", "OSError", "OverflowError", "PendingDeprecationWarning", "PermissionError", "ProcessLookupError", "RecursionError", "ReferenceError", "ResourceWarning", "RuntimeError", "RuntimeWarning", "StopAsyncIteration", "StopIteration", "SyntaxError", "SyntaxWarning", "SystemError", "SystemExit", "TabError", "TimeoutError", "True", "TypeError", "UnboundLocalError", "UnicodeDecodeError", "UnicodeEncodeError", "UnicodeError", "UnicodeTranslateError", "UnicodeWarning", "UserWarning", "ValueError", "Warning", "ZeroDivisionError", "abs", "aiter", "all", "anext", "any", "ascii", "bin", "bool", "breakpoint", "bytearray", "bytes", "callable", "chr", "classmethod", "compile", "complex", "copyright", "credits", "delattr", "dict", "dir", "divmod", "enumerate", "eval", "exec", "exit", "filter", "float", "format", "frozenset", "getattr", "globals", "hasattr", "hash", "help", "hex", "id", "input", "int", "isinstance", "issubclass", "iter", "len", "license", "list", "locals", "map", "max", "memoryview", "min", "next", "object", "oct", "open", "ord", "pow", "print", "property", "quit", "range", "repr", "reversed", "round", "set", "setattr", "slice", "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "vars", "zip"]);
+const TOKEN = new RegExp([
+  String.raw`(#[^\n]*)`,
+  String.raw`((?:[rRbBuUfF]|[bB][rR]|[rR][bB]|[fF][rR]|[rR][fF])?(?:'''(?:[^\\]|\\[\s\S])*?(?:'''|$(?![\s\S]))` +
+    String.raw`|"""(?:[^\\]|\\[\s\S])*?(?:"""|$(?![\s\S]))|'(?:[^'\\\n]|\\.)*(?:'|$)|"(?:[^"\\\n]|\\.)*(?:"|$)))`,
+  String.raw`(\b\d[\w.]*)`,
+  String.raw`(^[ \t]*@[\w.]+)`,
+  String.raw`([A-Za-z_\u00C0-\uFFFF][\w\u00C0-\uFFFF]*)`,
+].join("|"), "gm");
+
+function escapeHtml(text) {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function colourSyntax() {
+  const codes = Array.from(document.querySelectorAll(".line > code"));
+  const text = codes.map((code) => code.textContent).join("\n");
+  let html = "";
+  let last = 0;
+  for (const match of text.matchAll(TOKEN)) {
+    const [token, comment, string, number, decorator, word] = match;
+    let css = comment ? "c" : string ? "s" : number ? "n" : decorator ? "d" : null;
+    if (word) css = KEYWORDS.has(word) ? "k" : BUILTINS.has(word) ? "b" : null;
+    html += escapeHtml(text.slice(last, match.index));
+    const escaped = escapeHtml(token);
+    html += css ? `<span class="${css}">${escaped.replace(/\n/g, `</span>\n<span class="${css}">`)}</span>` : escaped;
+    last = match.index + token.length;
+  }
+  html += escapeHtml(text.slice(last));
+  html.split("\n").forEach((line, number) => { if (codes[number]) codes[number].innerHTML = line; });
+}
+
 // ---- a file's page ----------------------------------------------------------------------
 
 function setUpFile() {
+  colourSyntax();
   const kinds = ["run", "mis", "exc"];
   const hidden = new Set(store.get("hiddenKinds", []));
   document.querySelectorAll(".controls input[data-kind]").forEach((box) => {

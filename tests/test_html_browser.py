@@ -1,0 +1,224 @@
+"""The HTML report in a real browser (headless Chromium, which .ci/run
+installs): open the index from disk, sort, filter, hide covered files, use
+the directory view, follow a link, navigate by keyboard, and check what is
+shown.  Screenshots of the index and a file page, light and dark, are saved
+for review in $CCOV_SCREENSHOT_DIR (default: screenshots/ in the checkout)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from browser import Browser, find_chromium
+from conftest import ccov
+
+CHROMIUM = find_chromium()
+if CHROMIUM is None:
+    if os.environ.get("CCOV_REQUIRE_BROWSER"):
+        raise RuntimeError("CCOV_REQUIRE_BROWSER is set but no Chromium was found")
+    pytest.skip("no Chromium (apt-get install chromium; .ci/run does)", allow_module_level=True)
+pytest.importorskip("websocket")
+
+SCREENSHOTS = Path(os.environ.get("CCOV_SCREENSHOT_DIR", Path(__file__).parent.parent / "screenshots"))
+
+FILES = {
+    "app/__init__.py": "",
+    "app/core.py": (
+        "def parse(text):\n"
+        "    if not text:\n"
+        "        raise ValueError('empty')\n"
+        "    words = text.split()\n"
+        "    return words\n\n\n"
+        "def count(words):\n"
+        "    total = 0\n"
+        "    for word in words:\n"
+        "        total += 1\n"
+        "    return total\n\n\n"
+        "def unused_one():\n"
+        "    return 1\n\n\n"
+        "def also_unused():\n"
+        "    value = 2\n"
+        "    return value\n"
+    ),
+    "app/util/__init__.py": "",
+    "app/util/text.py": (
+        "def shout(s):\n    return s.upper()  # loud\n\n\n"
+        "def whisper(s):\n    return s.lower()\n\n\n"
+        "MARKUP = '''</code><img src=x onerror=\"document.title='pwned'\">\n  & more'''\n"
+    ),
+
+    "main.py": (
+        "from app.core import count, parse\n"
+        "from app.util.text import shout\n\n"
+        "print(count(parse('a b c')), shout('x'))\n"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    project = tmp_path_factory.mktemp("browser")
+    for name, text in FILES.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    assert ccov("run", "main.py", cwd=project).returncode == 0
+    assert ccov("html", "--title", "Browser test", cwd=project).returncode == 0
+    return project / "htmlcov"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    driver = Browser(CHROMIUM)
+    yield driver
+    driver.close()
+
+
+VISIBLE_NAMES = (
+    "Array.from(document.querySelectorAll('#files tbody tr')).filter(r => r.offsetParent !== null)"
+    ".map(r => r.dataset.name)"
+)
+
+
+def type_filter(browser, text: str) -> None:
+    browser.evaluate(
+        f"{{ const box = document.getElementById('filter'); box.value = {text!r}; box.dispatchEvent(new Event('input')); }}"
+    )
+
+
+def test_index_sort_filter_hide_and_tree(report, browser):
+    browser.open((report / "index.html").as_uri())
+    browser.evaluate("localStorage.clear()")
+    browser.open((report / "index.html").as_uri())
+    names = browser.evaluate(VISIBLE_NAMES)
+    assert names == sorted(FILES)
+
+    # Sort by Missing: numbers sort descending first, so the worst file leads.
+    browser.click("th[data-sort=miss] button")
+    misses = browser.evaluate(
+        "Array.from(document.querySelectorAll('#files tbody tr')).map(r => +r.dataset.miss)"
+    )
+    assert misses == sorted(misses, reverse=True) and misses[0] > 0
+    assert browser.evaluate("document.querySelector('th[data-sort=miss]').getAttribute('aria-sort')") == "descending"
+    browser.click("th[data-sort=miss] button")
+    assert browser.evaluate("document.querySelector('th[data-sort=miss]').getAttribute('aria-sort')") == "ascending"
+
+    # The sort survives a reload (and so a visit to a file page).
+    browser.open((report / "index.html").as_uri())
+    assert browser.evaluate("document.querySelector('th[data-sort=miss]').getAttribute('aria-sort')") == "ascending"
+
+    # Filter.
+    type_filter(browser, "util")
+    assert sorted(browser.evaluate(VISIBLE_NAMES)) == ["app/util/__init__.py", "app/util/text.py"]
+    type_filter(browser, "nothing-like-this")
+    assert browser.evaluate(VISIBLE_NAMES) == []
+    assert browser.evaluate("document.getElementById('no-match').hidden") is False
+    type_filter(browser, "")
+
+    # Hide fully covered files, by keyboard (h).
+    browser.press("h")
+    shown = browser.evaluate(VISIBLE_NAMES)
+    assert "app/__init__.py" not in shown and "app/core.py" in shown
+    browser.press("h")
+
+    # The directory view, with totals per directory, and collapsing.
+    browser.press("t")
+    assert browser.evaluate("document.getElementById('tree').hidden") is False
+    directories = browser.evaluate(
+        "Array.from(document.querySelectorAll('#tree tr.dir')).map(r => [r.dataset.path, r.cells[1].textContent])"
+    )
+    statements = {d: int(n) for d, n in directories}
+    assert set(statements) == {"app/", "app/util/"}
+    assert statements["app/"] > statements["app/util/"] > 0
+    browser.click("#tree tr.dir[data-path='app/util/'] .twisty")
+    hidden_text_row = browser.evaluate(
+        "document.querySelector(\"#tree tr[data-name='app/util/text.py']\").offsetParent === null"
+    )
+    assert hidden_text_row is True
+    browser.click("#tree tr.dir[data-path='app/util/'] .twisty")
+    browser.press("t")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for scheme in ("light", "dark"):
+        browser.color_scheme(scheme)
+        browser.screenshot(str(SCREENSHOTS / f"index-{scheme}.png"))
+    browser.color_scheme("light")
+
+
+def test_file_page_links_keys_and_toggles(report, browser):
+    browser.open((report / "index.html").as_uri())
+    browser.evaluate("localStorage.clear()")
+    browser.open((report / "index.html").as_uri())
+    browser.click("#files tr[data-name='app/core.py'] a", navigates=True)
+    assert browser.evaluate("document.querySelector('h1').textContent") == "app/core.py"
+    missing = browser.evaluate("Array.from(document.querySelectorAll('.line.mis')).map(l => +l.id.slice(1))")
+    assert missing == [3, 16, 20, 21]  # three missing chunks: 3, 16, 20-21
+
+    # j / k walk the missing chunks.
+    visited = []
+    for key in ("j", "j", "j", "k"):
+        browser.press(key)
+        visited.append(browser.evaluate("+document.querySelector('.line.current').id.slice(1)"))
+    assert visited == [3, 16, 20, 16]
+
+    # The toggles hide a kind's colour and marker, and are remembered.
+    browser.click(".controls input[data-kind=run]")
+    assert browser.evaluate("document.body.classList.contains('hide-run')") is True
+    assert browser.evaluate(
+        "getComputedStyle(document.querySelector('.line.run .m')).visibility"
+    ) == "hidden"
+    browser.click(".controls input[data-kind=run]")
+
+    # ? shows the help; Escape hides it.
+    browser.press("?")
+    assert browser.evaluate("document.getElementById('help').hidden") is False
+    browser.press("Escape")
+    assert browser.evaluate("document.getElementById('help').hidden") is True
+
+    # Permalinks: every line number links to itself.
+    assert browser.evaluate("document.querySelector('#L5 a.ln').getAttribute('href')") == "#L5"
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.evaluate("document.querySelectorAll('.line.current').forEach(l => l.classList.remove('current')); "
+                     "window.scrollTo(0, 0)")
+    for scheme in ("light", "dark"):
+        browser.color_scheme(scheme)
+        browser.screenshot(str(SCREENSHOTS / f"file-{scheme}.png"))
+    browser.color_scheme("light")
+
+    # n and p follow the index's order; u goes back to the index.
+    browser.press("n", navigates=True)
+    assert browser.evaluate("document.querySelector('h1').textContent") == "app/util/__init__.py"
+    browser.press("p", navigates=True)
+    assert browser.evaluate("document.querySelector('h1').textContent") == "app/core.py"
+    browser.press("u", navigates=True)
+    assert browser.evaluate("document.body.dataset.page") == "index"
+
+
+def test_syntax_colours_and_no_markup_from_the_source(report, browser):
+    from ccov.reports.html import page_name
+
+    browser.open((report / page_name("app/util/text.py")).as_uri())
+    spans = browser.evaluate(
+        "Array.from(document.querySelectorAll('.line code span')).map(s => [s.className, s.textContent])"
+    )
+    assert ["k", "def"] in spans and ["k", "return"] in spans and ["c", "# loud"] in spans
+    # The string across two lines is coloured on both, and stays text.
+    strings = [text for css, text in spans if css == "s"]
+    assert "'''</code><img src=x onerror=\"document.title='pwned'\">" in strings and "  & more'''" in strings
+    assert browser.evaluate("document.querySelectorAll('img').length") == 0
+    assert browser.evaluate("document.title") != "pwned"
+    lines = browser.evaluate("Array.from(document.querySelectorAll('.line code')).map(c => c.textContent)")
+    assert lines == FILES["app/util/text.py"].splitlines()
+
+
+def test_next_file_follows_the_sort_chosen_on_the_index(report, browser):
+    browser.open((report / "index.html").as_uri())
+    browser.evaluate("localStorage.clear()")
+    browser.open((report / "index.html").as_uri())
+    browser.click("th[data-sort=cover] button")  # worst coverage first
+    order = browser.evaluate("Array.from(document.querySelectorAll('#files tbody tr')).map(r => r.dataset.name)")
+    browser.click(f"#files tr[data-name='{order[0]}'] a", navigates=True)
+    browser.press("n", navigates=True)
+    assert browser.evaluate("document.querySelector('h1').textContent") == order[1]
