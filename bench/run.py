@@ -11,7 +11,7 @@ Sections (all by default):
   startup        `ccov run` of an empty script against `python` of it
   processes      what ccov-subprocess.pth costs a process that is not measured, and
                  `ccov combine` of 10,000 data files
-  reporting      report and lcov of a generated 2,000-file, 500,000-statement
+  reporting      report, lcov and html of a generated 2,000-file, 500,000-statement
                  project: ccov against coverage.py
 
 Figures are medians of interleaved rounds, as ratios to "no coverage".  Raw
@@ -260,8 +260,11 @@ REPORT_COMMANDS = {
     "ccov report (cold cache)": ["-m", "ccov", "report"],
     "ccov report (warm cache)": ["-m", "ccov", "report"],
     "ccov lcov (warm cache)": ["-m", "ccov", "lcov", "-o", "ccov.info"],
+    "ccov html (warm cache)": ["-m", "ccov", "html", "-d", "htmlcov-ccov"],
+    "ccov html (re-run, nothing changed)": ["-m", "ccov", "html", "-d", "htmlcov-ccov"],
     "coverage report": ["-m", "coverage", "report"],
     "coverage lcov": ["-m", "coverage", "lcov", "-o", "coverage.info"],
+    "coverage html": ["-m", "coverage", "html", "-d", "htmlcov-coverage"],
 }
 
 
@@ -272,7 +275,8 @@ def bench_reporting(rounds: int) -> dict:
                    env=clean_env(COVERAGE_CORE="sysmon"))
     times = {name: [] for name in REPORT_COMMANDS}
     for _ in range(rounds):
-        shutil.rmtree(root / ".ccov_cache", ignore_errors=True)
+        for scratch in (".ccov_cache", "htmlcov-ccov", "htmlcov-coverage"):
+            shutil.rmtree(root / scratch, ignore_errors=True)
         for name, args in REPORT_COMMANDS.items():
             start = time.perf_counter()
             subprocess.run([PYTHON, *args], cwd=root, env=clean_env(), check=True, stdout=subprocess.DEVNULL)
