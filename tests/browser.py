@@ -111,6 +111,10 @@ class Browser:
     def color_scheme(self, scheme: str) -> None:
         self.send("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": scheme}])
 
+    def media(self, kind: str) -> None:
+        """"print" lays the page out as printed; "" goes back to the screen."""
+        self.send("Emulation.setEmulatedMedia", media=kind)
+
     def screenshot(self, path: str) -> None:
         data = self.send("Page.captureScreenshot", format="png")["data"]
         with open(path, "wb") as out:

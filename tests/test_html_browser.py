@@ -187,6 +187,13 @@ def test_file_page_links_keys_and_toggles(report, browser):
         browser.screenshot(str(SCREENSHOTS / f"file-{scheme}.png"))
     browser.color_scheme("light")
 
+    # Printed: no controls or navigation, the markers stay.
+    browser.media("print")
+    assert browser.evaluate("getComputedStyle(document.querySelector('.controls')).display") == "none"
+    assert browser.evaluate("getComputedStyle(document.querySelector('nav')).display") == "none"
+    assert browser.evaluate("getComputedStyle(document.querySelector('.line.mis .m')).visibility") == "visible"
+    browser.media("")
+
     # n and p follow the index's order; u goes back to the index.
     browser.press("n", navigates=True)
     assert browser.evaluate("document.querySelector('h1').textContent") == "app/util/__init__.py"
