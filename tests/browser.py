@@ -34,6 +34,8 @@ class Browser:
              "--disable-extensions", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
              "--window-size=1200,900", "about:blank"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # Not the sanitizer runtimes `./dev asan` preloads for the collector.
+            env={k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")},
         )
         port = self._port()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as answer:
