@@ -45,6 +45,9 @@ ccov_on_line(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
     if (state == NULL) {
         return Py_NewRef(ccov_state.disable);
     }
+    if (ccov_state.contexts) {
+        ccov_codestate_ran(state);
+    }
     long line = PyLong_AsLong(args[1]);
     if (line > 0 && ccov_files_record(state->file_index, line) < 0) {
         ccov_report_failure("LINE");

@@ -15,6 +15,17 @@
 
 static Py_ssize_t extra_index = -1;
 static CodeState armed_list; /* sentinel of the circular armed list */
+static CodeState ran_list;   /* sentinel: code that ran in the current context */
+
+static void
+unlink_ran(CodeState *state)
+{
+    if (state->ran_next != NULL) {
+        state->ran_prev->ran_next = state->ran_next;
+        state->ran_next->ran_prev = state->ran_prev;
+        state->ran_prev = state->ran_next = NULL;
+    }
+}
 
 static void
 free_state(void *extra)
@@ -22,6 +33,7 @@ free_state(void *extra)
     CodeState *state = extra;
     if (state != NULL) {
         ccov_codestate_unlink(state);
+        unlink_ran(state);
         PyMem_Free(state);
     }
 }
@@ -36,6 +48,7 @@ ccov_codestate_init(void)
             return -1;
         }
         armed_list.prev = armed_list.next = &armed_list;
+        ran_list.ran_prev = ran_list.ran_next = &ran_list;
     }
     return 0;
 }
@@ -147,7 +160,8 @@ build_state(PyObject *code, Py_ssize_t file_index)
     }
     Py_XDECREF(iterator);
     long span = high >= low ? high - low + 1 : 0;
-    CodeState *state = got < 0 ? NULL : PyMem_Calloc(1, sizeof(CodeState) + (size_t)(span + 7) / 8);
+    size_t nbytes = (size_t)(span + 7) / 8;
+    CodeState *state = got < 0 ? NULL : PyMem_Calloc(1, sizeof(CodeState) + 2 * nbytes);
     if (state == NULL) {
         if (got == 0) {
             PyErr_NoMemory();
@@ -176,6 +190,8 @@ build_state(PyObject *code, Py_ssize_t file_index)
         PyMem_Free(state);
         return NULL;
     }
+    memcpy(state->bits + nbytes, state->bits, nbytes);
+    state->expected = state->pending;
     return state;
 }
 
@@ -218,4 +234,45 @@ ccov_codestate_see(CodeState *state, long line)
     }
     state->bits[bit >> 3] &= (uint8_t)~mask;
     return --state->pending == 0;
+}
+
+void
+ccov_codestate_ran(CodeState *state)
+{
+    if (state->ran_next == NULL) {
+        state->ran_next = ran_list.ran_next;
+        state->ran_prev = &ran_list;
+        ran_list.ran_next->ran_prev = state;
+        ran_list.ran_next = state;
+    }
+}
+
+/* Setting a code object's local events to nothing and back is a restart of
+ * its disabled locations for this tool only; other tools' state is left as
+ * it is (restart_events() would re-arm every tool in the process). */
+int
+ccov_codestate_rearm_ran(void)
+{
+    while (ran_list.ran_next != &ran_list) {
+        CodeState *state = ran_list.ran_next;
+        unlink_ran(state);
+        size_t nbytes = (size_t)(state->span + 7) / 8;
+        memcpy(state->bits, state->bits + nbytes, nbytes);
+        state->pending = state->expected;
+        if (state->next != NULL && ccov_disarm(state) < 0) {
+            return -1;
+        }
+        if (state->pending > 0 && ccov_arm(state) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+ccov_codestate_forget_ran(void)
+{
+    while (ran_list.ran_next != &ran_list) {
+        unlink_ran(ran_list.ran_next);
+    }
 }

@@ -25,18 +25,23 @@ Py_ssize_t ccov_files_lookup(PyObject *filename);
 int ccov_files_record(Py_ssize_t file_index, long line);
 /* {filename: bytes bitmap (bit n set = line n ran)} for every measured file. */
 PyObject *ccov_files_export(void);
+/* Forget the lines recorded so far (a new context begins); the files stay. */
+void ccov_files_forget_lines(void);
 
 /* ---- per-code-object state (codestate.c) -------------------------------- */
 
 typedef struct CodeState {
     struct CodeState *prev, *next; /* the list of armed code objects */
+    struct CodeState *ran_prev, *ran_next; /* the list of code that ran in this context */
     PyObject *code;                /* borrowed: the free hook unlinks us first */
     uint64_t session;              /* which start() armed it */
     Py_ssize_t file_index;
     long base_line;                /* first line the bitmap covers */
     long span;                     /* number of lines the bitmap covers */
     long pending;                  /* expected lines not seen yet */
-    uint8_t bits[];                /* bit set = expected line not seen yet */
+    long expected;                 /* all expected lines, for re-arming */
+    uint8_t bits[];                /* bit set = expected line not seen yet; then
+                                      as many bytes again: all expected lines */
 } CodeState;
 
 int ccov_codestate_init(void);
@@ -49,6 +54,12 @@ int ccov_codestate_see(CodeState *state, long line);
 void ccov_codestate_link(CodeState *state);
 void ccov_codestate_unlink(CodeState *state);
 CodeState *ccov_codestate_first_armed(void);
+/* Contexts: remember that a code object ran in the current context... */
+void ccov_codestate_ran(CodeState *state);
+/* ...and, when the context changes, arm each of those again with all its
+ * lines expected; returns 0, or -1 with an exception set. */
+int ccov_codestate_rearm_ran(void);
+void ccov_codestate_forget_ran(void);
 
 /* ---- talking to sys.monitoring (monitoring.c) --------------------------- */
 
@@ -64,6 +75,7 @@ typedef struct {
     PyObject *tool_id_obj;       /* int: tool_id */
     int resume_opcode;           /* opcode.opmap["RESUME"] */
     int error_reported;          /* a collector failure was printed once */
+    int contexts;                /* lines are recorded per context (switch_context) */
 } CollectorState;
 
 extern CollectorState ccov_state;

@@ -186,3 +186,13 @@ ccov_files_export(void)
     }
     return result;
 }
+
+void
+ccov_files_forget_lines(void)
+{
+    for (Py_ssize_t i = 0; i < nfiles; i++) {
+        if (files[i].nbytes) {
+            memset(files[i].bits, 0, files[i].nbytes);
+        }
+    }
+}

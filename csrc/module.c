@@ -64,6 +64,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.tool_id = tool_id;
     ccov_state.resume_opcode = resume_opcode;
     ccov_state.error_reported = 0;
+    ccov_state.contexts = 0;
     ccov_state.session++;
     ccov_state.active = 1;
     return PyBool_FromLong(watch && ccov_watcher_start() == 0);
@@ -105,6 +106,8 @@ static PyObject *
 collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
     ccov_state.active = 0;
+    ccov_state.contexts = 0;
+    ccov_codestate_forget_ran();
     ccov_watcher_stop();
     CodeState *state;
     while ((state = ccov_codestate_first_armed()) != NULL) {
@@ -124,6 +127,41 @@ collector_lines(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
     return ccov_files_export();
 }
 
+PyDoc_STRVAR(record_contexts_doc,
+"record_contexts(on)\n\nKeep track of the code that runs, so switch_context() can re-arm it.");
+
+static PyObject *
+collector_record_contexts(PyObject *Py_UNUSED(module), PyObject *on)
+{
+    int flag = PyObject_IsTrue(on);
+    if (flag < 0) {
+        return NULL;
+    }
+    ccov_state.contexts = flag;
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(switch_context_doc,
+"switch_context() -> {filename: bitmap}\n\n"
+"The lines recorded since the last switch; then forget them and re-arm the\n"
+"code that ran, so each line reports again, once, in the next context.");
+
+static PyObject *
+collector_switch_context(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    PyObject *lines = ccov_files_export();
+    if (lines == NULL) {
+        return NULL;
+    }
+    ccov_files_forget_lines();
+    if (ccov_state.active && ccov_codestate_rearm_ran() < 0) {
+        /* A code object that cannot be re-armed reports nothing more: say so
+         * once; what was recorded is still returned. */
+        ccov_report_failure("switch_context");
+    }
+    return lines;
+}
+
 static PyObject *
 collector_stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
@@ -138,6 +176,8 @@ static PyMethodDef collector_methods[] = {
     {"lines", collector_lines, METH_NOARGS,
      "lines() -> {filename: bitmap bytes}: the executed lines of each measured file."},
     {"stats", collector_stats, METH_NOARGS, "stats() -> dict of event counters."},
+    {"record_contexts", collector_record_contexts, METH_O, record_contexts_doc},
+    {"switch_context", collector_switch_context, METH_NOARGS, switch_context_doc},
     {"on_py_start", (PyCFunction)(void (*)(void))ccov_on_py_start, METH_FASTCALL,
      "PY_START callback."},
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},

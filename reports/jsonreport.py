@@ -23,8 +23,8 @@ def _summary(statements: int, executed: int, excluded: int) -> dict:
     }
 
 
-def _file(entry: FileCoverage) -> dict:
-    return {
+def _file(entry: FileCoverage, show_contexts: bool) -> dict:
+    found = {
         "path": entry.path,
         "executed_lines": sorted(entry.executed),
         "missing_lines": sorted(entry.missing),
@@ -35,9 +35,12 @@ def _file(entry: FileCoverage) -> dict:
         ],
         "summary": _summary(entry.n_statements, entry.n_executed, len(entry.excluded)),
     }
+    if show_contexts:
+        found["contexts"] = {str(line): list(names) for line, names in entry.contexts.items()}
+    return found
 
 
-def document(results: Results) -> dict:
+def document(results: Results, show_contexts: bool = False) -> dict:
     totals = results.totals
     return {
         "meta": {
@@ -45,12 +48,13 @@ def document(results: Results) -> dict:
             "ccov_version": __version__,
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "branch_coverage": False,
+            "show_contexts": show_contexts,
         },
-        "files": {entry.name: _file(entry) for entry in results.files},
+        "files": {entry.name: _file(entry, show_contexts) for entry in results.files},
         "totals": {**_summary(totals.statements, totals.executed, totals.excluded), "files": totals.files},
     }
 
 
-def write(results: Results, out: TextIO) -> None:
-    json.dump(document(results), out, indent=2)
+def write(results: Results, out: TextIO, show_contexts: bool = False) -> None:
+    json.dump(document(results, show_contexts), out, indent=2)
     out.write("\n")

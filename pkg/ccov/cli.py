@@ -18,6 +18,7 @@ RUN_OPTIONS = [
     (("-m", "--module"), "module", "store_true", None, "the program is a module, as python -m"),
     (("--data-file",), "data_file", "store", "PATH", "data file (default .ccov, or [tool.ccov] data_file)"),
     (("--config",), "config", "store", "PYPROJECT", "read [tool.ccov] from this file instead of ./pyproject.toml"),
+    (("--context",), "context", "store", "NAME", "label the lines of this run (a static context, e.g. py3.13)"),
 ]
 
 
@@ -75,6 +76,7 @@ def _config(args):
         "source": getattr(args, "source", None),
         "omit": getattr(args, "omit", None),
         "parallel": getattr(args, "parallel", None),
+        "context": getattr(args, "context", None),
     }
     config.override(**overrides)
     return config
@@ -107,7 +109,7 @@ def cmd_run(args) -> int:
     return runner.execute(code, main)
 
 
-def _load_results(config):
+def _load_results(config, contexts: bool = False):
     from ccov import datafile, reporting
 
     if not os.path.exists(config.data_file):
@@ -117,7 +119,7 @@ def _load_results(config):
                 f"no data file at {config.data_file}, but {len(waiting)} parallel data "
                 f"file{'s' if len(waiting) != 1 else ''} beside it: run `ccov combine` first"
             )
-    return reporting.build_results(datafile.read(config.data_file), config, warn)
+    return reporting.build_results(datafile.read(config.data_file), config, warn, contexts=contexts)
 
 
 def _gates(built, config) -> int:
@@ -162,8 +164,12 @@ def _file_report(args, kind: str, what: str) -> int:
     from ccov import reporting
 
     config = _config(args)
-    built = _load_results(config)
-    reporting.write_file_report(kind, built, config, args.output)
+    show_contexts = getattr(args, "show_contexts", False)
+    built = _load_results(config, contexts=show_contexts)
+    if show_contexts:
+        reporting.write_json(built, args.output, show_contexts=True)
+    else:
+        reporting.write_file_report(kind, built, config, args.output)
     if args.output != "-":
         print(f"Wrote {what} to {args.output}")
     return _gates(built, config)
@@ -190,6 +196,49 @@ def cmd_html(args) -> int:
     print(f"Wrote HTML report to {os.path.join(directory, 'index.html')} "
           f"({counts['written']} pages written, {counts['kept']} unchanged)")
     return _gates(built, config)
+
+
+def _location(text: str) -> tuple[str, int, int]:
+    name, colon, lines = text.rpartition(":")
+    first, dash, last = lines.partition("-")
+    if not colon or not first.isdigit() or (dash and not last.isdigit()):
+        raise UsageError(f"{text!r} is not FILE:LINE or FILE:START-END")
+    start, end = int(first), int(last) if dash else int(first)
+    if start < 1 or end < start:
+        raise UsageError(f"{text!r}: the lines must run forward from 1")
+    return name, start, end
+
+
+def cmd_who(args) -> int:
+    """Which contexts ran each statement of the lines asked for."""
+    from ccov import datafile, paths, reporting
+    from ccov.selection import canonical
+
+    config = _config(args)
+    wanted = [_location(text) for text in args.locations]
+    data = paths.localized(datafile.read(config.data_file), config)
+    by_path = {canonical(path): path for path in data.files}
+    subset = datafile.CoverageData(meta=data.meta)
+    for name, _, _ in wanted:
+        path = by_path.get(canonical(name))
+        if path is None:
+            raise CcovError(f"{name} is not in the data file {config.data_file}")
+        subset.files[path] = data.files[path]
+    built = reporting.build_results(subset, config, warn, contexts=True)
+    entries = {canonical(entry.path): entry for entry in built.files}
+    for name, start, end in wanted:
+        entry = entries[canonical(by_path[canonical(name)])]
+        statements = sorted(line for line in entry.statements if start <= line <= end)
+        if not statements:
+            print(f"{entry.name}:{start}{f'-{end}' if end != start else ''}: no statement there")
+            continue
+        for line in statements:
+            contexts = entry.contexts.get(line, ())
+            label = "not run" if not contexts else f"{len(contexts)} context{'s' if len(contexts) != 1 else ''}"
+            print(f"{entry.name}:{line}: {label}")
+            for context in contexts:
+                print(f"    {context or '(no context: outside any test)'}")
+    return EXIT_OK
 
 
 def cmd_diff(args) -> int:
@@ -327,6 +376,7 @@ COMMANDS = {
     "xml": cmd_xml,
     "json": cmd_json,
     "html": cmd_html,
+    "who": cmd_who,
     "diff": cmd_diff,
     "combine": cmd_combine,
     "erase": cmd_erase,

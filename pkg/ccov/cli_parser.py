@@ -88,6 +88,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         writer.add_argument("-o", "--output", default=default, metavar="FILE", help=f"default {default}; - for stdout")
         _add_config_options(writer)
         _add_report_options(writer, table=False)
+        if name == "json":
+            writer.add_argument("--show-contexts", action="store_true",
+                                help="for each executed line, the contexts (tests) that ran it")
 
     html = commands.add_parser("html", help="write the HTML report", epilog=EPILOG)
     html.add_argument("-d", "--directory", metavar="DIR", help="default htmlcov, or [tool.ccov] html_dir")
@@ -97,6 +100,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _add_config_options(html)
     html.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
     html.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
+
+    who = commands.add_parser("who", help="the contexts (tests) that ran some lines", epilog=EPILOG)
+    who.add_argument("locations", nargs="+", metavar="FILE:LINE[-END]", help="e.g. src/pkg/mod.py:42 or mod.py:10-20")
+    _add_config_options(who)
 
     diff = commands.add_parser("diff", help="coverage of the lines changed since a git base", epilog=EPILOG)
     diff.add_argument("--base", metavar="REF", help="compare with the merge base of REF and HEAD "

@@ -112,8 +112,19 @@ class Collector:
 
     @staticmethod
     def lines() -> dict[str, bytes]:
-        """{code filename: line bitmap} of what ran."""
+        """{code filename: line bitmap} of what ran (since the last context switch)."""
         return _collector.lines()
+
+    @staticmethod
+    def record_contexts() -> None:
+        """From now on, keep track of what runs so switch_context() can re-arm it."""
+        _collector.record_contexts(True)
+
+    @staticmethod
+    def switch_context() -> dict[str, bytes]:
+        """What ran since the last switch; the code that ran reports its lines
+        again (once each) from now on."""
+        return _collector.switch_context()
 
 
 def _collect_code(values, found: list, visited: set) -> None:

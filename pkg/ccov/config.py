@@ -37,6 +37,7 @@ SETTINGS = {
     "fail_under_file": ("minimums", {}),
     "relative_files": ("bool", False),
     "html_dir": ("str", "htmlcov"),
+    "context": ("str", ""),
     "html_title": ("str", "Coverage report"),
     "paths": ("paths", {}),
 }

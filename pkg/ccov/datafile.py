@@ -190,7 +190,10 @@ def _fill(connection: sqlite3.Connection, data: CoverageData) -> None:
     context_ids: dict[str, int] = {}
     for file_id, (path, entry) in enumerate(sorted(data.files.items()), start=1):
         connection.execute("INSERT INTO file VALUES (?, ?, ?)", (file_id, path, entry.hash))
+        measured_only = not entry.all_lines()
         for context, bits in entry.lines.items():
+            if not bits and not measured_only:
+                continue  # an empty row says "measured", which the other rows say already
             if context not in context_ids:
                 context_ids[context] = len(context_ids) + 1
                 connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], context))

@@ -34,6 +34,11 @@ class Measurement:
         inherited=None,
     ):
         self.config = config
+        # Lines go to a context: the static one (`--context`, or "" for none),
+        # or a test's while switch_context() says so.  {context: {code filename: bits}}
+        self.static_context = config.context
+        self.context = config.context
+        self._finished_contexts: dict[str, dict[str, int]] = {}
         self.root = os.path.abspath(root or os.getcwd())
         self.data_path = os.path.join(self.root, config.data_file)
         self.append = append
@@ -125,6 +130,26 @@ class Measurement:
         except ValueError:
             pass
 
+    # ---- contexts -------------------------------------------------------------------
+
+    def record_contexts(self) -> None:
+        """Make switch_context() possible (it costs a little on every first line)."""
+        self.collector.record_contexts()
+
+    def switch_context(self, name: str) -> None:
+        """Lines run from now on belong to `name` (lines run before, to the old one)."""
+        if name == self.context or self._saved:
+            return
+        self._keep(self.context, self.collector.switch_context())
+        self.context = name
+
+    def _keep(self, context: str, lines: dict[str, bytes]) -> None:
+        from ccov import linebits
+
+        kept = self._finished_contexts.setdefault(context, {})
+        for filename, bitmap in lines.items():
+            kept[filename] = kept.get(filename, 0) | linebits.from_bytes(bitmap)
+
     def forked(self) -> None:
         """In the child of os.fork(): the data so far is shared with the
         parent (which saves it too); this copy now saves as a child."""
@@ -139,12 +164,22 @@ class Measurement:
         from ccov.source import SourceError, content_hash, read_bytes
 
         data = datafile.CoverageData(meta={"run_id": self.run_id})
+        by_context = {context: dict(files) for context, files in self._finished_contexts.items()}
+        current = by_context.setdefault(self.context, {})
         for filename, bitmap in self.collector.lines().items():
-            data.add_lines(canonical(os.path.join(self.root, filename)), linebits.from_bytes(bitmap))
+            current[filename] = current.get(filename, 0) | linebits.from_bytes(bitmap)
+        paths: dict[str, str] = {}
+        for context, files in by_context.items():
+            for filename, bits in files.items():
+                if filename not in paths:
+                    paths[filename] = canonical(os.path.join(self.root, filename))
+                    data.add_lines(paths[filename], 0, context=self.static_context)  # measured, if never run
+                if bits:
+                    data.add_lines(paths[filename], bits, context=context)
         if not self.child:
             for path in self.selector.unexecuted_candidates():
                 if path not in data.files:
-                    data.add_lines(path, 0)
+                    data.add_lines(path, 0, context=self.static_context)
         for path, entry in data.files.items():
             try:
                 entry.hash = content_hash(read_bytes(path))

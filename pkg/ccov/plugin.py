@@ -51,6 +51,8 @@ def pytest_addoption(parser):
                     help="a pyproject.toml to read [tool.ccov] from")
     group.addoption("--no-ccov-on-fail", action="store_true", default=False, dest="no_ccov_on_fail",
                     help="write no report when tests failed")
+    group.addoption("--ccov-context", choices=("test",), default=None, dest="ccov_context",
+                    help="test: record which test (and phase: setup, run, teardown) ran each line")
 
 
 def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
@@ -96,6 +98,7 @@ class CcovPlugin:
         except CcovError as err:
             raise pytest.UsageError(f"ccov: {err}") from None
         self.append = options.ccov_append
+        self.test_contexts = options.ccov_context == "test"
         self.no_report_on_fail = options.no_ccov_on_fail
         self.measurement = None
         self.worker_data = []
@@ -121,6 +124,35 @@ class CcovPlugin:
             inherited=childproc.inherited(),
         )
         self.measurement.start()
+        if self.test_contexts:
+            self.measurement.record_contexts()
+
+    # ---- per-test contexts ---------------------------------------------------------
+
+    def _test_context(self, item, phase: str):
+        """Lines run during this phase of this test are labelled with it, as
+        pytest-cov's --cov-context=test does: `<nodeid>|setup|run|teardown`."""
+        if not self.test_contexts:
+            return (yield)
+        base = self.measurement.static_context
+        name = f"{item.nodeid}|{phase}"
+        self.measurement.switch_context(f"{base}|{name}" if base else name)
+        try:
+            return (yield)
+        finally:
+            self.measurement.switch_context(base)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        return (yield from self._test_context(item, "setup"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item):
+        return (yield from self._test_context(item, "run"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item):
+        return (yield from self._test_context(item, "teardown"))
 
     # ---- pytest-xdist ------------------------------------------------------------
 
@@ -138,7 +170,8 @@ class CcovPlugin:
         config.workeroutput["ccov"] = {
             "root": str(config.rootpath),
             "files": {
-                path: [entry.hash or "", linebits.to_bytes(entry.all_lines())] for path, entry in data.files.items()
+                path: [entry.hash or "", {context: linebits.to_bytes(bits) for context, bits in entry.lines.items()}]
+                for path, entry in data.files.items()
             },
         }
 
@@ -150,10 +183,11 @@ class CcovPlugin:
         merged = datafile.CoverageData()
         for sent in self.worker_data:
             their_root = sent["root"].rstrip(os.sep) + os.sep
-            for path, (file_hash, bits) in sent["files"].items():
+            for path, (file_hash, contexts) in sent["files"].items():
                 if path.startswith(their_root):
                     path = os.path.join(root, path[len(their_root):])
-                merged.add_lines(path, linebits.from_bytes(bits), hash=file_hash or None)
+                for context, bits in contexts.items():
+                    merged.add_lines(path, linebits.from_bytes(bits), context=context, hash=file_hash or None)
         return merged
 
     # ---- the end of the run --------------------------------------------------------

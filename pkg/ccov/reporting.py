@@ -10,10 +10,10 @@ from typing import Callable, TextIO
 from ccov.errors import CcovError
 
 
-def build_results(data, config, warn: Callable[[str], None]):
+def build_results(data, config, warn: Callable[[str], None], contexts: bool = False):
     from ccov import paths, results
 
-    built = results.build(paths.localized(data, config), config.exclusion_regexes)
+    built = results.build(paths.localized(data, config), config.exclusion_regexes, contexts=contexts)
     for warning in built.warnings:
         warn(warning)
     if not built.files:
@@ -66,10 +66,10 @@ def write_xml(built, path: str) -> None:
     write_report_file(path, lambda out: cobertura.write(built, out, os.getcwd()))
 
 
-def write_json(built, path: str) -> None:
+def write_json(built, path: str, show_contexts: bool = False) -> None:
     from ccov.reports import jsonreport
 
-    write_report_file(path, lambda out: jsonreport.write(built, out))
+    write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts))
 
 
 def write_html(built, config, directory: str | None = None, **overrides) -> tuple[str, dict]:

@@ -59,6 +59,8 @@ class FileCoverage:
     excluded: frozenset
     functions: tuple = ()
     digest: str = ""          # of the source read: a report may cache what it made from it
+    # {statement line: names of the contexts (tests) that ran it}, when asked for
+    contexts: dict = field(default_factory=dict)
 
     @property
     def missing(self) -> frozenset:
@@ -166,8 +168,21 @@ def _analyse_all(jobs: list) -> list:
         return [_analyse_text(job) for job in jobs]
 
 
-def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str, digest: str = "") -> FileCoverage:
-    executed = frozenset(analysis.first_line(line) for line in linebits.to_lines(executed_bits)) & analysis.statements
+def _statements_run(analysis: FileAnalysis, bits: int) -> frozenset:
+    return frozenset(analysis.first_line(line) for line in linebits.to_lines(bits)) & analysis.statements
+
+
+def _contexts_by_line(analysis: FileAnalysis, lines_by_context: dict[str, int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    for context, bits in sorted(lines_by_context.items()):
+        for line in _statements_run(analysis, bits):
+            found.setdefault(line, []).append(context)
+    return {line: tuple(names) for line, names in sorted(found.items())}
+
+
+def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str, digest: str = "",
+                  lines_by_context: dict[str, int] | None = None) -> FileCoverage:
+    executed = _statements_run(analysis, executed_bits)
     functions = tuple(
         FunctionCoverage(f.name, f.line, f.lines, f.lines & executed) for f in analysis.functions
     )
@@ -179,12 +194,15 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
         excluded=analysis.excluded,
         functions=functions,
         digest=digest,
+        contexts=_contexts_by_line(analysis, lines_by_context) if lines_by_context is not None else {},
     )
 
 
-def build(data: CoverageData, exclusions: list[str], root: str | None = None, cache_dir: str | None = None) -> Results:
+def build(data: CoverageData, exclusions: list[str], root: str | None = None, cache_dir: str | None = None,
+          contexts: bool = False) -> Results:
     """Analyse every measured file (from the cache when its content was seen
-    before) and combine it with what ran."""
+    before) and combine it with what ran; with `contexts`, also which
+    contexts ran each statement."""
     from ccov.analysis_cache import AnalysisCache, cache_key
 
     root = root or os.getcwd()
@@ -218,7 +236,9 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
     cache.close()
     for path, _, key, digest in readable:
         if key in analyses:
-            results.files.append(file_coverage(path, analyses[key], data.files[path].all_lines(), root, digest))
+            entry = data.files[path]
+            results.files.append(file_coverage(path, analyses[key], entry.all_lines(), root, digest,
+                                               entry.lines if contexts else None))
     results.files.sort(key=lambda f: f.name)
     results.skipped.sort()
     return results
