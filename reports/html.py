@@ -242,19 +242,41 @@ def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], t
     lines, problem = _source_lines(entry)
     if problem:
         out.append(f'<p class="problem">The source cannot be shown: {escape(problem)}</p>\n')
-    out.append('<div class="source">\n')
+    names, indices = _context_table(entry)
+    if names:
+        # The names once per page, as JSON ("</" escaped: it sits in a <script>).
+        table = json.dumps(names).replace("</", "<\\/")
+        out.append(f'<script type="application/json" id="contexts">{table}</script>\n')
+    out.append(f'<div class="source{" with-contexts" if names else ""}">\n')
     for number, html in enumerate(lines, start=1):
         kind = _line_kind(number, entry)
         mark, label = MARKERS.get(kind, ("", ""))
         marker = f'<span class="m" title="{label}">{mark}</span>' if kind else '<span class="m"></span>'
+        tests = ""
+        if names:
+            ran_by = indices.get(number)
+            tests = (f'<button class="t" data-c="{" ".join(map(str, ran_by))}" title="who ran this line">{len(ran_by)}</button>'
+                     if ran_by else '<span class="t"></span>')
         out.append(
-            f'<div class="line {kind}" id="L{number}"><a class="ln" href="#L{number}">{number}</a>{marker}'
+            f'<div class="line {kind}" id="L{number}"><a class="ln" href="#L{number}">{number}</a>{marker}{tests}'
             f"<code>{html}</code></div>\n"
         )
     out.append("</div>\n</main>\n")
+    if names:
+        out.append('<div id="who" class="who" hidden role="dialog" aria-label="Contexts of a line"></div>\n')
     out.append(_help(FILE_KEYS))
     out.append("</body>\n</html>\n")
     return "".join(out)
+
+
+def _context_table(entry: FileCoverage) -> tuple[list[str], dict[int, list[int]]]:
+    """The named contexts that ran this file's lines, and per line their
+    positions in that list; nothing when only the unnamed context ran."""
+    named = sorted({name for names in entry.contexts.values() for name in names})
+    if named in ([], [""]):
+        return [], {}
+    position = {name: index for index, name in enumerate(named)}
+    return named, {line: [position[name] for name in names] for line, names in entry.contexts.items()}
 
 
 def _skipped_page(name: str, why: str, title: str) -> str:
@@ -273,6 +295,7 @@ def _page_key(entry: FileCoverage, neighbours, title: str, precision: int) -> st
     parts = (
         __version__, entry.name, entry.digest, sorted(entry.executed), sorted(entry.statements),
         sorted(entry.excluded), [(f.name, f.line, f.statements, f.executed) for f in entry.functions],
+        sorted(entry.contexts.items()),
         neighbours, title, precision,
     )
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

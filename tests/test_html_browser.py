@@ -229,3 +229,36 @@ def test_next_file_follows_the_sort_chosen_on_the_index(report, browser):
     browser.click(f"#files tr[data-name='{order[0]}'] a", navigates=True)
     browser.press("n", navigates=True)
     assert browser.evaluate("document.querySelector('h1').textContent") == order[1]
+
+
+@pytest.fixture(scope="module")
+def report_with_contexts(tmp_path_factory) -> Path:
+    import shutil
+    import sys
+
+    from conftest import SAMPLE_PROJECT, run
+
+    project = tmp_path_factory.mktemp("contexts") / "sample"
+    shutil.copytree(SAMPLE_PROJECT, project)
+    done = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ccov=calc", "--ccov-context=test",
+                "--ccov-report=html"], project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return project / "htmlcov"
+
+
+def test_who_ran_a_line(report_with_contexts, browser):
+    from ccov.reports.html import page_name
+
+    browser.open((report_with_contexts / page_name("calc/ops.py")).as_uri())
+    assert browser.evaluate("document.querySelector('#L9 button.t').textContent") == "2"
+    browser.click("#L9 button.t")
+    shown = browser.evaluate("Array.from(document.querySelectorAll('#who li')).map(li => li.textContent)")
+    assert sorted(shown) == ["tests/test_ops.py::test_divide_by_zero|run", "tests/test_ops.py::test_divide|run"]
+    assert browser.evaluate("document.getElementById('who').hidden") is False
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    browser.screenshot(str(SCREENSHOTS / "file-contexts-light.png"))
+    browser.press("Escape")
+    assert browser.evaluate("document.getElementById('who').hidden") is True
+    # Lines run outside any test say so.
+    browser.click("#L1 button.t")
+    assert browser.evaluate("document.querySelector('#who li').textContent") == "(outside any test)"

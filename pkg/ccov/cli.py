@@ -109,7 +109,8 @@ def cmd_run(args) -> int:
     return runner.execute(code, main)
 
 
-def _load_results(config, contexts: bool = False):
+def _load_results(config, contexts: bool | None = False):
+    """The results model; `contexts` None means "if the data has named contexts"."""
     from ccov import datafile, reporting
 
     if not os.path.exists(config.data_file):
@@ -119,7 +120,10 @@ def _load_results(config, contexts: bool = False):
                 f"no data file at {config.data_file}, but {len(waiting)} parallel data "
                 f"file{'s' if len(waiting) != 1 else ''} beside it: run `ccov combine` first"
             )
-    return reporting.build_results(datafile.read(config.data_file), config, warn, contexts=contexts)
+    data = datafile.read(config.data_file)
+    if contexts is None:
+        contexts = data.has_named_contexts()
+    return reporting.build_results(data, config, warn, contexts=contexts)
 
 
 def _gates(built, config) -> int:
@@ -191,7 +195,7 @@ def cmd_html(args) -> int:
     from ccov import reporting
 
     config = _config(args)
-    built = _load_results(config)
+    built = _load_results(config, contexts=None)
     directory, counts = reporting.write_html(built, config, args.directory, title=args.title)
     print(f"Wrote HTML report to {os.path.join(directory, 'index.html')} "
           f"({counts['written']} pages written, {counts['kept']} unchanged)")

@@ -84,6 +84,9 @@ class CoverageData:
                 mine.lines[context] = mine.lines.get(context, 0) | bits
         return warnings
 
+    def has_named_contexts(self) -> bool:
+        return any(context for entry in self.files.values() for context in entry.lines)
+
     def summary(self) -> dict[str, int]:
         return {
             "files": len(self.files),

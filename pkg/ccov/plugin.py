@@ -227,7 +227,10 @@ class CcovPlugin:
         from ccov.reporting import fail_under_shortfall
 
         data = datafile.read(data_path)
-        self.results = reporting.build_results(data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"))
+        with_contexts = self.test_contexts and any(kind == "html" for kind, _ in self.reports)
+        self.results = reporting.build_results(
+            data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"), contexts=with_contexts
+        )
         self.total = self.results.totals.percent
         for kind, argument in self.reports:
             if kind == "html":

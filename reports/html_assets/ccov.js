@@ -207,6 +207,7 @@ function setUpFile() {
     chunks[current].classList.add("current");
     chunks[current].scrollIntoView({ block: "center" });
   }
+  setUpWho();
   function follow(id) { const link = document.getElementById(id); if (link) location.href = link.getAttribute("href"); }
 
   document.addEventListener("keydown", (event) => {
@@ -218,6 +219,29 @@ function setUpFile() {
     };
     if (actions[event.key]) { event.preventDefault(); actions[event.key](); }
   });
+}
+
+// Who ran a line: the per-line buttons hold positions in the page's list of names.
+function setUpWho() {
+  const table = document.getElementById("contexts");
+  const who = document.getElementById("who");
+  if (!table || !who) return;
+  const names = JSON.parse(table.textContent);
+  document.querySelector(".source").addEventListener("click", (event) => {
+    const button = event.target.closest("button.t");
+    if (!button) return;
+    const line = button.closest(".line").id.slice(1);
+    const ran = button.dataset.c.split(" ").map((i) => names[+i] || "(outside any test)");
+    who.innerHTML = `<strong>Line ${escapeHtml(line)}: ${ran.length} ran it</strong><ul>` +
+      ran.map((name) => `<li>${escapeHtml(name)}</li>`).join("") + "</ul>";
+    const box = button.getBoundingClientRect();
+    who.style.top = `${window.scrollY + box.bottom + 4}px`;
+    who.style.left = `${window.scrollX + box.left}px`;
+    who.hidden = false;
+    event.stopPropagation();
+  });
+  document.addEventListener("click", (event) => { if (!who.contains(event.target)) who.hidden = true; });
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") who.hidden = true; });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
