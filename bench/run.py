@@ -131,7 +131,11 @@ SUITE_RUNS = {
     "pytest": [],
     "pytest --ccov": ["--ccov=toolz", "--ccov-report="],
     "pytest --cov": ["--cov=toolz", "--cov-report="],
+    "pytest --ccov --ccov-context=test": ["--ccov=toolz", "--ccov-report=", "--ccov-context=test"],
+    "pytest --cov --cov-context=test": ["--cov=toolz", "--cov-report=", "--cov-context=test"],
 }
+# coverage.py records dynamic contexts only with its C tracer; plain --cov uses sys.monitoring.
+SUITE_CORES = {"pytest --cov --cov-context=test": "ctrace"}
 
 
 def run_wait4(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:
@@ -142,7 +146,7 @@ def run_wait4(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:
     elapsed = time.perf_counter() - start
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} failed: {child.stderr.read().decode()[-2000:]}")
+        raise RuntimeError(f"{' '.join(command)} failed ({child.returncode}): {child.stderr.read().decode()[-2000:]}")
     child.stderr.close()
     return elapsed, usage.ru_maxrss
 
@@ -153,8 +157,9 @@ def bench_suite(rounds: int) -> dict:
     memory = {name: [] for name in SUITE_RUNS}
     for _ in range(rounds):
         for name, extra in SUITE_RUNS.items():
-            command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "toolz", *extra]
-            seconds, rss = run_wait4(command, checkout, clean_env(COVERAGE_CORE="sysmon"))
+            # hypothesis (a test dependency of ccov) registers a pytest plugin: not part of toolz's suite.
+            command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "toolz", *extra]
+            seconds, rss = run_wait4(command, checkout, clean_env(COVERAGE_CORE=SUITE_CORES.get(name, "sysmon")))
             times[name].append(seconds)
             memory[name].append(rss)
     return {"times": times, "max_rss_kib": memory}
