@@ -251,7 +251,7 @@ ccov_codestate_ran(CodeState *state)
  * its disabled locations for this tool only; other tools' state is left as
  * it is (restart_events() would re-arm every tool in the process). */
 int
-ccov_codestate_rearm_ran(void)
+ccov_codestate_rearm_ran(int by_restart)
 {
     while (ran_list.ran_next != &ran_list) {
         CodeState *state = ran_list.ran_next;
@@ -259,6 +259,9 @@ ccov_codestate_rearm_ran(void)
         size_t nbytes = (size_t)(state->span + 7) / 8;
         memcpy(state->bits, state->bits + nbytes, nbytes);
         state->pending = state->expected;
+        if (by_restart && state->next != NULL) {
+            continue;  /* still armed: the caller's restart_events() re-arms it */
+        }
         if (state->next != NULL && ccov_disarm(state) < 0) {
             return -1;
         }

@@ -57,8 +57,10 @@ CodeState *ccov_codestate_first_armed(void);
 /* Contexts: remember that a code object ran in the current context... */
 void ccov_codestate_ran(CodeState *state);
 /* ...and, when the context changes, arm each of those again with all its
- * lines expected; returns 0, or -1 with an exception set. */
-int ccov_codestate_rearm_ran(void);
+ * lines expected; returns 0, or -1 with an exception set.  With by_restart,
+ * only code that completed (and so has no events) is armed here: the caller
+ * re-arms the rest with sys.monitoring.restart_events(). */
+int ccov_codestate_rearm_ran(int by_restart);
 void ccov_codestate_forget_ran(void);
 
 /* ---- talking to sys.monitoring (monitoring.c) --------------------------- */

@@ -142,19 +142,25 @@ collector_record_contexts(PyObject *Py_UNUSED(module), PyObject *on)
 }
 
 PyDoc_STRVAR(switch_context_doc,
-"switch_context() -> {filename: bitmap}\n\n"
+"switch_context(by_restart=False) -> {filename: bitmap}\n\n"
 "The lines recorded since the last switch; then forget them and re-arm the\n"
-"code that ran, so each line reports again, once, in the next context.");
+"code that ran, so each line reports again, once, in the next context.\n"
+"by_restart leaves armed code to the caller's restart_events() (measured\n"
+"against the per-code re-arm in bench/: see the README).");
 
 static PyObject *
-collector_switch_context(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+collector_switch_context(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
+    int by_restart = nargs > 0 ? PyObject_IsTrue(args[0]) : 0;
+    if (by_restart < 0) {
+        return NULL;
+    }
     PyObject *lines = ccov_files_export();
     if (lines == NULL) {
         return NULL;
     }
     ccov_files_forget_lines();
-    if (ccov_state.active && ccov_codestate_rearm_ran() < 0) {
+    if (ccov_state.active && ccov_codestate_rearm_ran(by_restart) < 0) {
         /* A code object that cannot be re-armed reports nothing more: say so
          * once; what was recorded is still returned. */
         ccov_report_failure("switch_context");
@@ -177,7 +183,7 @@ static PyMethodDef collector_methods[] = {
      "lines() -> {filename: bitmap bytes}: the executed lines of each measured file."},
     {"stats", collector_stats, METH_NOARGS, "stats() -> dict of event counters."},
     {"record_contexts", collector_record_contexts, METH_O, record_contexts_doc},
-    {"switch_context", collector_switch_context, METH_NOARGS, switch_context_doc},
+    {"switch_context", (PyCFunction)(void (*)(void))collector_switch_context, METH_FASTCALL, switch_context_doc},
     {"on_py_start", (PyCFunction)(void (*)(void))ccov_on_py_start, METH_FASTCALL,
      "PY_START callback."},
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},

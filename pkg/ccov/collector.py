@@ -120,11 +120,18 @@ class Collector:
         """From now on, keep track of what runs so switch_context() can re-arm it."""
         _collector.record_contexts(True)
 
-    @staticmethod
-    def switch_context() -> dict[str, bytes]:
+    # How code is re-armed at a context switch: per code object (the default),
+    # or CCOV_REARM=restart: sys.monitoring.restart_events(), which re-arms every
+    # tool's events and is kept only to measure against (bench/, README).
+    _rearm_by_restart = os.environ.get("CCOV_REARM") == "restart"
+
+    def switch_context(self) -> dict[str, bytes]:
         """What ran since the last switch; the code that ran reports its lines
         again (once each) from now on."""
-        return _collector.switch_context()
+        lines = _collector.switch_context(self._rearm_by_restart)
+        if self._rearm_by_restart:
+            sys.monitoring.restart_events()
+        return lines
 
 
 def _collect_code(values, found: list, visited: set) -> None:
