@@ -39,6 +39,7 @@ class Measurement:
         self.static_context = config.context
         self.context = config.context
         self._finished_contexts: dict[str, dict[str, int]] = {}
+        self.meta: dict[str, str] = {}  # more for the data file's meta table (the plugin's test list)
         self.root = os.path.abspath(root or os.getcwd())
         self.data_path = os.path.join(self.root, config.data_file)
         self.append = append
@@ -163,7 +164,9 @@ class Measurement:
         from ccov import datafile, linebits
         from ccov.source import SourceError, content_hash, read_bytes
 
-        data = datafile.CoverageData(meta={"run_id": self.run_id})
+        data = datafile.CoverageData(meta={**self.meta, "run_id": self.run_id})
+        if self.static_context:
+            data.meta["static_context"] = self.static_context
         by_context = {context: dict(files) for context, files in self._finished_contexts.items()}
         current = by_context.setdefault(self.context, {})
         for filename, bitmap in self.collector.lines().items():

@@ -53,6 +53,11 @@ def pytest_addoption(parser):
                     help="write no report when tests failed")
     group.addoption("--ccov-context", choices=("test",), default=None, dest="ccov_context",
                     help="test: record which test (and phase: setup, run, teardown) ran each line")
+    group.addoption(
+        "--ccov-affected", nargs="?", const="HEAD", default=None, dest="ccov_affected", metavar="REF",
+        help="run only the tests that ran lines changed since REF (default HEAD), by the data a "
+        "`--ccov --ccov-context=test` run recorded at REF; plus new tests and those that did not pass",
+    )
 
 
 def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
@@ -75,6 +80,9 @@ def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     options = early_config.known_args_namespace
+    if options.ccov_affected is not None:
+        early_config.pluginmanager.register(AffectedTests(options), "_ccov_affected")
+        return  # a subset of the tests must not replace the data it was chosen by
     if not options.ccov_source or options.no_ccov:
         return
     plugin = CcovPlugin(options)
@@ -99,6 +107,7 @@ class CcovPlugin:
             raise pytest.UsageError(f"ccov: {err}") from None
         self.append = options.ccov_append
         self.test_contexts = options.ccov_context == "test"
+        self.outcomes: dict[str, str] = {}
         self.no_report_on_fail = options.no_ccov_on_fail
         self.measurement = None
         self.worker_data = []
@@ -141,6 +150,19 @@ class CcovPlugin:
             return (yield)
         finally:
             self.measurement.switch_context(base)
+
+    def pytest_runtest_logreport(self, report):
+        """The outcome of every test, kept in the data file for --ccov-affected."""
+        if not self.test_contexts:
+            return
+        if report.failed:
+            outcome = "failed"
+        elif report.when == "call" or report.skipped:
+            outcome = report.outcome
+        else:
+            return  # a setup or teardown that passed says nothing of the test
+        if self.outcomes.get(report.nodeid) != "failed":
+            self.outcomes[report.nodeid] = outcome
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item):
@@ -207,6 +229,10 @@ class CcovPlugin:
             self._send_to_controller(session.config)
             return
         self.tests_failed = bool(session.testsfailed)
+        if self.test_contexts:
+            from ccov.affected import recording_meta
+
+            self.measurement.meta.update(recording_meta(self.config, self.outcomes))
         try:
             path = self.measurement.save(extra=self._workers_data(str(session.config.rootpath)))
             if path is None:
@@ -278,3 +304,54 @@ class CcovPlugin:
                     red=True,
                     bold=True,
                 )
+
+
+class AffectedTests:
+    """--ccov-affected: deselect the tests no change since REF can reach."""
+
+    def __init__(self, options):
+        from ccov import config as config_module
+        from ccov.errors import CcovError
+
+        try:
+            self.config = config_module.load(options.ccov_config)
+        except CcovError as err:
+            raise pytest.UsageError(f"ccov: {err}") from None
+        self.ref = options.ccov_affected
+        self.measuring = bool(options.ccov_source) and not options.no_ccov
+        self.message = ""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, session, config, items):
+        from ccov import affected, datafile
+        from ccov.errors import CcovError
+
+        try:
+            data = datafile.read(os.path.join(os.getcwd(), self.config.data_file))
+        except CcovError as err:
+            selection = affected.Selection(run_everything=str(err))
+        else:
+            selection = affected.select(data, self.config, os.getcwd(), str(config.rootpath), self.ref,
+                                        [item.nodeid for item in items])
+        if selection.run_everything is not None:
+            self.message = f"ccov: running every test: {selection.run_everything}"
+            return
+        kept = [item for item in items if selection.selects(item.nodeid)]
+        dropped = [item for item in items if not selection.selects(item.nodeid)]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
+        reasons = [
+            f"{len([i for i in kept if i.nodeid in selection.affected])} ran lines changed since {self.ref}",
+            f"{len([i for i in kept if i.nodeid in selection.new])} new",
+            f"{len([i for i in kept if i.nodeid in selection.not_passed])} did not pass last time",
+            f"{len([i for i in kept if i.nodeid.split('::', 1)[0] in selection.changed_test_files])} in changed test files",
+        ]
+        self.message = (f"ccov: {len(dropped)} of {len(kept) + len(dropped)} tests deselected: no line changed since "
+                        f"{self.ref} ran in them. Selected: {', '.join(reasons)}.")
+
+    def pytest_report_collectionfinish(self, config, start_path, items):
+        notes = [self.message] if self.message else []
+        if self.measuring:
+            notes.append("ccov: not measuring: --ccov-affected runs a subset, and the recorded data is kept")
+        return notes

@@ -1,0 +1,219 @@
+"""Which tests a change affects: `pytest --ccov-affected[=REF]`.
+
+The data file recorded by `pytest --ccov --ccov-context=test` at REF says
+which test ran which line.  The lines changed since REF (committed, staged
+and unstaged: `git diff REF`) are mapped, on REF's side of the diff, to the
+function around them, and every test that ran a line of that function is
+selected.  So are new tests, and tests that failed, or were not run, when the
+data was recorded.
+
+It is safe before it is clever: whenever the data cannot vouch for a change,
+every test runs, and the reason is said.  That covers data that is missing,
+from another ccov, Python or configuration, or not recorded at REF; a change
+outside any function (module or class level, a `def` line, a decorator),
+where anything importing the module may see it; and a changed file the data
+knows nothing of (a new module, a conftest.py, a configuration or data file).
+A test is never left out if it ran a changed line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+
+from ccov import __version__
+from ccov.errors import CcovError
+
+META_TESTS = "tests"            # {node id: "passed" | "failed" | "skipped"}
+META_FINGERPRINT = "measurement"  # what was measured, and how
+_OLD_SIDE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+def fingerprint(config) -> str:
+    """The configured settings that decide what the data means: equal
+    fingerprints, comparable data.  (`source` is left out: it usually comes
+    from the command line, and a changed file outside it falls back anyway.)"""
+    settings = [sorted(config.omit), config.exclusion_regexes, config.context]
+    return hashlib.blake2b(json.dumps(settings).encode(), digest_size=8).hexdigest()
+
+
+def recording_meta(config, outcomes: dict[str, str]) -> dict[str, str]:
+    """What a recording run adds to the data file's meta table."""
+    return {META_TESTS: json.dumps(outcomes, sort_keys=True), META_FINGERPRINT: fingerprint(config)}
+
+
+@dataclass
+class Selection:
+    """Node ids to run, why, and — when everything must run — the reason."""
+
+    run_everything: str | None = None
+    affected: set[str] = field(default_factory=set)
+    new: set[str] = field(default_factory=set)
+    not_passed: set[str] = field(default_factory=set)
+    changed_test_files: set[str] = field(default_factory=set)
+
+    def selects(self, nodeid: str) -> bool:
+        if self.run_everything is not None:
+            return True
+        return (
+            nodeid in self.affected
+            or nodeid in self.new
+            or nodeid in self.not_passed
+            or nodeid.split("::", 1)[0] in self.changed_test_files
+        )
+
+
+class _Fallback(Exception):
+    """Every test must run; the message says why."""
+
+
+def _check_recording(data, config) -> dict[str, str]:
+    meta = data.meta
+    if META_TESTS not in meta:
+        raise _Fallback("the data file was not recorded with --ccov-context=test")
+    if meta.get("ccov_version") != __version__:
+        raise _Fallback(f"the data was recorded by ccov {meta.get('ccov_version')}, this is {__version__}")
+    recorded_python = ".".join(meta.get("python", "").split(".")[:2])
+    if recorded_python != "{}.{}".format(*sys.version_info[:2]):
+        raise _Fallback(f"the data was recorded on Python {meta.get('python')}")
+    if meta.get(META_FINGERPRINT) != fingerprint(config):
+        raise _Fallback("the data was recorded with other [tool.ccov] settings (omit, exclusions or context)")
+    try:
+        tests = json.loads(meta[META_TESTS])
+    except ValueError:
+        raise _Fallback("the recorded test list is damaged") from None
+    if not isinstance(tests, dict):
+        raise _Fallback("the recorded test list is damaged")
+    return tests
+
+
+def _old_side_changes(diff: str) -> dict[str, set[int]]:
+    """{path at REF: lines changed or deleted there, and the lines around each
+    insertion}, from `git diff --unified=0`."""
+    from ccov.diffcov import _unquote
+
+    changed: dict[str, set[int]] = {}
+    current = None
+    for line in diff.splitlines():
+        if line.startswith("--- "):
+            source = _unquote(line[4:])
+            current = None if source == "/dev/null" else changed.setdefault(source[2:] if source.startswith("a/") else source, set())
+        elif line.startswith("+++ ") and current is None:
+            target = _unquote(line[4:])
+            if target != "/dev/null":  # a file new since REF
+                changed.setdefault(target[2:] if target.startswith("b/") else target, set()).add(0)
+        elif current is not None and line.startswith("@@"):
+            match = _OLD_SIDE.match(line)
+            if match:
+                start, count = int(match.group(1)), int(match.group(2) or 1)
+                if count:
+                    current.update(range(start, start + count))
+                else:  # lines inserted after line `start`
+                    current.update((start, start + 1))
+    return changed
+
+
+def _ours_or_bytecode(path: str, config) -> bool:
+    """Untracked files that say nothing about the tests: bytecode, and ccov's own."""
+    parts = path.split("/")
+    name = parts[-1]
+    data_name = os.path.basename(config.data_file)
+    return (
+        "__pycache__" in parts
+        or name.endswith((".pyc", ".pyo"))
+        or name == data_name
+        or name.startswith((data_name + ".", ".ccov-tmp-"))
+        or ".ccov_cache" in parts
+        or os.path.basename(config.html_dir.rstrip("/")) in parts[:-1]
+    )
+
+
+def _innermost_function(functions, line: int):
+    """The function whose body holds `line` (after its `def` line), innermost first."""
+    best = None
+    for function in functions:
+        last = max(function.lines, default=function.line)
+        if function.line < line <= last and (best is None or function.line > best.line):
+            best = function
+    return best
+
+
+def _tests_by_line(entry, static: str) -> dict[int, set[str]]:
+    from ccov import linebits
+
+    found: dict[int, set[str]] = {}
+    for context, bits in entry.lines.items():
+        name = context[len(static) + 1:] if static and context.startswith(static + "|") else context
+        nodeid, bar, phase = name.rpartition("|")
+        if not bar or phase not in ("setup", "run", "teardown"):
+            continue
+        for line in linebits.to_lines(bits):
+            found.setdefault(line, set()).add(nodeid)
+    return found
+
+
+def select(data, config, repository: str, rootdir: str, ref: str, collected: list[str]) -> Selection:
+    """Which of the `collected` node ids to run."""
+    try:
+        return _select(data, config, repository, rootdir, ref, collected)
+    except _Fallback as reason:
+        return Selection(run_everything=str(reason))
+
+
+def _select(data, config, repository: str, rootdir: str, ref: str, collected: list[str]) -> Selection:
+    from ccov import analysis, diffcov
+    from ccov.selection import canonical
+    from ccov.source import SourceError, content_hash, decode
+
+    recorded = _check_recording(data, config)
+    try:
+        diff = diffcov.git("diff", "--no-color", "--no-renames", "--unified=0", ref, "--", cwd=repository)
+        untracked = diffcov.git("ls-files", "--others", "--exclude-standard", "--full-name", cwd=repository)
+        top = diffcov.git("rev-parse", "--show-toplevel", cwd=repository).strip()
+    except CcovError as err:
+        raise _Fallback(str(err)) from None
+    changes = _old_side_changes(diff)
+    for path in untracked.splitlines():
+        if not _ours_or_bytecode(path, config):
+            changes.setdefault(path, set()).add(0)
+
+    selection = Selection()
+    selection.new = {nodeid for nodeid in collected if nodeid not in recorded}
+    selection.not_passed = {nodeid for nodeid, outcome in recorded.items() if outcome != "passed"}
+    test_files = {nodeid.split("::", 1)[0] for nodeid in collected}
+    measured = {canonical(path): path for path in data.files}
+    static = data.meta.get("static_context", "")
+    for relative, lines in sorted(changes.items()):
+        absolute = os.path.join(top, relative)
+        from_root = os.path.relpath(absolute, rootdir).replace(os.sep, "/")
+        if from_root in test_files and os.path.basename(relative) != "conftest.py":
+            selection.changed_test_files.add(from_root)
+            continue
+        recorded_path = measured.get(canonical(absolute))
+        if recorded_path is None:
+            raise _Fallback(f"{relative} changed and the data knows nothing of it")
+        if 0 in lines:
+            raise _Fallback(f"{relative} is new since {ref}")
+        try:
+            before = diffcov.git("show", f"{ref}:{relative}", cwd=top).encode("utf-8", "surrogateescape")
+        except CcovError as err:
+            raise _Fallback(str(err)) from None
+        entry = data.files[recorded_path]
+        if entry.hash and entry.hash != content_hash(before):
+            raise _Fallback(f"the data was not recorded at {ref}: {relative} differs")
+        try:
+            functions = analysis.analyze(decode(before, relative), relative, config.exclusion_regexes).functions
+        except (SourceError, analysis.AnalysisError) as err:
+            raise _Fallback(f"{relative} at {ref} cannot be analysed: {err}") from None
+        by_line = _tests_by_line(entry, static)
+        for line in sorted(lines):
+            function = _innermost_function(functions, line)
+            if function is None:
+                raise _Fallback(f"{relative}:{line} changed outside any function body")
+            for body_line in function.lines | {line}:
+                selection.affected |= by_line.get(body_line, set())
+    return selection
