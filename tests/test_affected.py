@@ -188,3 +188,16 @@ def test_with_ccov_it_does_not_replace_the_recorded_data(repo):
         "tests/test_both.py::test_both": "passed", "tests/test_both.py::test_nothing": "passed",
         "tests/test_gross.py::test_gross": "passed", "tests/test_net.py::test_net": "passed",
     }
+
+
+def test_lines_added_inside_a_function_select_its_tests(repo):
+    edit(repo, "shop/prices.py", "    return round(amount, 2)\n\n\ndef gross",
+         "    amount = amount + 0\n    return round(amount, 2)\n\n\ndef gross")
+    result = pytest_run(repo, "--ccov-affected")
+    assert ran(result) == ["tests/test_both.py::test_both", "tests/test_net.py::test_net"], result.stdout
+
+
+def test_a_function_added_at_module_level_runs_everything(repo):
+    (repo / "shop" / "prices.py").write_text((repo / "shop" / "prices.py").read_text() + "\n\ndef tax(x):\n    return x\n")
+    result = pytest_run(repo, "--ccov-affected")
+    assert len(ran(result)) == 4 and "outside any function body" in result.stdout, result.stdout

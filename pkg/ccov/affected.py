@@ -30,7 +30,7 @@ from ccov.errors import CcovError
 
 META_TESTS = "tests"            # {node id: "passed" | "failed" | "skipped"}
 META_FINGERPRINT = "measurement"  # what was measured, and how
-_OLD_SIDE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def fingerprint(config) -> str:
@@ -91,29 +91,30 @@ def _check_recording(data, config) -> dict[str, str]:
     return tests
 
 
-def _old_side_changes(diff: str) -> dict[str, set[int]]:
-    """{path at REF: lines changed or deleted there, and the lines around each
-    insertion}, from `git diff --unified=0`."""
+def _changes(diff: str) -> dict[str, tuple[set[int], set[int]]]:
+    """{path at REF: (lines changed or deleted there, lines changed or added
+    in the working tree)}, from `git diff --unified=0`.  A file new since REF
+    has 0 among its REF lines."""
     from ccov.diffcov import _unquote
 
-    changed: dict[str, set[int]] = {}
+    changed: dict[str, tuple[set[int], set[int]]] = {}
     current = None
     for line in diff.splitlines():
         if line.startswith("--- "):
             source = _unquote(line[4:])
-            current = None if source == "/dev/null" else changed.setdefault(source[2:] if source.startswith("a/") else source, set())
+            current = None if source == "/dev/null" else changed.setdefault(
+                source[2:] if source.startswith("a/") else source, (set(), set()))
         elif line.startswith("+++ ") and current is None:
             target = _unquote(line[4:])
-            if target != "/dev/null":  # a file new since REF
-                changed.setdefault(target[2:] if target.startswith("b/") else target, set()).add(0)
+            if target != "/dev/null":
+                changed.setdefault(target[2:] if target.startswith("b/") else target, (set(), set()))[0].add(0)
         elif current is not None and line.startswith("@@"):
-            match = _OLD_SIDE.match(line)
+            match = _HUNK.match(line)
             if match:
-                start, count = int(match.group(1)), int(match.group(2) or 1)
-                if count:
-                    current.update(range(start, start + count))
-                else:  # lines inserted after line `start`
-                    current.update((start, start + 1))
+                old_start, old_count = int(match.group(1)), int(match.group(2) or 1)
+                new_start, new_count = int(match.group(3)), int(match.group(4) or 1)
+                current[0].update(range(old_start, old_start + old_count))
+                current[1].update(range(new_start, new_start + new_count))
     return changed
 
 
@@ -165,9 +166,9 @@ def select(data, config, repository: str, rootdir: str, ref: str, collected: lis
 
 
 def _select(data, config, repository: str, rootdir: str, ref: str, collected: list[str]) -> Selection:
-    from ccov import analysis, diffcov
+    from ccov import diffcov
     from ccov.selection import canonical
-    from ccov.source import SourceError, content_hash, decode
+    from ccov.source import content_hash
 
     recorded = _check_recording(data, config)
     try:
@@ -176,10 +177,10 @@ def _select(data, config, repository: str, rootdir: str, ref: str, collected: li
         top = diffcov.git("rev-parse", "--show-toplevel", cwd=repository).strip()
     except CcovError as err:
         raise _Fallback(str(err)) from None
-    changes = _old_side_changes(diff)
+    changes = _changes(diff)
     for path in untracked.splitlines():
         if not _ours_or_bytecode(path, config):
-            changes.setdefault(path, set()).add(0)
+            changes.setdefault(path, (set(), set()))[0].add(0)
 
     selection = Selection()
     selection.new = {nodeid for nodeid in collected if nodeid not in recorded}
@@ -187,7 +188,7 @@ def _select(data, config, repository: str, rootdir: str, ref: str, collected: li
     test_files = {nodeid.split("::", 1)[0] for nodeid in collected}
     measured = {canonical(path): path for path in data.files}
     static = data.meta.get("static_context", "")
-    for relative, lines in sorted(changes.items()):
+    for relative, (lines, new_lines) in sorted(changes.items()):
         absolute = os.path.join(top, relative)
         from_root = os.path.relpath(absolute, rootdir).replace(os.sep, "/")
         if from_root in test_files and os.path.basename(relative) != "conftest.py":
@@ -205,15 +206,50 @@ def _select(data, config, repository: str, rootdir: str, ref: str, collected: li
         entry = data.files[recorded_path]
         if entry.hash and entry.hash != content_hash(before):
             raise _Fallback(f"the data was not recorded at {ref}: {relative} differs")
+        functions = _functions(before, relative, f"{relative} at {ref}", config)
         try:
-            functions = analysis.analyze(decode(before, relative), relative, config.exclusion_regexes).functions
-        except (SourceError, analysis.AnalysisError) as err:
-            raise _Fallback(f"{relative} at {ref} cannot be analysed: {err}") from None
+            with open(absolute, "rb") as now:
+                current = now.read()
+        except OSError as err:
+            raise _Fallback(f"{relative} cannot be read: {err.strerror}") from None
+        touched = _changed_functions(lines, functions, new_lines, _functions(current, relative, relative, config), relative)
         by_line = _tests_by_line(entry, static)
-        for line in sorted(lines):
-            function = _innermost_function(functions, line)
-            if function is None:
-                raise _Fallback(f"{relative}:{line} changed outside any function body")
-            for body_line in function.lines | {line}:
+        for function in touched:
+            for body_line in function.lines:
                 selection.affected |= by_line.get(body_line, set())
     return selection
+
+
+def _functions(source: bytes, path: str, label: str, config):
+    from ccov import analysis
+    from ccov.source import SourceError, decode
+
+    try:
+        return analysis.analyze(decode(source, path), path, config.exclusion_regexes).functions
+    except (SourceError, analysis.AnalysisError) as err:
+        raise _Fallback(f"{label} cannot be analysed: {err}") from None
+
+
+def _changed_functions(old_lines, old_functions, new_lines, new_functions, relative: str) -> list:
+    """The functions (at REF) that the change is inside.  Lines changed at REF
+    must lie in a function body there, and lines changed or added in the
+    working tree in a function body here (so an added method or module-level
+    line is seen); a function that is new is reached through the one it is in."""
+    touched = {}
+    for line in sorted(old_lines):
+        function = _innermost_function(old_functions, line)
+        if function is None:
+            raise _Fallback(f"{relative}:{line} changed outside any function body")
+        touched[function.name] = function
+    by_name = {function.name: function for function in old_functions}
+    for line in sorted(new_lines):
+        function = _innermost_function(new_functions, line)
+        if function is None:
+            raise _Fallback(f"{relative}:{line} (in the working tree) is outside any function body")
+        name = function.name
+        while name and name not in by_name:
+            name = name.rpartition(".")[0]
+        if not name:
+            raise _Fallback(f"{relative}: {function.name} is new and inside no function that was recorded")
+        touched[name] = by_name[name]
+    return list(touched.values())
