@@ -8,6 +8,8 @@ Sections (all by default):
                  (bench/pyperf_shim), every tool interleaved, --rounds rounds
   suite          toolz's own test suite (from its sdist): pytest, pytest --ccov, pytest --cov,
                  timed and with each run's peak RSS
+  affected       tests chosen for one-function changes to toolz: --ccov-affected against
+                 pytest-testmon (share of tests selected, time to decide)
   startup        `ccov run` of an empty script against `python` of it
   processes      what ccov-subprocess.pth costs a process that is not measured, and
                  `ccov combine` of 10,000 data files
@@ -25,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -163,6 +166,84 @@ def bench_suite(rounds: int) -> dict:
             times[name].append(seconds)
             memory[name].append(rss)
     return {"times": times, "max_rss_kib": memory}
+
+
+# ---- which tests a change affects: ccov --ccov-affected against pytest-testmon ---------------------
+
+AFFECTED_TOOLS = {
+    "pytest --ccov-affected": (["--ccov=toolz", "--ccov-context=test", "--ccov-report="], ["--ccov-affected"]),
+    "pytest --testmon": (["--testmon"], ["--testmon"]),
+}
+_COLLECTED = re.compile(r"(\d+)(?:/(\d+))? tests? collected(?: \((\d+) deselected\))?")
+
+
+def _git_repo_copy(source: Path, target: Path) -> None:
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".ccov*", ".coverage*", ".testmon*"))
+    env = clean_env(GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="b@b", GIT_COMMITTER_NAME="bench",
+                    GIT_COMMITTER_EMAIL="b@b")
+    (target / ".gitignore").write_text("__pycache__/\n.ccov*\n.testmondata*\n.pytest_cache/\n")
+    # Its own rootdir and no configuration of ccov's checkout around it.
+    (target / "pytest.ini").write_text("[pytest]\n")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "base"]):
+        subprocess.run(["git", *args], cwd=target, check=True, env=env)
+
+
+def one_function_changes(package: Path, count: int) -> list[tuple[Path, int, str]]:
+    """(file, line, indentation): where to add a harmless line inside a function
+    body, after its first statement, for `count` functions picked at random."""
+    import ast
+    import random
+
+    spots = []
+    for path in sorted(package.glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and len(node.body) >= 2:
+                first = node.body[0]
+                indent = " " * node.body[1].col_offset
+                spots.append((path, first.end_lineno, indent))
+    return random.Random(669).sample(spots, min(count, len(spots)))
+
+
+def _collect_only(repo: Path, extra: list[str]) -> tuple[float, int, int]:
+    # (pytest-testmon needs pytest's cache plugin, so it stays on here, for every tool alike.)
+    command = [PYTHON, "-m", "pytest", "-p", "no:hypothesispytest", "--collect-only", "-q", "toolz", *extra]
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=repo, env=clean_env(), capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    match = _COLLECTED.search(done.stdout)
+    if done.returncode not in (0, 5) or not match:
+        raise RuntimeError(f"{' '.join(command)}: {done.stdout[-1500:]} {done.stderr[-1500:]}")
+    selected, total = int(match.group(1)), int(match.group(2) or match.group(1))
+    return elapsed, selected, total
+
+
+def bench_affected(samples: int = 12) -> dict:
+    repo = WORK / "toolz-affected"
+    _git_repo_copy(toolz_checkout(), repo)
+    for record, _ in AFFECTED_TOOLS.values():
+        command = [PYTHON, "-m", "pytest", "-q", "-p", "no:hypothesispytest", "toolz", *record]
+        subprocess.run(command, cwd=repo, env=clean_env(), check=True, stdout=subprocess.DEVNULL)
+    changes = one_function_changes(repo / "toolz", samples)
+    results = {name: {"selected": [], "seconds": []} for name in AFFECTED_TOOLS}
+    results["pytest --collect-only"] = {"selected": [], "seconds": []}
+    _, _, suite_size = _collect_only(repo, [])
+    for path, line, indent in changes:
+        original = path.read_text()
+        lines = original.splitlines(keepends=True)
+        lines.insert(line, f"{indent}_ = None  # a change\n")
+        path.write_text("".join(lines))
+        try:
+            for name, (_, select) in [*AFFECTED_TOOLS.items(), ("pytest --collect-only", ([], []))]:
+                # Shares of the whole suite: testmon leaves unchanged test files uncollected,
+                # so its own "x/y collected" counts fewer tests.
+                elapsed, selected, _ = _collect_only(repo, select)
+                results[name]["selected"].append(selected / suite_size)
+                results[name]["seconds"].append(elapsed)
+        finally:
+            path.write_text(original)
+    return {"changes": [f"{p.name}:{line}" for p, line, _ in changes], "suite_size": suite_size, "tools": results}
 
 
 # ---- start-up ---------------------------------------------------------------------------------
@@ -334,6 +415,20 @@ def markdown(results: dict) -> str:
         out.append(f"Start-up: `python empty.py` {python * 1000:.1f} ms, `ccov run empty.py` {ccov * 1000:.1f} ms "
                    f"(+{(ccov - python) * 1000:.1f} ms).")
         out.append("")
+    chosen = results.get("affected")
+    if chosen:
+        base = median(chosen["tools"]["pytest --collect-only"]["seconds"])
+        out.append(f"| choosing tests, {len(chosen['changes'])} one-function changes to toolz ({chosen['suite_size']} tests) "
+                   "| share of tests selected (median) "
+                   "| collection time (median) | time to decide |")
+        out.append("| --- | ---: | ---: | ---: |")
+        for name, found in chosen["tools"].items():
+            if name == "pytest --collect-only":
+                continue
+            seconds = median(found["seconds"])
+            out.append(f"| `{name}` | {median(found['selected']) * 100:.1f}% | {seconds:.2f} s | {seconds - base:+.2f} s |")
+        out.append(f"| `pytest --collect-only` (nothing chosen) | 100% | {base:.2f} s | |")
+        out.append("")
     processes = results.get("processes")
     if processes:
         out.append(f"Subprocess bootstrap: `ccov-subprocess.pth` costs a Python process that is not measured "
@@ -354,7 +449,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
-    parser.add_argument("--sections", default="pyperformance,suite,startup,processes,reporting")
+    parser.add_argument("--sections", default="pyperformance,suite,affected,startup,processes,reporting")
     parser.add_argument("--out", help="JSON file (default bench/results/<python>.json)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -372,6 +467,8 @@ def main() -> None:
         results["suite"] = bench_suite(args.rounds)
     if "startup" in sections:
         results["startup"] = bench_startup(args.rounds)
+    if "affected" in sections:
+        results["affected"] = bench_affected()
     if "processes" in sections:
         results["processes"] = bench_processes(max(1, args.rounds // 5))
     if "reporting" in sections:
@@ -381,7 +478,7 @@ def main() -> None:
     if out.exists():
         # Sections not run this time keep their earlier figures, each with the command that made it.
         earlier = json.loads(out.read_text())
-        for section in ("pyperformance", "suite", "startup", "processes", "reporting"):
+        for section in ("pyperformance", "suite", "affected", "startup", "processes", "reporting"):
             if section in earlier and section not in results:
                 results[section] = earlier[section]
                 results[section].setdefault("command", earlier["command"])
