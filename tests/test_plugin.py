@@ -173,3 +173,17 @@ def test_html_report(sample_project):
     assert "Coverage HTML written to dir cov_html" in result.stdout
     index = (sample_project / "cov_html" / "index.html").read_text()
     assert 'data-name="calc/ops.py"' in index
+
+
+def test_xdist_workers_on_a_copy_elsewhere(sample_project, tmp_path):
+    """`--tx popen//chdir=DIR --rsyncdir`: workers run on a copy of the project
+    in another directory, as remote workers do; `--ccov=calc` is found there,
+    and their paths map back onto the controller's."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = pytest_run(sample_project, "--tx", f"2*popen//chdir={elsewhere}", "--rsyncdir", str(sample_project),
+                        "--dist", "load", "--ccov=calc", "--ccov-report=lcov:remote.info")
+    assert result.returncode == 0, result.stdout + result.stderr
+    serial = pytest_run(sample_project, "--ccov=calc", "--ccov-report=lcov:serial.info")
+    assert serial.returncode == 0
+    assert lcov_lines(sample_project / "remote.info") == lcov_lines(sample_project / "serial.info")

@@ -87,7 +87,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
         return
     plugin = CcovPlugin(options)
     early_config.pluginmanager.register(plugin, "_ccov")
-    plugin.start()
+    plugin.start(str(early_config.rootpath))
 
 
 class CcovPlugin:
@@ -117,7 +117,22 @@ class CcovPlugin:
         self.shortfall = None
         self.tests_failed = False
 
-    def start(self) -> None:
+    def _root(self, rootdir: str) -> str:
+        """Where relative sources are found: the working directory, except in
+        an xdist worker that runs on a copy elsewhere (`--tx popen//chdir=DIR
+        --rsyncdir`, remote hosts), where they are found under its rootdir."""
+        here = os.getcwd()
+        relative = [s for s in self.config.source if not os.path.isabs(s)]
+        if (
+            os.environ.get("PYTEST_XDIST_WORKER")
+            and relative
+            and not any(os.path.exists(os.path.join(here, s)) for s in relative)
+            and all(os.path.exists(os.path.join(rootdir, s)) for s in relative)
+        ):
+            return rootdir
+        return here
+
+    def start(self, rootdir: str | None = None) -> None:
         from ccov import childproc
         from ccov.measure import Measurement
 
@@ -127,6 +142,7 @@ class CcovPlugin:
         childproc.discard()
         self.measurement = Measurement(
             self.config,
+            root=self._root(rootdir) if rootdir else None,
             append=self.append,
             everywhere=self.everywhere,
             leave_coverage_id=True,
