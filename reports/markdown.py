@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ccov.reports.ranges import format_ranges
-from ccov.reports.table import shown_files
-from ccov.results import Results, display_percent
+from ccov.reports.table import file_cells, shown_files, total_cells
+from ccov.results import Results
 
 
 def escape(text: str) -> str:
@@ -32,14 +31,9 @@ def write(
     out.write("| " + " | ".join(header) + " |\n")
     out.write("| --- | ---: | ---: | ---: |" + (" --- |" if show_missing else "") + "\n")
     for entry in files:
-        cells = [escape(entry.name), str(entry.n_statements), str(entry.n_missing),
-                 display_percent(entry.percent, precision) + "%"]
-        if show_missing:
-            cells.append(format_ranges(entry.statements, entry.missing))
-        out.write("| " + " | ".join(cells) + " |\n")
-    totals = results.totals
-    cells = ["**TOTAL**", f"**{totals.statements}**", f"**{totals.missing}**",
-             f"**{display_percent(totals.percent, precision)}%**"] + ([""] if show_missing else [])
-    out.write("| " + " | ".join(cells) + " |\n")
+        name, *cells = file_cells(entry, precision, show_missing)
+        out.write("| " + " | ".join([escape(name), *cells]) + " |\n")
+    total = total_cells(results.totals, precision, show_missing)
+    out.write("| " + " | ".join(f"**{cell}**" if cell else "" for cell in total) + " |\n")
     for note in notes:
         out.write(f"\n{note}\n")

@@ -3,7 +3,8 @@ Markdown tables."""
 
 from __future__ import annotations
 
-from ccov.results import FileCoverage, Results
+from ccov.reports.ranges import format_ranges
+from ccov.results import FileCoverage, Results, Totals, display_percent
 
 SORT_KEYS = {
     "name": lambda f: f.name,
@@ -34,3 +35,14 @@ def shown_files(
     if empty:
         notes.append(f"{empty} empty file{'s' if empty != 1 else ''} skipped.")
     return shown, notes
+
+
+def file_cells(entry: FileCoverage, precision: int, show_missing: bool) -> list[str]:
+    """Name, Stmts, Miss, Cover (and Missing) of one file, as text."""
+    cells = [entry.name, str(entry.n_statements), str(entry.n_missing), display_percent(entry.percent, precision) + "%"]
+    return cells + ([format_ranges(entry.statements, entry.missing)] if show_missing else [])
+
+
+def total_cells(totals: Totals, precision: int, show_missing: bool) -> list[str]:
+    cells = ["TOTAL", str(totals.statements), str(totals.missing), display_percent(totals.percent, precision) + "%"]
+    return cells + ([""] if show_missing else [])

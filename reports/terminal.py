@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ccov.reports.ranges import format_ranges
-from ccov.reports.table import shown_files
-from ccov.results import Results, display_percent
+from ccov.reports.table import file_cells, shown_files, total_cells
+from ccov.results import Results
 
 def write(
     results: Results,
@@ -29,14 +28,8 @@ def write(
     totals = results.totals
 
     header = ["Name", "Stmts", "Miss", "Cover"] + (["Missing"] if show_missing else [])
-    rows = [
-        [f.name, str(f.n_statements), str(f.n_missing), display_percent(f.percent, precision) + "%"]
-        + ([format_ranges(f.statements, f.missing)] if show_missing else [])
-        for f in shown
-    ]
-    total = ["TOTAL", str(totals.statements), str(totals.missing), display_percent(totals.percent, precision) + "%"]
-    if show_missing:
-        total.append("")
+    rows = [file_cells(f, precision, show_missing) for f in shown]
+    total = total_cells(totals, precision, show_missing)
 
     name_width = max([len(r[0]) for r in rows] + [len("TOTAL")])
     cover_width = max(len("Cover"), len(total[3]), *(len(r[3]) for r in rows)) if rows else max(5, len(total[3]))

@@ -320,10 +320,7 @@ def _combine(args, config) -> list[str]:
     datafile.write(config.data_file, combined)
     if not args.keep:
         for path in used:
-            try:
-                os.remove(path)
-            except OSError:
-                pass
+            datafile.remove_quietly(path)
     return used
 
 

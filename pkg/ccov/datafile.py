@@ -228,15 +228,16 @@ def write(path: str, data: CoverageData) -> None:
             os.fsync(written.fileno())
         os.replace(temp_path, path)
     except (OSError, sqlite3.Error) as err:
-        _remove_quietly(temp_path)
+        remove_quietly(temp_path)
         detail = getattr(err, "strerror", None) or str(err)
         raise CcovError(f"cannot write data file {path}: {detail}") from None
     except BaseException:
-        _remove_quietly(temp_path)
+        remove_quietly(temp_path)
         raise
 
 
-def _remove_quietly(path: str) -> None:
+def remove_quietly(path: str) -> None:
+    """Delete a file if it can be; a file already gone or kept is no error here."""
     try:
         os.remove(path)
     except OSError:

@@ -254,7 +254,7 @@ class Measurement:
                 data = previous
             self._write_or_rescue(self.data_path, data)
             for path in adopted:
-                _remove_quietly(path)
+                datafile.remove_quietly(path)
         return self.data_path
 
     def _adopt_children(self, data) -> list[str]:
@@ -309,9 +309,3 @@ def _die_by_sigterm() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGTERM)
 
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
