@@ -23,6 +23,9 @@ from ccov.errors import CcovError, warn
 from ccov.selection import FileSelector, canonical
 
 
+_NOT_ANNOUNCED = object()
+
+
 class Measurement:
     def __init__(
         self,
@@ -56,7 +59,7 @@ class Measurement:
         self._saved = False
         self._saving = False
         self._terminate_after_save = False
-        self._previous_env = None
+        self._previous_env = _NOT_ANNOUNCED  # CCOV_PROCESS before start() set it
 
     # ---- lifetime --------------------------------------------------------------
 
@@ -113,9 +116,9 @@ class Measurement:
 
         self.collector.stop()
         process_hooks.uninstall(self)
-        if os.environ.get(ENV_VAR) is not None and self._previous_env is None:
+        if self._previous_env is None:
             os.environ.pop(ENV_VAR, None)
-        elif self._previous_env is not None:
+        elif self._previous_env is not _NOT_ANNOUNCED:
             os.environ[ENV_VAR] = self._previous_env
 
     def abandon(self) -> None:
@@ -161,18 +164,17 @@ class Measurement:
     def collected(self):
         """What ran, under canonical paths (relative ones with relative_files),
         plus never-run files under --source (left to the process that began the run)."""
-        from ccov import datafile, linebits
+        from ccov import datafile
         from ccov.source import SourceError, content_hash, read_bytes
 
         data = datafile.CoverageData(meta={**self.meta, "run_id": self.run_id})
         if self.static_context:
             data.meta["static_context"] = self.static_context
-        by_context = {context: dict(files) for context, files in self._finished_contexts.items()}
-        current = by_context.setdefault(self.context, {})
-        for filename, bitmap in self.collector.lines().items():
-            current[filename] = current.get(filename, 0) | linebits.from_bytes(bitmap)
+        # The lines of the context still open join the finished ones: OR-ing is
+        # idempotent, so a snapshot taken before the end adds nothing twice.
+        self._keep(self.context, self.collector.lines())
         paths: dict[str, str] = {}
-        for context, files in by_context.items():
+        for context, files in self._finished_contexts.items():
             for filename, bits in files.items():
                 if filename not in paths:
                     paths[filename] = canonical(os.path.join(self.root, filename))

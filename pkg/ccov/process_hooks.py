@@ -23,9 +23,9 @@ def install(measurement) -> None:
     global _current, _fork_hook_registered
     _current = measurement
     if not _originals:
-        for name, wrapper in (("_exit", _exit), ("execv", _exec_wrapper("execv")), ("execve", _exec_wrapper("execve"))):
+        for name, save in (("_exit", _save), ("execv", _snapshot), ("execve", _snapshot)):
             _originals[name] = getattr(os, name)
-            setattr(os, name, wrapper)
+            setattr(os, name, _saving_first(name, save))
     if not _fork_hook_registered and hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=_after_fork_in_child)
         _fork_hook_registered = True
@@ -43,29 +43,27 @@ def uninstall(measurement) -> None:
     _originals.clear()
 
 
-def _exit(status):
-    measurement = _current
-    if measurement is not None:
-        measurement.save_quietly()
-    return _originals.get("_exit", _real_exit)(status)
+def _save(measurement, name: str) -> None:
+    measurement.save_quietly()
 
 
-_real_exit = os._exit
-_exit._ccov_wrapper = True
+def _snapshot(measurement, name: str) -> None:
+    try:
+        measurement.snapshot()
+    except Exception as err:  # the exec must happen regardless
+        import sys
+
+        print(f"ccov: error: could not save coverage data before {name}: {err!r}", file=sys.stderr)
 
 
-def _exec_wrapper(name):
+def _saving_first(name: str, save):
+    """os.<name>, saving the current measurement (if any) before it runs."""
     real = getattr(os, name)
 
     def wrapper(*args, **kwargs):
         measurement = _current
         if measurement is not None:
-            try:
-                measurement.snapshot()
-            except Exception as err:  # the exec must happen regardless
-                import sys
-
-                print(f"ccov: error: could not save coverage data before {name}: {err!r}", file=sys.stderr)
+            save(measurement, name)
         return real(*args, **kwargs)
 
     wrapper.__name__ = wrapper.__qualname__ = name
