@@ -68,13 +68,19 @@ def _bar(percent: float) -> str:
     return f'<span class="bar" aria-hidden="true"><span style="width:{percent:.1f}%"></span></span>'
 
 
-def _counts_cells(entry, precision: int) -> str:
+def _counts_cells(totals: Totals, precision: int) -> str:
+    """Statements, missing, excluded and coverage of a file, a directory or all."""
     return (
-        f'<td class="num">{entry.n_statements if isinstance(entry, FileCoverage) else entry.statements}</td>'
-        f'<td class="num">{entry.n_missing if isinstance(entry, FileCoverage) else entry.missing}</td>'
-        f'<td class="num">{len(entry.excluded) if isinstance(entry, FileCoverage) else entry.excluded}</td>'
-        f'<td class="cover">{_bar(entry.percent)}<span class="pc">{_percent(entry, precision)}%</span></td>'
+        f'<td class="num">{totals.statements}</td><td class="num">{totals.missing}</td>'
+        f'<td class="num">{totals.excluded}</td>'
+        f'<td class="cover">{_bar(totals.percent)}<span class="pc">{_percent(totals, precision)}%</span></td>'
     )
+
+
+def _file_totals(entry: FileCoverage) -> Totals:
+    totals = Totals()
+    totals.add(entry)
+    return totals
 
 
 def _file_row(entry: FileCoverage, precision: int, extra: str = "") -> str:
@@ -85,41 +91,29 @@ def _file_row(entry: FileCoverage, precision: int, extra: str = "") -> str:
     covered = " covered" if entry.n_missing == 0 else ""
     return (
         f'<tr class="file{covered}" {data}{extra}><td class="name"><a href="{page_name(entry.name)}">'
-        f"{escape(entry.name)}</a></td>{_counts_cells(entry, precision)}</tr>\n"
+        f"{escape(entry.name)}</a></td>{_counts_cells(_file_totals(entry), precision)}</tr>\n"
     )
 
 
 def _tree_rows(files: list[FileCoverage], precision: int) -> str:
     """The directory view: each directory with its totals, then its contents."""
     tree: dict = {}
+    directory_totals: dict[str, Totals] = {}
     for entry in files:
         *directories, _ = entry.name.replace("\\", "/").split("/")
-        node = tree
+        node, path = tree, ""
         for directory in directories:
             node = node.setdefault(directory + "/", {})
+            path += directory + "/"
+            directory_totals.setdefault(path, Totals()).add(entry)
         node.setdefault(None, []).append(entry)
 
     rows = []
 
-    def totals(node) -> Totals:
-        total = Totals()
-        for key, value in node.items():
-            parts = [totals(value)] if key is not None else value
-            for part in parts:
-                if isinstance(part, FileCoverage):
-                    total.statements += part.n_statements
-                    total.executed += part.n_executed
-                    total.excluded += len(part.excluded)
-                else:
-                    total.statements += part.statements
-                    total.executed += part.executed
-                    total.excluded += part.excluded
-        return total
-
     def walk(node, depth: int, parent: str) -> None:
         for key in sorted(k for k in node if k is not None):
             path = parent + key
-            total = totals(node[key])
+            total = directory_totals[path]
             rows.append(
                 f'<tr class="dir" data-path="{escape(path)}" data-parent="{escape(parent)}" style="--depth:{depth}">'
                 f'<td class="name"><button class="twisty" aria-expanded="true" aria-label="collapse {escape(path)}">'

@@ -170,10 +170,7 @@ def _file_report(args, kind: str, what: str) -> int:
     config = _config(args)
     show_contexts = getattr(args, "show_contexts", False)
     built = _load_results(config, contexts=show_contexts)
-    if show_contexts:
-        reporting.write_json(built, args.output, show_contexts=True)
-    else:
-        reporting.write_file_report(kind, built, config, args.output)
+    reporting.write_file_report(kind, built, config, args.output, show_contexts)
     if args.output != "-":
         print(f"Wrote {what} to {args.output}")
     return _gates(built, config)

@@ -84,16 +84,15 @@ def renamed(data: CoverageData, rename) -> CoverageData:
     return result
 
 
+def _relative(name: str, root: str) -> str:
+    """`name` relative to `root` with `/`, if it is under it; else as it is."""
+    prefix = root.rstrip(os.sep) + os.sep
+    return name[len(prefix):].replace(os.sep, "/") if name.startswith(prefix) else name
+
+
 def relative_to(data: CoverageData, root: str) -> CoverageData:
     """Names under `root` made relative (with `/`), for relative_files."""
-    prefix = root.rstrip(os.sep) + os.sep
-
-    def rename(name: str) -> str:
-        if name.startswith(prefix):
-            return name[len(prefix):].replace(os.sep, "/")
-        return name
-
-    return renamed(data, rename)
+    return renamed(data, lambda name: _relative(name, root))
 
 
 def localized(data: CoverageData, config, base: str | None = None, keep_relative: bool = False) -> CoverageData:
@@ -107,10 +106,8 @@ def localized(data: CoverageData, config, base: str | None = None, keep_relative
     def rename(name: str) -> str:
         if path_map is not None:
             name = path_map(name)
-        if not os.path.isabs(name) and not keep_relative:
-            name = os.path.normpath(os.path.join(base, name))
-        elif keep_relative and os.path.isabs(name) and name.startswith(base.rstrip(os.sep) + os.sep):
-            name = os.path.relpath(name, base).replace(os.sep, "/")
-        return name
+        if keep_relative:
+            return _relative(name, base)
+        return name if os.path.isabs(name) else os.path.normpath(os.path.join(base, name))
 
     return renamed(data, rename)

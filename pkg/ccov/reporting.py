@@ -72,17 +72,15 @@ def write_json(built, path: str, show_contexts: bool = False) -> None:
     write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts))
 
 
-def write_html(built, config, directory: str | None = None, **overrides) -> tuple[str, dict]:
+def write_html(built, config, directory: str | None = None, title: str | None = None) -> tuple[str, dict]:
     """The HTML report into `directory` (default html_dir); returns the
     directory and how many pages were written and kept."""
     from ccov.reports import html
 
     directory = directory or config.html_dir
-    options = table_options(config, **overrides)
     try:
-        counts = html.write(built, directory, title=overrides.get("title") or config.html_title,
-                            precision=options["precision"], skip_covered=options["skip_covered"],
-                            skip_empty=options["skip_empty"])
+        counts = html.write(built, directory, title=title or config.html_title, precision=config.precision,
+                            skip_covered=config.skip_covered, skip_empty=config.skip_empty)
     except OSError as err:
         raise CcovError(f"cannot write the HTML report to {directory}: {err.strerror or err}") from None
     return directory, counts
@@ -94,12 +92,15 @@ def write_markdown(built, config, out: TextIO) -> None:
     markdown.write(built, out, **table_options(config))
 
 
-def write_file_report(kind: str, built, config, path: str) -> None:
-    """lcov, xml, json or markdown to `path`: one entry point for the CLI and the plugin."""
+def write_file_report(kind: str, built, config, path: str, show_contexts: bool = False) -> None:
+    """lcov, xml, json or markdown to `path`: one entry point for the CLI and the
+    plugin.  `show_contexts` (JSON) needs results built with contexts."""
     if kind == "markdown":
         write_report_file(path, lambda out: write_markdown(built, config, out))
+    elif kind == "json":
+        write_json(built, path, show_contexts)
     else:
-        {"lcov": write_lcov, "xml": write_xml, "json": write_json}[kind](built, path)
+        {"lcov": write_lcov, "xml": write_xml}[kind](built, path)
 
 
 def append_step_summary(text: str) -> bool:

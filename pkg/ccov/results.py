@@ -98,6 +98,12 @@ class Totals:
     def percent(self) -> float:
         return percent(self.executed, self.statements)
 
+    def add(self, entry: FileCoverage) -> None:
+        self.statements += entry.n_statements
+        self.executed += entry.n_executed
+        self.excluded += len(entry.excluded)
+        self.files += 1
+
 
 @dataclass
 class Results:
@@ -115,10 +121,7 @@ class Results:
     def totals(self) -> Totals:
         totals = Totals()
         for entry in self.files:
-            totals.statements += entry.n_statements
-            totals.executed += entry.n_executed
-            totals.excluded += len(entry.excluded)
-            totals.files += 1
+            totals.add(entry)
         return totals
 
 
