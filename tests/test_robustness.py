@@ -359,3 +359,11 @@ def test_every_setting_with_a_wrong_value_is_a_usage_error(project, key, value):
         result = ccov(*command, cwd=project)
         assert result.returncode == 3, (command, result.stderr)
         assert one_error_line(result.stderr) and key.split("_")[0] in result.stderr, result.stderr
+
+
+def test_a_configuration_file_that_is_not_text(project):
+    """Found by the command-line fuzz on 3.13, whose tomllib decodes before parsing."""
+    (project / "binary.toml").write_bytes(b"SQLite format 3\x00\xf8\xff\xfe")
+    result = ccov("report", "--config", "binary.toml", cwd=project)
+    assert result.returncode == 3 and one_error_line(result.stderr), result.stderr
+    assert "binary.toml is not valid TOML" in result.stderr

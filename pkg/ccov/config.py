@@ -157,6 +157,8 @@ def load(path: str | None = None, warn=None) -> Config:
             document = tomllib.load(toml_file)
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:  # 3.13's tomllib decodes the whole file first
+        raise UsageError(f"{path} is not valid TOML: it is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{path} is not valid TOML: {err}") from None
     section = document.get("tool", {}).get("ccov", {})
