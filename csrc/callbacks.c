@@ -27,11 +27,23 @@ ccov_track_code(PyObject *code)
     return state->pending > 0 ? (ccov_arm(state) < 0 ? -1 : 0) : 0;
 }
 
+/* Code about to run (PY_START), or running already (start()): measure it and,
+ * in branch mode, read its branches now, before its first LINE event. */
+int
+ccov_track_running_code(PyObject *code)
+{
+    if (ccov_track_code(code) < 0) {
+        return -1;
+    }
+    CodeState *state = ccov_state.branches ? ccov_codestate_get(code) : NULL;
+    return state ? ccov_branches_attach(state) : 0;
+}
+
 PyObject *
 ccov_on_py_start(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     ccov_stats.py_start_events++;
-    if (ccov_state.active && nargs >= 1 && ccov_track_code(args[0]) < 0) {
+    if (ccov_state.active && nargs >= 1 && ccov_track_running_code(args[0]) < 0) {
         ccov_report_failure("PY_START");
     }
     return Py_NewRef(ccov_state.disable);
@@ -49,7 +61,7 @@ ccov_on_line(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
         ccov_codestate_ran(state);
     }
     long line = PyLong_AsLong(args[1]);
-    if (line > 0 && ccov_files_record(state->file_index, line) < 0) {
+    if (line > 0 && (ccov_files_record(state->file_index, line) < 0 || ccov_branches_implied(state, line) < 0)) {
         ccov_report_failure("LINE");
     }
     else if (line == -1 && PyErr_Occurred()) {

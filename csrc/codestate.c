@@ -34,6 +34,7 @@ free_state(void *extra)
     if (state != NULL) {
         ccov_codestate_unlink(state);
         unlink_ran(state);
+        ccov_branches_free(state->branches);
         PyMem_Free(state);
     }
 }
@@ -233,6 +234,12 @@ ccov_codestate_see(CodeState *state, long line)
         return 0;
     }
     state->bits[bit >> 3] &= (uint8_t)~mask;
+    return ccov_codestate_settle(state);
+}
+
+int
+ccov_codestate_settle(CodeState *state)
+{
     return --state->pending == 0;
 }
 
@@ -258,6 +265,7 @@ ccov_codestate_rearm_ran(int by_restart)
         unlink_ran(state);
         size_t nbytes = (size_t)(state->span + 7) / 8;
         memcpy(state->bits, state->bits + nbytes, nbytes);
+        ccov_branches_reset(state);
         state->pending = state->expected;
         if (by_restart && state->next != NULL) {
             continue;  /* still armed: the caller's restart_events() re-arms it */

@@ -27,8 +27,14 @@ int ccov_files_record(Py_ssize_t file_index, long line);
 PyObject *ccov_files_export(void);
 /* Forget the lines recorded so far (a new context begins); the files stay. */
 void ccov_files_forget_lines(void);
+/* Record a line arc (to_line < 0: out of the code object); 0, or -1 with an exception. */
+int ccov_files_record_arc(Py_ssize_t file_index, long from_line, long to_line);
+/* {filename: set of arcs, each (from_line << 32) | (to_line & 0xffffffff)}, and forget them. */
+PyObject *ccov_files_take_arcs(void);
 
 /* ---- per-code-object state (codestate.c) -------------------------------- */
+
+typedef struct BranchTable BranchTable; /* branches.c */
 
 typedef struct CodeState {
     struct CodeState *prev, *next; /* the list of armed code objects */
@@ -40,6 +46,8 @@ typedef struct CodeState {
     long span;                     /* number of lines the bitmap covers */
     long pending;                  /* expected lines not seen yet */
     long expected;                 /* all expected lines, for re-arming */
+    BranchTable *branches;         /* branch mode: what each BRANCH direction means */
+    int branches_built;            /* the table was asked for (it may have failed) */
     uint8_t bits[];                /* bit set = expected line not seen yet; then
                                       as many bytes again: all expected lines */
 } CodeState;
@@ -51,6 +59,9 @@ CodeState *ccov_codestate_get(PyObject *code);
 CodeState *ccov_codestate_create(PyObject *code, Py_ssize_t file_index);
 /* Mark a line seen; returns 1 when it was the last expected line. */
 int ccov_codestate_see(CodeState *state, long line);
+/* One more expected event (a line or an awaited branch direction) was seen;
+ * returns 1 when it was the last. */
+int ccov_codestate_settle(CodeState *state);
 void ccov_codestate_link(CodeState *state);
 void ccov_codestate_unlink(CodeState *state);
 CodeState *ccov_codestate_first_armed(void);
@@ -78,6 +89,8 @@ typedef struct {
     int resume_opcode;           /* opcode.opmap["RESUME"] */
     int error_reported;          /* a collector failure was printed once */
     int contexts;                /* lines are recorded per context (switch_context) */
+    int branches;                /* branch mode: BRANCH events and arcs */
+    PyObject *branch_builder;    /* ccov.bytecode_arcs.branch_table */
 } CollectorState;
 
 extern CollectorState ccov_state;
@@ -106,15 +119,31 @@ typedef struct {
     uint64_t files_measured;
     uint64_t files_ignored;
     uint64_t failures;
+    uint64_t branch_events;
+    uint64_t branch_tables;
 } CollectorStats;
 
 extern CollectorStats ccov_stats;
 PyObject *ccov_stats_as_dict(void);
 
+/* ---- branch coverage (branches.c) --------------------------------------- */
+
+/* In branch mode, build a code object's branch table (once); -1 with an exception. */
+int ccov_branches_attach(CodeState *state);
+void ccov_branches_free(BranchTable *table);
+/* A new context: every direction is unseen again. */
+void ccov_branches_reset(CodeState *state);
+/* A line ran: record the arc it implies, if any; 0, or -1 with an exception. */
+int ccov_branches_implied(CodeState *state, long line);
+PyObject *ccov_on_branch(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 
 /* Measure a code object if its file is measured; -1 with an exception set. */
 int ccov_track_code(PyObject *code);
+/* The same for code that runs now (PY_START, running frames): also reads its
+ * branches in branch mode. */
+int ccov_track_running_code(PyObject *code);
 PyObject *ccov_on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *ccov_on_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 

@@ -9,6 +9,7 @@ typedef struct {
     PyObject *filename; /* strong */
     uint8_t *bits;      /* bit n of the bitmap set = line n ran */
     size_t nbytes;
+    PyObject *arcs;     /* branch mode: set of encoded arcs, made on first use */
 } FileLines;
 
 static PyObject *decisions;   /* filename -> index (int) or None */
@@ -29,6 +30,7 @@ ccov_files_clear(void)
     for (Py_ssize_t i = 0; i < nfiles; i++) {
         Py_DECREF(files[i].filename);
         PyMem_Free(files[i].bits);
+        Py_XDECREF(files[i].arcs);
     }
     PyMem_Free(files);
     files = NULL;
@@ -52,6 +54,7 @@ add_file(PyObject *filename)
     files[nfiles].filename = Py_NewRef(filename);
     files[nfiles].bits = NULL;
     files[nfiles].nbytes = 0;
+    files[nfiles].arcs = NULL;
     return nfiles++;
 }
 
@@ -90,6 +93,7 @@ drop_last_file(Py_ssize_t index)
     if (index == nfiles - 1) {
         Py_DECREF(files[index].filename);
         PyMem_Free(files[index].bits);
+        Py_XDECREF(files[index].arcs);
         nfiles--;
     }
 }
@@ -195,4 +199,38 @@ ccov_files_forget_lines(void)
             memset(files[i].bits, 0, files[i].nbytes);
         }
     }
+}
+
+/* An arc is one int, so a set of them costs no tuples.  Arcs are recorded
+ * once per direction (the callbacks disable or mark what they have seen), so
+ * a Python set is cheap enough here. */
+int
+ccov_files_record_arc(Py_ssize_t file_index, long from_line, long to_line)
+{
+    FileLines *file = &files[file_index];
+    if (file->arcs == NULL && (file->arcs = PySet_New(NULL)) == NULL) {
+        return -1;
+    }
+    unsigned long long key = ((unsigned long long)(uint32_t)from_line << 32) | (uint32_t)to_line;
+    PyObject *value = PyLong_FromUnsignedLongLong(key);
+    int result = value ? PySet_Add(file->arcs, value) : -1;
+    Py_XDECREF(value);
+    return result;
+}
+
+PyObject *
+ccov_files_take_arcs(void)
+{
+    PyObject *result = PyDict_New();
+    for (Py_ssize_t i = 0; result != NULL && i < nfiles; i++) {
+        if (files[i].arcs == NULL) {
+            continue;
+        }
+        if (PyDict_SetItem(result, files[i].filename, files[i].arcs) < 0) {
+            Py_CLEAR(result);
+            break;
+        }
+        Py_CLEAR(files[i].arcs);
+    }
+    return result;
 }

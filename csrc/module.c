@@ -22,20 +22,27 @@ fetch_monitoring_objects(void)
     Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
     PyObject *line = events ? PyObject_GetAttrString(events, "LINE") : NULL;
     PyObject *py_start = events ? PyObject_GetAttrString(events, "PY_START") : NULL;
+    PyObject *branch = events ? PyObject_GetAttrString(events, "BRANCH") : NULL;
     /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
      * line reports no LINE event unless PY_START is enabled for the code
      * object (gh-155992).  PY_START fires once, then is disabled. */
     Py_XSETREF(ccov_state.line_event_obj, line && py_start ? PyNumber_Or(line, py_start) : NULL);
+    if (ccov_state.line_event_obj && branch && ccov_state.branches) {
+        Py_SETREF(ccov_state.line_event_obj, PyNumber_Or(ccov_state.line_event_obj, branch));
+    }
     Py_XDECREF(line);
     Py_XDECREF(py_start);
+    Py_XDECREF(branch);
     Py_XDECREF(events);
     Py_DECREF(monitoring);
     return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
 }
 
 PyDoc_STRVAR(start_doc,
-"start(tool_id, decide, resume_opcode, watch) -> bool\n\n"
+"start(tool_id, decide, resume_opcode, watch, branch_builder=None) -> bool\n\n"
 "Begin a session: `decide(filename) -> bool` is called once per file name.\n"
+"With `branch_builder(code) -> table` (ccov.bytecode_arcs.branch_table),\n"
+"BRANCH events are armed too and arcs recorded.\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).");
 
@@ -43,18 +50,20 @@ static PyObject *
 collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 {
     int tool_id, resume_opcode, watch;
-    PyObject *decide;
-    if (!PyArg_ParseTuple(args, "iOip:start", &tool_id, &decide, &resume_opcode, &watch)) {
+    PyObject *decide, *branch_builder = Py_None;
+    if (!PyArg_ParseTuple(args, "iOip|O:start", &tool_id, &decide, &resume_opcode, &watch, &branch_builder)) {
         return NULL;
     }
     if (ccov_state.active) {
         PyErr_SetString(PyExc_RuntimeError, "ccov: the collector is already running");
         return NULL;
     }
+    ccov_state.branches = branch_builder != Py_None;
     if (ccov_codestate_init() < 0 || ccov_files_init() < 0 || fetch_monitoring_objects() < 0) {
         return NULL;
     }
     Py_XSETREF(ccov_state.decide, Py_NewRef(decide));
+    Py_XSETREF(ccov_state.branch_builder, ccov_state.branches ? Py_NewRef(branch_builder) : NULL);
     Py_XSETREF(ccov_state.tool_id_obj, PyLong_FromLong(tool_id));
     Py_XSETREF(ccov_state.no_events_obj, PyLong_FromLong(0));
     if (ccov_state.tool_id_obj == NULL || ccov_state.no_events_obj == NULL) {
@@ -76,7 +85,7 @@ PyDoc_STRVAR(track_doc,
 static PyObject *
 collector_track(PyObject *Py_UNUSED(module), PyObject *code)
 {
-    if (ccov_state.active && ccov_track_code(code) < 0) {
+    if (ccov_state.active && ccov_track_running_code(code) < 0) {
         ccov_report_failure("start");
     }
     Py_RETURN_NONE;
@@ -118,6 +127,7 @@ collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
         }
     }
     Py_CLEAR(ccov_state.decide);
+    Py_CLEAR(ccov_state.branch_builder);
     Py_RETURN_NONE;
 }
 
@@ -168,6 +178,17 @@ collector_switch_context(PyObject *Py_UNUSED(module), PyObject *const *args, Py_
     return lines;
 }
 
+PyDoc_STRVAR(take_arcs_doc,
+"take_arcs() -> {filename: set of int}\n\n"
+"The arcs recorded since the last call, each (from_line << 32) | (to_line & 0xffffffff);\n"
+"then forget them (a context switch takes them first).");
+
+static PyObject *
+collector_take_arcs(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
+{
+    return ccov_files_take_arcs();
+}
+
 static PyObject *
 collector_stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
@@ -187,6 +208,8 @@ static PyMethodDef collector_methods[] = {
     {"on_py_start", (PyCFunction)(void (*)(void))ccov_on_py_start, METH_FASTCALL,
      "PY_START callback."},
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},
+    {"on_branch", (PyCFunction)(void (*)(void))ccov_on_branch, METH_FASTCALL, "BRANCH callback."},
+    {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,6 +13,7 @@ ccov_stats_as_dict(void)
         STAT(py_start_events), STAT(line_events), STAT(codes_armed),
         STAT(codes_completed), STAT(codes_uninstrumentable),
         STAT(files_measured), STAT(files_ignored), STAT(failures),
+        STAT(branch_events), STAT(branch_tables),
     };
     PyObject *result = PyDict_New();
     for (size_t i = 0; result && i < sizeof(fields) / sizeof(fields[0]); i++) {

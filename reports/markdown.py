@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ccov.reports.table import file_cells, shown_files, total_cells
+from ccov.reports.table import file_cells, header_cells, shown_files, total_cells
 from ccov.results import Results
 
 
@@ -27,13 +27,14 @@ def write(
     precision: int = 0,
 ) -> None:
     files, notes = shown_files(results, skip_covered=skip_covered, skip_empty=skip_empty, sort=sort)
-    header = ["Name", "Stmts", "Miss", "Cover"] + (["Missing"] if show_missing else [])
+    header = header_cells(results.branch, show_missing)
     out.write("| " + " | ".join(header) + " |\n")
-    out.write("| --- | ---: | ---: | ---: |" + (" --- |" if show_missing else "") + "\n")
+    numeric = len(header) - 1 - show_missing
+    out.write("| --- |" + " ---: |" * numeric + (" --- |" if show_missing else "") + "\n")
     for entry in files:
-        name, *cells = file_cells(entry, precision, show_missing)
+        name, *cells = file_cells(entry, precision, show_missing, results.branch)
         out.write("| " + " | ".join([escape(name), *cells]) + " |\n")
-    total = total_cells(results.totals, precision, show_missing)
+    total = total_cells(results.totals, precision, show_missing, results.branch)
     out.write("| " + " | ".join(f"**{cell}**" if cell else "" for cell in total) + " |\n")
     for note in notes:
         out.write(f"\n{note}\n")

@@ -25,3 +25,14 @@ def line_ranges(statements, lines) -> list[tuple[int, int]]:
 
 def format_ranges(statements, lines) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in line_ranges(statements, lines))
+
+
+def format_missing(entry) -> str:
+    """Missing lines as ranges, and the branch arcs not taken between lines
+    that ran (`12->15`, `20->exit`), in line order, as coverage.py shows them."""
+    items = [(start, str(start) if start == end else f"{start}-{end}")
+             for start, end in line_ranges(entry.statements, entry.missing)]
+    missing = entry.missing  # an arc into a missing line says nothing the line does not
+    items += [(line, f"{line}->{to if to > 0 else 'exit'}")
+              for line, to in entry.missing_arcs if line not in missing and to not in missing]
+    return ", ".join(text for _, text in sorted(items, key=lambda item: item[0]))

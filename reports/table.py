@@ -3,7 +3,7 @@ Markdown tables."""
 
 from __future__ import annotations
 
-from ccov.reports.ranges import format_ranges
+from ccov.reports.ranges import format_missing
 from ccov.results import FileCoverage, Results, Totals, display_percent
 
 SORT_KEYS = {
@@ -22,7 +22,7 @@ def shown_files(
     covered = empty = 0
     for entry in results.files:
         # coverage.py's order: an empty file is also a fully covered one.
-        if skip_covered and entry.n_missing == 0:
+        if skip_covered and entry.n_missing == 0 and entry.n_missing_branches == 0:
             covered += 1
         elif skip_empty and entry.n_statements == 0:
             empty += 1
@@ -37,12 +37,24 @@ def shown_files(
     return shown, notes
 
 
-def file_cells(entry: FileCoverage, precision: int, show_missing: bool) -> list[str]:
-    """Name, Stmts, Miss, Cover (and Missing) of one file, as text."""
-    cells = [entry.name, str(entry.n_statements), str(entry.n_missing), display_percent(entry.percent, precision) + "%"]
-    return cells + ([format_ranges(entry.statements, entry.missing)] if show_missing else [])
+def header_cells(branch: bool, show_missing: bool) -> list[str]:
+    """Name, Stmts, Miss, [Branch, BrPart,] Cover [, Missing]: coverage.py's columns."""
+    return ["Name", "Stmts", "Miss", *(["Branch", "BrPart"] if branch else []), "Cover",
+            *(["Missing"] if show_missing else [])]
 
 
-def total_cells(totals: Totals, precision: int, show_missing: bool) -> list[str]:
-    cells = ["TOTAL", str(totals.statements), str(totals.missing), display_percent(totals.percent, precision) + "%"]
+def file_cells(entry: FileCoverage, precision: int, show_missing: bool, branch: bool = False) -> list[str]:
+    """The cells of one file's row, as text, in header_cells' order."""
+    cells = [entry.name, str(entry.n_statements), str(entry.n_missing)]
+    if branch:
+        cells += [str(entry.n_branches), str(len(entry.partial_lines))]
+    cells.append(display_percent(entry.percent, precision) + "%")
+    return cells + ([format_missing(entry)] if show_missing else [])
+
+
+def total_cells(totals: Totals, precision: int, show_missing: bool, branch: bool = False) -> list[str]:
+    cells = ["TOTAL", str(totals.statements), str(totals.missing)]
+    if branch:
+        cells += [str(totals.branches), str(totals.partial)]
+    cells.append(display_percent(totals.percent, precision) + "%")
     return cells + ([""] if show_missing else [])

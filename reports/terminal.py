@@ -5,13 +5,16 @@
     pkg/mod.py      20      3    85%   12-14
     ------------------------------------------
     TOTAL           20      3    85%
+
+With branches, `Branch` and `BrPart` columns come before `Cover`, and the
+Missing column also lists the branch arcs not taken (`12->15`).
 """
 
 from __future__ import annotations
 
 from typing import TextIO
 
-from ccov.reports.table import file_cells, shown_files, total_cells
+from ccov.reports.table import file_cells, header_cells, shown_files, total_cells
 from ccov.results import Results
 
 def write(
@@ -27,17 +30,22 @@ def write(
     shown, notes = shown_files(results, skip_covered=skip_covered, skip_empty=skip_empty, sort=sort)
     totals = results.totals
 
-    header = ["Name", "Stmts", "Miss", "Cover"] + (["Missing"] if show_missing else [])
-    rows = [file_cells(f, precision, show_missing) for f in shown]
-    total = total_cells(totals, precision, show_missing)
+    branch = results.branch
+    header = header_cells(branch, show_missing)
+    rows = [file_cells(f, precision, show_missing, branch) for f in shown]
+    total = total_cells(totals, precision, show_missing, branch)
+    cover = header.index("Cover")
 
     name_width = max([len(r[0]) for r in rows] + [len("TOTAL")])
-    cover_width = max(len("Cover"), len(total[3]), *(len(r[3]) for r in rows)) if rows else max(5, len(total[3]))
+    cover_width = max(len("Cover"), len(total[cover]), *(len(r[cover]) for r in rows))
 
     def line(cells: list[str]) -> str:
-        text = f"{cells[0]:<{name_width}}   {cells[1]:>5}  {cells[2]:>5}  {cells[3]:>{cover_width}}"
+        text = f"{cells[0]:<{name_width}}   {cells[1]:>5}  {cells[2]:>5}"
+        if branch:
+            text += f" {cells[3]:>6} {cells[4]:>6}"
+        text += f"  {cells[cover]:>{cover_width}}"
         if show_missing:
-            text += f"   {cells[4]}"
+            text += f"   {cells[cover + 1]}"
         return text.rstrip()
 
     rule = "-" * len(line(header))

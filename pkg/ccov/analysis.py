@@ -24,6 +24,8 @@ import tokenize
 from dataclasses import dataclass
 from types import CodeType
 
+from ccov.arcs import irrefutable, possible_branches
+
 
 class AnalysisError(Exception):
     """Source that does not parse; the message says where."""
@@ -42,6 +44,10 @@ class FileAnalysis:
     excluded: frozenset
     functions: list
     multiline: dict    # line -> first line of its statement, for multi-line statements only
+    # {branch line: the statement lines it can go to (negative: exit)}; see ccov.arcs
+    branches: dict = None
+    # branch lines marked `# pragma: no branch`: counted, never missing (as coverage.py does)
+    no_branch: frozenset = frozenset()
 
     def first_line(self, line: int) -> int:
         return self.multiline.get(line, line)
@@ -130,17 +136,6 @@ def _is_docstring(body: list) -> bool:
     )
 
 
-def _irrefutable(case: ast.match_case) -> bool:
-    if case.guard is not None:
-        return False
-    pattern = case.pattern
-    while isinstance(pattern, ast.MatchOr):
-        pattern = pattern.patterns[-1]
-    while isinstance(pattern, ast.MatchAs) and pattern.pattern is not None:
-        pattern = pattern.pattern
-    return isinstance(pattern, ast.MatchAs) and pattern.pattern is None
-
-
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -170,7 +165,7 @@ def _apply_ast_rules(tree: ast.Module, code_lines: set, excluded: set, docstring
             start = min((d.lineno for d in node.decorator_list), default=node.lineno)
             if excluded.intersection(range(start, node.lineno + 1)):
                 excluded.update(range(start, node.end_lineno + 1))
-        if isinstance(node, ast.match_case) and _irrefutable(node):
+        if isinstance(node, ast.match_case) and irrefutable(node):
             body = set(range(node.body[0].lineno, node.body[-1].end_lineno + 1)) & code_lines
             if body and body <= excluded:
                 excluded.update(range(node.pattern.lineno, node.pattern.end_lineno + 1))
@@ -226,8 +221,9 @@ def _tokens(text: str) -> list:
         return list(tokenize.generate_tokens(readline))
 
 
-def analyze(text: str, filename: str, exclusions: list[str]) -> FileAnalysis:
-    """Analyse decoded source text; raises AnalysisError if it does not parse."""
+def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str] = ()) -> FileAnalysis:
+    """Analyse decoded source text; raises AnalysisError if it does not parse.
+    `no_branch`: regexes of lines whose branches are not counted."""
     try:
         tree = ast.parse(text, filename)
         code = compile(tree, filename, "exec", dont_inherit=True)
@@ -246,9 +242,12 @@ def analyze(text: str, filename: str, exclusions: list[str]) -> FileAnalysis:
     _apply_ast_rules(tree, code_lines, excluded, docstrings)
     ignored = excluded | docstrings
     statements = frozenset({multiline.get(line, line) for line in code_lines - ignored} - ignored)
+    quiet = _lines_matching(text, "|".join(f"(?:{r})" for r in no_branch), multiline) if no_branch else set()
     return FileAnalysis(
         statements=statements,
         excluded=frozenset(excluded),
         functions=_functions(tree, statements),
         multiline=multiline,
+        branches=possible_branches(tree, frozenset(excluded)),
+        no_branch=frozenset(quiet),
     )

@@ -32,6 +32,8 @@ def _encode(analysis: FileAnalysis) -> str:
             "e": sorted(analysis.excluded),
             "f": [[f.name, f.line, sorted(f.lines)] for f in analysis.functions],
             "m": sorted(analysis.multiline.items()),
+            "b": sorted([line, list(to)] for line, to in (analysis.branches or {}).items()),
+            "n": sorted(analysis.no_branch),
         },
         separators=(",", ":"),
     )
@@ -44,6 +46,8 @@ def _decode(text: str) -> FileAnalysis:
         excluded=frozenset(raw["e"]),
         functions=[Function(name, line, frozenset(lines)) for name, line, lines in raw["f"]],
         multiline=dict(raw["m"]),
+        branches={line: tuple(to) for line, to in raw["b"]},
+        no_branch=frozenset(raw["n"]),
     )
 
 

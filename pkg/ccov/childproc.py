@@ -22,7 +22,7 @@ ENV_VAR = "CCOV_PROCESS"
 _VERSION = "ccov-process-1"
 _FIELD = "\x1e"  # record separator
 _ITEM = "\x1f"  # unit separator
-_FLAGS = {"everywhere": "e", "leave_coverage_id": "y", "relative_files": "r"}
+_FLAGS = {"everywhere": "e", "leave_coverage_id": "y", "relative_files": "r", "branch": "b"}
 
 # The measurement started by the .pth file in this process, if any, and
 # whether start() ran (a venv's lib64 -> lib link makes site run the .pth twice).
@@ -42,6 +42,7 @@ class Settings:
         self.everywhere = bool(flags.get("everywhere"))
         self.leave_coverage_id = bool(flags.get("leave_coverage_id"))
         self.relative_files = bool(flags.get("relative_files"))
+        self.branch = bool(flags.get("branch"))
 
     def encode(self) -> str | None:
         """The environment value; None if a value cannot be carried (it holds a separator)."""
@@ -97,6 +98,7 @@ def start() -> None:
         config.source, config.omit = settings.source, settings.omit
         config.data_file = settings.data_path
         config.relative_files = settings.relative_files
+        config.branch = settings.branch
         measurement = Measurement(
             config,
             root=settings.root,

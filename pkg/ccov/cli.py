@@ -19,6 +19,7 @@ RUN_OPTIONS = [
     (("--data-file",), "data_file", "store", "PATH", "data file (default .ccov, or [tool.ccov] data_file)"),
     (("--config",), "config", "store", "PYPROJECT", "read [tool.ccov] from this file instead of ./pyproject.toml"),
     (("--context",), "context", "store", "NAME", "label the lines of this run (a static context, e.g. py3.13)"),
+    (("--branch",), "branch", "store_true", None, "measure branches too (which way each one went)"),
 ]
 
 
@@ -77,6 +78,7 @@ def _config(args):
         "omit": getattr(args, "omit", None),
         "parallel": getattr(args, "parallel", None),
         "context": getattr(args, "context", None),
+        "branch": getattr(args, "branch", None),
     }
     config.override(**overrides)
     return config

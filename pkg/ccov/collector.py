@@ -34,8 +34,9 @@ def _free_tool_id(preference=_TOOL_ID_PREFERENCE) -> int:
 class Collector:
     """One measurement session.  Only one can run at a time in a process."""
 
-    def __init__(self, decide, leave_coverage_id: bool = False):
+    def __init__(self, decide, leave_coverage_id: bool = False, branch: bool = False):
         self._decide = decide
+        self.branch = branch
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
         self.watching = False
@@ -51,8 +52,13 @@ class Collector:
 
         monitoring.register_callback(tool_id, events.PY_START, _collector.on_py_start)
         monitoring.register_callback(tool_id, events.LINE, _collector.on_line)
+        builder = None
+        if self.branch:
+            from ccov.bytecode_arcs import branch_table as builder
+
+            monitoring.register_callback(tool_id, events.BRANCH, _collector.on_branch)
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
-        self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher)
+        self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher, builder)
         if self.watching:
             # New code is armed as it is created; code that exists already is found here.
             self._track_existing_code()
@@ -105,6 +111,8 @@ class Collector:
         _collector.stop()
         monitoring.register_callback(tool_id, events.PY_START, None)
         monitoring.register_callback(tool_id, events.LINE, None)
+        if self.branch:
+            monitoring.register_callback(tool_id, events.BRANCH, None)
         monitoring.free_tool_id(tool_id)
         if os.environ.get("CCOV_STATS"):
             stats = " ".join(f"{k}={v}" for k, v in _collector.stats().items())
@@ -114,6 +122,12 @@ class Collector:
     def lines() -> dict[str, bytes]:
         """{code filename: line bitmap} of what ran (since the last context switch)."""
         return _collector.lines()
+
+    @staticmethod
+    def take_arcs() -> dict[str, set[tuple[int, int]]]:
+        """{code filename: arcs (from_line, to_line)} recorded since the last
+        call; a negative to_line leaves the code object."""
+        return {name: {decode_arc(key) for key in keys} for name, keys in _collector.take_arcs().items()}
 
     @staticmethod
     def record_contexts() -> None:
@@ -132,6 +146,11 @@ class Collector:
         if self._rearm_by_restart:
             sys.monitoring.restart_events()
         return lines
+
+
+def decode_arc(key: int) -> tuple[int, int]:
+    to_line = key & 0xFFFFFFFF
+    return key >> 32, to_line - (1 << 32) if to_line >= 1 << 31 else to_line
 
 
 def _collect_code(values, found: list, visited: set) -> None:

@@ -17,6 +17,9 @@ DEFAULT_EXCLUDE = [
     r"^\s*if (?:typing\.)?TYPE_CHECKING:",
 ]
 
+# Lines whose branches are not reported as partial (coverage.py's default).
+DEFAULT_PARTIAL_BRANCHES = [r"#\s*(?:pragma|PRAGMA)[:\s]?\s*(?:no|NO)\s*(?:branch|BRANCH)"]
+
 SORT_COLUMNS = ("name", "stmts", "miss", "cover")
 
 
@@ -40,6 +43,8 @@ SETTINGS = {
     "context": ("str", ""),
     "html_title": ("str", "Coverage report"),
     "paths": ("paths", {}),
+    "branch": ("bool", False),
+    "partial_branches": ("list[str]", DEFAULT_PARTIAL_BRANCHES),
 }
 
 
@@ -74,7 +79,7 @@ class Config:
             raise UsageError(f"sort must be one of {', '.join(SORT_COLUMNS)} (optionally with a leading -), not {self.sort!r}")
         import re
 
-        for pattern in self.exclusion_regexes:
+        for pattern in self.exclusion_regexes + self.partial_branches:
             try:
                 re.compile(pattern)
             except re.error as err:

@@ -6,7 +6,12 @@ Schema (version 1):
     file(id, path, hash)                absolute path; hash of the source measured
     context(id, name)                   '' is the run without a named context
     line_bits(file_id, context_id, bits)  executed lines as a bitmap (ccov.linebits)
-    arc(file_id, context_id, from_line, to_line)  branch arcs (filled by --branch)
+    arc(file_id, context_id, from_line, to_line)  branch arcs (with --branch): raw
+                                        line numbers; to_line < 0 leaves a code
+                                        object (minus its first line)
+
+meta `kind` is "lines", or "branches" when arcs were measured: the two do not
+mix (a line-only run says nothing about arcs), as in coverage.py.
 
 `PRAGMA application_id` marks the file as ccov's and `PRAGMA user_version`
 holds the schema version, so a foreign or future file is recognised before
@@ -53,6 +58,7 @@ class FileData:
     def __init__(self, hash: str | None = None):
         self.hash = hash
         self.lines: dict[str, int] = {}
+        self.arcs: dict[str, set[tuple[int, int]]] = {}
 
     def all_lines(self) -> int:
         bits = 0
@@ -60,11 +66,28 @@ class FileData:
             bits |= context_bits
         return bits
 
+    def all_arcs(self) -> set[tuple[int, int]]:
+        arcs: set[tuple[int, int]] = set()
+        for context_arcs in self.arcs.values():
+            arcs |= context_arcs
+        return arcs
+
+    def merge(self, other: FileData) -> None:
+        for context, bits in other.lines.items():
+            self.lines[context] = self.lines.get(context, 0) | bits
+        for context, arcs in other.arcs.items():
+            self.arcs.setdefault(context, set()).update(arcs)
+
 
 class CoverageData:
     def __init__(self, meta: dict[str, str] | None = None):
         self.files: dict[str, FileData] = {}
         self.meta: dict[str, str] = meta or {}
+
+    @property
+    def branches(self) -> bool:
+        """Whether arcs were measured (`ccov run --branch`)."""
+        return self.meta.get("kind") == "branches"
 
     def add_lines(self, path: str, bits: int, context: str = "", hash: str | None = None) -> None:
         entry = self.files.setdefault(path, FileData())
@@ -72,16 +95,25 @@ class CoverageData:
         if hash is not None:
             entry.hash = hash
 
+    def add_arcs(self, path: str, arcs, context: str = "") -> None:
+        entry = self.files.setdefault(path, FileData())
+        entry.arcs.setdefault(context, set()).update(arcs)
+
     def update(self, other: CoverageData, source: str = "") -> list[str]:
         """Merge `other` into this; returns warnings about conflicting sources."""
+        if self.files and other.files and self.branches != other.branches:
+            kinds = {True: "branch data", False: "line data"}
+            raise CcovError(f"cannot combine {kinds[other.branches]} ({source or 'another file'}) "
+                            f"with {kinds[self.branches]}: measure both with --branch or both without")
+        if other.branches:
+            self.meta["kind"] = "branches"
         warnings = []
         for path, theirs in other.files.items():
             mine = self.files.setdefault(path, FileData())
             if mine.hash and theirs.hash and mine.hash != theirs.hash:
                 warnings.append(f"{path} was measured from different contents (in {source or 'another file'})")
             mine.hash = theirs.hash or mine.hash
-            for context, bits in theirs.lines.items():
-                mine.lines[context] = mine.lines.get(context, 0) | bits
+            mine.merge(theirs)
         return warnings
 
     def has_named_contexts(self) -> bool:
@@ -91,6 +123,7 @@ class CoverageData:
         return {
             "files": len(self.files),
             "lines": sum(f.all_lines().bit_count() for f in self.files.values()),
+            "arcs": sum(len(f.all_arcs()) for f in self.files.values()),
             "contexts": len({c for f in self.files.values() for c in f.lines}),
         }
 
@@ -173,6 +206,12 @@ def _read_connection(connection: sqlite3.Connection, path: str) -> CoverageData:
         entry = files[file_id]
         name = contexts[context_id]
         entry.lines[name] = entry.lines.get(name, 0) | linebits.from_bytes(bits)
+    for file_id, context_id, from_line, to_line in connection.execute("SELECT * FROM arc"):
+        if file_id not in files or context_id not in contexts:
+            raise _damaged(path, "arc data refers to a missing file or context")
+        if type(from_line) is not int or type(to_line) is not int:
+            raise _damaged(path, "arc data that is not line numbers")
+        files[file_id].arcs.setdefault(contexts[context_id], set()).add((from_line, to_line))
     return data
 
 
@@ -191,18 +230,26 @@ def _fill(connection: sqlite3.Connection, data: CoverageData) -> None:
     }
     connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
     context_ids: dict[str, int] = {}
+
+    def context_id(context: str) -> int:
+        if context not in context_ids:
+            context_ids[context] = len(context_ids) + 1
+            connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], context))
+        return context_ids[context]
+
     for file_id, (path, entry) in enumerate(sorted(data.files.items()), start=1):
         connection.execute("INSERT INTO file VALUES (?, ?, ?)", (file_id, path, entry.hash))
         measured_only = not entry.all_lines()
         for context, bits in entry.lines.items():
             if not bits and not measured_only:
                 continue  # an empty row says "measured", which the other rows say already
-            if context not in context_ids:
-                context_ids[context] = len(context_ids) + 1
-                connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], context))
-            connection.execute(
-                "INSERT INTO line_bits VALUES (?, ?, ?)", (file_id, context_ids[context], linebits.to_bytes(bits))
-            )
+            connection.execute("INSERT INTO line_bits VALUES (?, ?, ?)",
+                               (file_id, context_id(context), linebits.to_bytes(bits)))
+        for context, arcs in entry.arcs.items():
+            if arcs:
+                number = context_id(context)
+                connection.executemany("INSERT INTO arc VALUES (?, ?, ?, ?)",
+                                       ((file_id, number, a, b) for a, b in sorted(arcs)))
 
 
 def write(path: str, data: CoverageData) -> None:

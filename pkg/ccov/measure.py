@@ -42,6 +42,7 @@ class Measurement:
         self.static_context = config.context
         self.context = config.context
         self._finished_contexts: dict[str, dict[str, int]] = {}
+        self._finished_arcs: dict[str, dict[str, set]] = {}  # {context: {code filename: arcs}}
         self.meta: dict[str, str] = {}  # more for the data file's meta table (the plugin's test list)
         self.root = os.path.abspath(root or os.getcwd())
         self.data_path = os.path.join(self.root, config.data_file)
@@ -49,7 +50,7 @@ class Measurement:
         self.everywhere = everywhere
         self.leave_coverage_id = leave_coverage_id
         self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere)
-        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id)
+        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id, branch=config.branch)
         # A process started by a measured one, measuring into the same data
         # file, is part of that run (an xdist worker, a nested `ccov run`).
         if inherited is not None and inherited.data_path == self.data_path:
@@ -87,6 +88,7 @@ class Measurement:
             everywhere=self.everywhere,
             leave_coverage_id=self.leave_coverage_id,
             relative_files=self.config.relative_files,
+            branch=self.config.branch,
         )
         value = settings.encode()
         self._previous_env = os.environ.get(ENV_VAR)
@@ -144,15 +146,19 @@ class Measurement:
         """Lines run from now on belong to `name` (lines run before, to the old one)."""
         if name == self.context or self._saved:
             return
-        self._keep(self.context, self.collector.switch_context())
+        arcs = self.collector.take_arcs() if self.config.branch else {}
+        self._keep(self.context, self.collector.switch_context(), arcs)
         self.context = name
 
-    def _keep(self, context: str, lines: dict[str, bytes]) -> None:
+    def _keep(self, context: str, lines: dict[str, bytes], arcs: dict[str, set]) -> None:
         from ccov import linebits
 
         kept = self._finished_contexts.setdefault(context, {})
         for filename, bitmap in lines.items():
             kept[filename] = kept.get(filename, 0) | linebits.from_bytes(bitmap)
+        kept_arcs = self._finished_arcs.setdefault(context, {})
+        for filename, file_arcs in arcs.items():
+            kept_arcs.setdefault(filename, set()).update(file_arcs)
 
     def forked(self) -> None:
         """In the child of os.fork(): the data so far is shared with the
@@ -168,11 +174,13 @@ class Measurement:
         from ccov.source import SourceError, content_hash, read_bytes
 
         data = datafile.CoverageData(meta={**self.meta, "run_id": self.run_id})
+        if self.config.branch:
+            data.meta["kind"] = "branches"
         if self.static_context:
             data.meta["static_context"] = self.static_context
         # The lines of the context still open join the finished ones: OR-ing is
         # idempotent, so a snapshot taken before the end adds nothing twice.
-        self._keep(self.context, self.collector.lines())
+        self._keep(self.context, self.collector.lines(), self.collector.take_arcs() if self.config.branch else {})
         paths: dict[str, str] = {}
         for context, files in self._finished_contexts.items():
             for filename, bits in files.items():
@@ -181,6 +189,10 @@ class Measurement:
                     data.add_lines(paths[filename], 0, context=self.static_context)  # measured, if never run
                 if bits:
                     data.add_lines(paths[filename], bits, context=context)
+        for context, files in self._finished_arcs.items():
+            for filename, arcs in files.items():
+                if arcs and filename in paths:
+                    data.add_arcs(paths[filename], arcs, context=context)
         if not self.child:
             for path in self.selector.unexecuted_candidates():
                 if path not in data.files:

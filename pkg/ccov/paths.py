@@ -78,8 +78,7 @@ def renamed(data: CoverageData, rename) -> CoverageData:
         if target is None:
             result.files[new_name] = entry
         else:
-            for context, bits in entry.lines.items():
-                target.lines[context] = target.lines.get(context, 0) | bits
+            target.merge(entry)
             target.hash = target.hash or entry.hash
     return result
 

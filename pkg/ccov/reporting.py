@@ -13,7 +13,8 @@ from ccov.errors import CcovError
 def build_results(data, config, warn: Callable[[str], None], contexts: bool = False):
     from ccov import paths, results
 
-    built = results.build(paths.localized(data, config), config.exclusion_regexes, contexts=contexts)
+    built = results.build(paths.localized(data, config), config.exclusion_regexes, contexts=contexts,
+                          no_branch=config.partial_branches)
     for warning in built.warnings:
         warn(warning)
     if not built.files:

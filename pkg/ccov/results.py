@@ -61,10 +61,39 @@ class FileCoverage:
     digest: str = ""          # of the source read: a report may cache what it made from it
     # {statement line: names of the contexts (tests) that ran it}, when asked for
     contexts: dict = field(default_factory=dict)
+    # Branch measurement (None without it): {branch line: its destinations},
+    # and {branch line: the destinations taken}.  A negative destination is "exit".
+    branches: dict | None = None
+    taken: dict = field(default_factory=dict)
+    no_branch: frozenset = frozenset()  # branch lines whose arcs are never missing
 
     @property
     def missing(self) -> frozenset:
         return self.statements - self.executed
+
+    @property
+    def n_branches(self) -> int:
+        return sum(len(to) for to in (self.branches or {}).values())
+
+    @property
+    def n_missing_branches(self) -> int:
+        return len(self.missing_arcs)
+
+    @property
+    def n_taken(self) -> int:
+        """Branch arcs counted as covered: all but the missing ones."""
+        return self.n_branches - self.n_missing_branches
+
+    @property
+    def missing_arcs(self) -> list[tuple[int, int]]:
+        """Branch arcs not taken, from every branch line (run or not)."""
+        return sorted((line, to) for line, tos in (self.branches or {}).items() if line not in self.no_branch
+                      for to in tos if to not in self.taken.get(line, ()))
+
+    @property
+    def partial_lines(self) -> list[int]:
+        """Branch lines that ran but did not go every way."""
+        return sorted({line for line, _ in self.missing_arcs if line in self.executed})
 
     @property
     def n_statements(self) -> int:
@@ -80,7 +109,8 @@ class FileCoverage:
 
     @property
     def percent(self) -> float:
-        return percent(self.n_executed, self.n_statements)
+        """Statements and branches together, as coverage.py counts them."""
+        return percent(self.n_executed + self.n_taken, self.n_statements + self.n_branches)
 
 
 @dataclass
@@ -89,6 +119,9 @@ class Totals:
     executed: int = 0
     excluded: int = 0
     files: int = 0
+    branches: int = 0
+    taken: int = 0
+    partial: int = 0
 
     @property
     def missing(self) -> int:
@@ -96,18 +129,22 @@ class Totals:
 
     @property
     def percent(self) -> float:
-        return percent(self.executed, self.statements)
+        return percent(self.executed + self.taken, self.statements + self.branches)
 
     def add(self, entry: FileCoverage) -> None:
         self.statements += entry.n_statements
         self.executed += entry.n_executed
         self.excluded += len(entry.excluded)
         self.files += 1
+        self.branches += entry.n_branches
+        self.taken += entry.n_taken
+        self.partial += len(entry.partial_lines)
 
 
 @dataclass
 class Results:
     files: list[FileCoverage] = field(default_factory=list)
+    branch: bool = False  # measured with --branch: every file has `branches`
     warnings: list[str] = field(default_factory=list)
     # Measured files no report can show, as (name, why): gone, changed,
     # undecodable, not Python.  A report may list them; none counts them.
@@ -131,11 +168,11 @@ def display_name(path: str, root: str) -> str:
 
 
 def _analyse_text(job: tuple[str, bytes, list[str]]):
-    """(path, source bytes, exclusions) -> FileAnalysis, or the error's message.
+    """(path, source bytes, exclusions, no_branch) -> FileAnalysis, or the error's message.
     Top-level so a process pool can run it."""
-    path, data, exclusions = job
+    path, data, exclusions, no_branch = job
     try:
-        return analyze(decode(data, path), path, exclusions)
+        return analyze(decode(data, path), path, exclusions, no_branch)
     except (SourceError, AnalysisError) as err:
         return str(err)
 
@@ -183,8 +220,25 @@ def _contexts_by_line(analysis: FileAnalysis, lines_by_context: dict[str, int]) 
     return {line: tuple(names) for line, names in sorted(found.items())}
 
 
+def _branches_taken(analysis: FileAnalysis, arcs) -> dict[int, frozenset]:
+    """The recorded arcs (raw lines) on statement lines, kept where they are
+    branch arcs.  An arc out of a code object ends at a negative line, and
+    the one exit a branch line can have is negative too."""
+    run: dict[int, set[int]] = {}
+    for start, end in arcs:
+        source = analysis.first_line(start)
+        if source in analysis.branches:
+            run.setdefault(source, set()).add(analysis.first_line(end) if end > 0 else -1)
+    taken = {}
+    for line, went in run.items():
+        hit = frozenset(to for to in analysis.branches[line] if (to if to > 0 else -1) in went)
+        if hit:
+            taken[line] = hit
+    return taken
+
+
 def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: str, digest: str = "",
-                  lines_by_context: dict[str, int] | None = None) -> FileCoverage:
+                  lines_by_context: dict[str, int] | None = None, arcs=None) -> FileCoverage:
     executed = _statements_run(analysis, executed_bits)
     functions = tuple(
         FunctionCoverage(f.name, f.line, f.lines, f.lines & executed) for f in analysis.functions
@@ -198,18 +252,22 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
         functions=functions,
         digest=digest,
         contexts=_contexts_by_line(analysis, lines_by_context) if lines_by_context is not None else {},
+        branches=analysis.branches if arcs is not None else None,
+        taken=_branches_taken(analysis, arcs) if arcs else {},
+        no_branch=analysis.no_branch,
     )
 
 
 def build(data: CoverageData, exclusions: list[str], root: str | None = None, cache_dir: str | None = None,
-          contexts: bool = False) -> Results:
+          contexts: bool = False, no_branch: list[str] = ()) -> Results:
     """Analyse every measured file (from the cache when its content was seen
     before) and combine it with what ran; with `contexts`, also which
     contexts ran each statement."""
     from ccov.analysis_cache import AnalysisCache, cache_key
 
     root = root or os.getcwd()
-    results = Results()
+    results = Results(branch=data.branches)
+    settings = [*exclusions, "\0no-branch", *no_branch]
     readable = []  # (path, source bytes, cache key)
     for path, entry in data.files.items():
         if any(ord(char) < 32 or ord(char) == 127 for char in path):
@@ -225,12 +283,12 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
         if entry.hash and digest != entry.hash:
             results.skip(path, f"{path} changed since it was measured", root)
             continue
-        readable.append((path, source, cache_key(digest, exclusions), digest))
+        readable.append((path, source, cache_key(digest, settings), digest))
     cache = AnalysisCache(cache_dir or root)
     analyses = cache.get_many([key for _, _, key, _ in readable])
     misses = [(path, source, key) for path, source, key, _ in readable if key not in analyses]
     fresh = {}
-    for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions) for p, s, _ in misses])):
+    for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions, no_branch) for p, s, _ in misses])):
         if isinstance(outcome, str):
             results.skip(path, outcome, root)
         else:
@@ -241,7 +299,8 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
         if key in analyses:
             entry = data.files[path]
             results.files.append(file_coverage(path, analyses[key], entry.all_lines(), root, digest,
-                                               entry.lines if contexts else None))
+                                               entry.lines if contexts else None,
+                                               entry.all_arcs() if data.branches else None))
     results.files.sort(key=lambda f: f.name)
     results.skipped.sort()
     return results

@@ -1,0 +1,274 @@
+/* Branch coverage: the BRANCH callback and the per-code-object branch table.
+ *
+ * Two ways were measured (bench/branch_study.py, README "Branch coverage"):
+ *
+ *  - marker statements compiled into the code, whose LINE events encode arcs:
+ *    one event per arc, but it needs ccov to compile every measured module
+ *    itself (an import hook, beside pytest's assertion rewriting), and code
+ *    compiled by anyone else (exec, other loaders) gets no markers;
+ *  - the interpreter's BRANCH events, which on 3.12/3.13 carry both
+ *    directions of a branch at one location, so DISABLE can only be returned
+ *    once both were seen.  Waiting for both costs up to 3.6 million callbacks
+ *    per pyperformance run, because hot branches are mostly one-way.
+ *
+ * ccov uses BRANCH events but waits only for the directions it cannot learn
+ * otherwise.  ccov.bytecode_arcs reads the bytecode once per code object (when
+ * it first runs) and finds, for every direction, the line it arrives at.  If
+ * every way into that line comes from the branch's line, the LINE event of
+ * the arrival line already proves the arc (an "implied" arc, recorded by the
+ * LINE callback); only directions that end at a join or leave the function
+ * are waited for.  The pending count of the code state includes them, so a
+ * code object whose lines and awaited directions were all seen still drops
+ * all its instrumentation.
+ *
+ * 3.14's BRANCH_LEFT/BRANCH_RIGHT can be disabled one direction at a time;
+ * the table and the recorded arcs stay the same there.
+ */
+#include "collector.h"
+
+typedef struct {
+    int32_t at;           /* offset of the branch instruction */
+    int32_t destination;  /* offset the interpreter reports for this direction */
+    int32_t from_line, to_line; /* the arc; to_line 0: no arc of its own */
+    uint8_t needed;       /* no LINE event can tell: wait for this BRANCH */
+    uint8_t seen;
+} BranchWay;
+
+struct BranchTable {
+    Py_ssize_t nways;
+    long needed;
+    long implied_base, implied_span;
+    int32_t *implied_from; /* per line in the span: the line that implies it, or 0 */
+    BranchWay ways[];      /* in order of `at` */
+};
+
+void
+ccov_branches_free(BranchTable *table)
+{
+    if (table != NULL) {
+        PyMem_Free(table->implied_from);
+        PyMem_Free(table);
+    }
+}
+
+static int
+as_int32(PyObject *item, Py_ssize_t index, int32_t *out)
+{
+    long value = PyLong_AsLong(PyTuple_GET_ITEM(item, index));
+    if (value == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (value < INT32_MIN || value > INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "ccov: offset or line out of range");
+        return -1;
+    }
+    *out = (int32_t)value;
+    return 0;
+}
+
+static int
+fill_ways(BranchTable *table, PyObject *ways)
+{
+    for (Py_ssize_t i = 0; i < table->nways; i++) {
+        PyObject *item = PyTuple_GET_ITEM(ways, i);
+        BranchWay *way = &table->ways[i];
+        int32_t needed;
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 5
+            || as_int32(item, 0, &way->at) < 0 || as_int32(item, 1, &way->destination) < 0
+            || as_int32(item, 2, &way->from_line) < 0 || as_int32(item, 3, &way->to_line) < 0
+            || as_int32(item, 4, &needed) < 0) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "ccov: malformed branch table");
+            }
+            return -1;
+        }
+        way->needed = needed != 0;
+        way->seen = 0;
+        table->needed += way->needed;
+    }
+    return 0;
+}
+
+static int
+fill_implied(BranchTable *table, PyObject *implied)
+{
+    Py_ssize_t count = PyTuple_GET_SIZE(implied);
+    int32_t low = INT32_MAX, high = 0;
+    for (Py_ssize_t pass = 0; pass < 2; pass++) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *item = PyTuple_GET_ITEM(implied, i);
+            int32_t line, source;
+            if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2
+                || as_int32(item, 0, &line) < 0 || as_int32(item, 1, &source) < 0) {
+                if (!PyErr_Occurred()) {
+                    PyErr_SetString(PyExc_TypeError, "ccov: malformed implied arcs");
+                }
+                return -1;
+            }
+            if (line <= 0) {
+                continue;
+            }
+            if (pass == 0) {
+                low = line < low ? line : low;
+                high = line > high ? line : high;
+            }
+            else {
+                table->implied_from[line - table->implied_base] = source;
+            }
+        }
+        if (pass == 0) {
+            if (high < low) {
+                return 0;
+            }
+            table->implied_base = low;
+            table->implied_span = (long)high - low + 1;
+            table->implied_from = PyMem_Calloc((size_t)table->implied_span, sizeof(int32_t));
+            if (table->implied_from == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Ask ccov.bytecode_arcs for the table of a code object; NULL + exception on error. */
+static BranchTable *
+build_table(PyObject *code)
+{
+    PyObject *answer = PyObject_CallOneArg(ccov_state.branch_builder, code);
+    if (answer == NULL) {
+        return NULL;
+    }
+    PyObject *ways = NULL, *implied = NULL;
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 2
+        || !PyTuple_Check(ways = PyTuple_GET_ITEM(answer, 0))
+        || !PyTuple_Check(implied = PyTuple_GET_ITEM(answer, 1))) {
+        PyErr_SetString(PyExc_TypeError, "ccov: branch builder returned the wrong shape");
+        Py_DECREF(answer);
+        return NULL;
+    }
+    Py_ssize_t nways = PyTuple_GET_SIZE(ways);
+    BranchTable *table = PyMem_Calloc(1, sizeof(BranchTable) + (size_t)nways * sizeof(BranchWay));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        Py_DECREF(answer);
+        return NULL;
+    }
+    table->nways = nways;
+    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0) {
+        ccov_branches_free(table);
+        table = NULL;
+    }
+    Py_DECREF(answer);
+    return table;
+}
+
+int
+ccov_branches_attach(CodeState *state)
+{
+    if (!ccov_state.branches || state->branches_built) {
+        return 0;
+    }
+    state->branches_built = 1;
+    BranchTable *table = build_table(state->code);
+    if (table == NULL) {
+        return -1;
+    }
+    ccov_stats.branch_tables++;
+    state->branches = table;
+    state->pending += table->needed;
+    state->expected += table->needed;
+    return 0;
+}
+
+void
+ccov_branches_reset(CodeState *state)
+{
+    BranchTable *table = state->branches;
+    for (Py_ssize_t i = 0; table != NULL && i < table->nways; i++) {
+        table->ways[i].seen = 0;
+    }
+}
+
+int
+ccov_branches_implied(CodeState *state, long line)
+{
+    BranchTable *table = state->branches;
+    if (table == NULL || line <= 0) {
+        return 0;
+    }
+    long index = line - table->implied_base;
+    if (index < 0 || index >= table->implied_span) {
+        return 0;
+    }
+    long source = table->implied_from[index];
+    return source ? ccov_files_record_arc(state->file_index, source, line) : 0;
+}
+
+/* The first way of the instruction at `at`, or -1. */
+static Py_ssize_t
+find_ways(const BranchTable *table, long at)
+{
+    Py_ssize_t low = 0, high = table->nways;
+    while (low < high) {
+        Py_ssize_t middle = (low + high) / 2;
+        if (table->ways[middle].at < at) {
+            low = middle + 1;
+        }
+        else {
+            high = middle;
+        }
+    }
+    return low < table->nways && table->ways[low].at == at ? low : -1;
+}
+
+/* Note a direction; returns whether the location must keep reporting. */
+static int
+see_way(CodeState *state, long at, long destination)
+{
+    BranchTable *table = state->branches;
+    Py_ssize_t first = find_ways(table, at);
+    if (first < 0) {
+        return 0;
+    }
+    int waiting = 0;
+    for (Py_ssize_t i = first; i < table->nways && table->ways[i].at == at; i++) {
+        BranchWay *way = &table->ways[i];
+        if (way->destination == destination && !way->seen) {
+            way->seen = 1;
+            if (way->to_line != 0 && ccov_files_record_arc(state->file_index, way->from_line, way->to_line) < 0) {
+                ccov_report_failure("BRANCH");
+            }
+            if (way->needed && ccov_codestate_settle(state)) {
+                ccov_stats.codes_completed++;
+                if (ccov_disarm(state) < 0) {
+                    ccov_report_failure("BRANCH (disarm)");
+                }
+                return 0;
+            }
+        }
+        waiting |= way->needed && !way->seen;
+    }
+    return waiting;
+}
+
+PyObject *
+ccov_on_branch(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    ccov_stats.branch_events++;
+    CodeState *state = nargs >= 3 ? ccov_codestate_get(args[0]) : NULL;
+    if (state == NULL || state->branches == NULL) {
+        return Py_NewRef(ccov_state.disable);
+    }
+    long at = PyLong_AsLong(args[1]);
+    long destination = PyLong_AsLong(args[2]);
+    if ((at == -1 || destination == -1) && PyErr_Occurred()) {
+        ccov_report_failure("BRANCH");
+        return Py_NewRef(ccov_state.disable);
+    }
+    if (ccov_state.contexts) {
+        ccov_codestate_ran(state);
+    }
+    return see_way(state, at, destination) ? Py_NewRef(Py_None) : Py_NewRef(ccov_state.disable);
+}

@@ -1,0 +1,259 @@
+"""What a code object's branches mean as line arcs, read from its bytecode.
+
+The collector calls `branch_table(code)` once per measured code object, when
+it first runs, in branch mode.  The answer tells the C BRANCH callback, for
+each (instruction, destination) the interpreter reports, which line arc that
+is, and which of them it must wait for before it may return DISABLE.
+
+Why the collector does not simply wait for both ways of every branch: on
+3.12/3.13 one BRANCH location carries both directions, and DISABLE silences
+both.  A branch that always goes one way would then call back on every
+execution, and in real code most hot branches are one-way (error checks,
+`isinstance` dispatch): on pyperformance that is up to 3.6 million calls per
+run.  But most directions do not need the BRANCH event at all: when every way
+into line D comes from line L (an `if` body, an `else` body, a loop body, the
+line after a loop without `break`), then "D ran" already says "L -> D was
+taken".  Those are `implied` arcs: the LINE callback records them, and the
+BRANCH callback never waits for them.  It waits only for directions that end
+at a join (the line after an `if` without `else`) or leave the function.
+
+Lines here are raw line numbers; the report maps them onto statements.  An
+arc to a negative line leaves the code object (coverage.py's convention:
+minus the code object's first line).
+"""
+
+from __future__ import annotations
+
+import opcode
+import sys
+from types import CodeType
+
+_OPMAP = opcode.opmap
+_CACHES = opcode._inline_cache_entries
+_NAMES = opcode.opname
+
+
+def _cache_count(op: int) -> int:
+    if isinstance(_CACHES, dict):  # 3.13: by name
+        return _CACHES.get(_NAMES[op], 0)
+    return _CACHES[op]
+
+
+_CONDITIONAL = {_OPMAP[name] for name in (
+    "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "FOR_ITER")}
+_FORWARD = {_OPMAP[name] for name in (
+    "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "FOR_ITER",
+    "JUMP_FORWARD", "SEND")}
+_BACKWARD = {_OPMAP["JUMP_BACKWARD"], _OPMAP["JUMP_BACKWARD_NO_INTERRUPT"]}
+_UNCONDITIONAL = {_OPMAP["JUMP_FORWARD"]} | _BACKWARD
+_RETURNS = {_OPMAP["RETURN_VALUE"], _OPMAP["RETURN_CONST"]}
+_STOPS = {_OPMAP["RAISE_VARARGS"], _OPMAP["RERAISE"]}
+_FOR_ITER = _OPMAP["FOR_ITER"]
+_SEND = _OPMAP["SEND"]
+_EXTENDED_ARG = _OPMAP["EXTENDED_ARG"]
+# FOR_ITER, when the iterator is done, goes past these (3.12: END_FOR; 3.13: END_FOR, POP_TOP).
+_AFTER_LOOP_SKIPS = {_OPMAP["END_FOR"], _OPMAP["POP_TOP"]}
+_LOAD_CONST = _OPMAP["LOAD_CONST"]
+_CALL = _OPMAP["CALL"]
+
+_ENTRY = 0  # the pseudo-line of a code object's start (never a real line)
+
+
+class _Code:
+    """The decoded instructions of one code object."""
+
+    def __init__(self, code: CodeType):
+        raw = code.co_code
+        self.offsets: list[int] = []
+        self.ops: dict[int, int] = {}
+        self.args: dict[int, int] = {}
+        self.next: dict[int, int] = {}
+        extended = 0
+        offset = 0
+        while offset < len(raw):
+            op, arg = raw[offset], raw[offset + 1] | extended
+            size = 2 + 2 * _cache_count(op)
+            if op == _EXTENDED_ARG:
+                extended = arg << 8
+            else:
+                extended = 0
+            self.offsets.append(offset)
+            self.ops[offset] = op
+            self.args[offset] = arg
+            self.next[offset] = offset + size
+            offset += size
+        self.line: dict[int, int | None] = {}
+        for start, end, line in code.co_lines():
+            for at in range(start, end, 2):
+                if at in self.ops:
+                    self.line[at] = line
+        self.consts = code.co_consts
+        self.handlers = _exception_handlers(code.co_exceptiontable)
+
+    def target(self, at: int) -> int:
+        op, arg, after = self.ops[at], self.args[at], self.next[at]
+        return after - 2 * arg if op in _BACKWARD else after + 2 * arg
+
+    def loop_exit(self, at: int) -> int:
+        """Where FOR_ITER goes when its iterator is done."""
+        target = self.target(at)
+        while self.ops.get(target) in _AFTER_LOOP_SKIPS and self.line.get(target) == self.line.get(at):
+            target = self.next[target]
+        return target
+
+    def successors(self, at: int) -> list[int]:
+        op = self.ops[at]
+        if op in _RETURNS or op in _STOPS:
+            return []
+        if op in _UNCONDITIONAL:
+            return [self.target(at)]
+        if op == _FOR_ITER:
+            return [self.next[at], self.loop_exit(at)]
+        if op in _CONDITIONAL or op == _SEND:
+            return [self.next[at], self.target(at)]
+        return [self.next[at]] if self.next[at] in self.ops else []
+
+    def is_with_exit(self, at: int) -> bool:
+        """The normal exit of a `with` block: __exit__(None, None, None), on the
+        `with` line.  coverage.py joins the arcs through it into one."""
+        seq = []
+        for _ in range(4):
+            if at not in self.ops:
+                return False
+            seq.append((self.ops[at], self.args[at]))
+            at = self.next[at]
+        none = lambda item: item[0] == _LOAD_CONST and self.consts[item[1]] is None  # noqa: E731
+        return all(none(item) for item in seq[:3]) and seq[3] == (_CALL, 2)
+
+
+def _varints(table: bytes):
+    position = 0
+    while position < len(table):
+        byte = table[position]
+        value = byte & 63
+        position += 1
+        while byte & 64:
+            byte = table[position]
+            value = (value << 6) | (byte & 63)
+            position += 1
+        yield value
+
+
+def _exception_handlers(table: bytes) -> list[tuple[int, int, int]]:
+    """(start, end, handler) byte offsets from co_exceptiontable."""
+    values = list(_varints(table))
+    return [(values[i] * 2, (values[i] + values[i + 1]) * 2, values[i + 2] * 2) for i in range(0, len(values) - 3, 4)]
+
+
+def _predecessors(code: _Code) -> dict[int, list[int]]:
+    preds: dict[int, list[int]] = {at: [] for at in code.offsets}
+    for at in code.offsets:
+        for succ in code.successors(at):
+            if succ in preds:
+                preds[succ].append(at)
+    for start, end, handler in code.handlers:
+        if handler in preds:
+            preds[handler].extend(at for at in code.offsets if start <= at < end)
+    return preds
+
+
+def _lines_before(code: _Code, preds: dict, at: int) -> set[int]:
+    """The lines that can have run just before instruction `at`: the lines of
+    its predecessors, looking through instructions that have no line."""
+    found = set()
+    todo = list(preds[at])
+    seen = set()
+    while todo:
+        previous = todo.pop()
+        if previous in seen:
+            continue
+        seen.add(previous)
+        line = code.line.get(previous)
+        if line is None:
+            if not preds[previous]:
+                found.add(_ENTRY)
+            todo.extend(preds[previous])
+        else:
+            found.add(line)
+    return found
+
+
+def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
+    """{line D: line L} for each line whose every way in comes from line L."""
+    sources: dict[int, set[int]] = {}
+    for index, at in enumerate(code.offsets):
+        line = code.line.get(at)
+        if not line:
+            continue
+        before = _lines_before(code, preds, at) if preds[at] else {_ENTRY}
+        before.discard(line)  # from its own line: no LINE event, no arc
+        if before:
+            sources.setdefault(line, set()).update(before)
+    return {line: next(iter(lines)) for line, lines in sources.items() if len(lines) == 1 and _ENTRY not in lines}
+
+
+def _arrival(code: _Code, at: int, line: int, exit_line: int) -> int | None:
+    """The line a direction of a branch on `line` arrives at: a line number,
+    `exit_line` when it leaves the code object, or None when it is decided by
+    another branch on the same line (or raises)."""
+    seen = set()
+    while at in code.ops and at not in seen:
+        seen.add(at)
+        here = code.line.get(at)
+        if here is not None and here != line:
+            if code.is_with_exit(at):
+                line = here  # look through the `with` exit, as coverage.py does
+            else:
+                return here
+        op = code.ops[at]
+        if op in _RETURNS:
+            return exit_line
+        if op in _STOPS or op in _CONDITIONAL or op == _SEND:
+            return None
+        at = code.target(at) if op in _UNCONDITIONAL else code.next[at]
+    return None
+
+
+def branch_table(code: CodeType):
+    """(directions, implied) for the collector:
+
+    directions: tuple of (instruction, destination, from_line, to_line, needed),
+        to_line 0 for a direction that makes no arc of its own;
+    implied: tuple of (to_line, from_line) pairs.
+    """
+    decoded = _Code(code)
+    preds = _predecessors(decoded)
+    implied = implied_arcs(decoded, preds)
+    exit_line = -code.co_firstlineno
+    directions = []
+    for at in decoded.offsets:
+        op = decoded.ops[at]
+        line = decoded.line.get(at)
+        if op not in _CONDITIONAL or not line:
+            continue
+        ways = [decoded.next[at], decoded.loop_exit(at) if op == _FOR_ITER else decoded.target(at)]
+        for destination in ways:
+            arrives = _arrival(decoded, destination, line, exit_line)
+            needed = arrives is not None and implied.get(arrives) != line
+            directions.append((at, destination, line, arrives or 0, needed))
+    return tuple(directions), tuple(implied.items())
+
+
+def describe(code: CodeType) -> str:
+    """A readable dump, for `ccov debug` and for tests."""
+    directions, implied = branch_table(code)
+    out = [f"{code.co_name} (line {code.co_firstlineno}):"]
+    for at, destination, line, to, needed in directions:
+        out.append(f"  @{at} -> @{destination}: {line} -> {to or '-'}{'  (waits)' if needed else ''}")
+    out.extend(f"  {line} implies {source} -> {line}" for line, source in sorted(implied))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # python -m ccov.bytecode_arcs FILE: a developer's view
+    with open(sys.argv[1], encoding="utf-8") as source_file:
+        top = compile(source_file.read(), sys.argv[1], "exec", dont_inherit=True)
+    stack = [top]
+    while stack:
+        current = stack.pop()
+        print(describe(current))
+        stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
