@@ -7,8 +7,10 @@ SonarQube, Azure DevOps and Jenkins read it:
                  > methods > method > lines
                  > lines > line number= hits=
 
-Rates are fractions from 0 to 1.  Branch attributes stay 0 until branch
-coverage exists.
+Rates are fractions from 0 to 1.  With --branch, a branch line carries
+branch="true" condition-coverage="50% (1/2)" and missing-branches (the lines
+not gone to, "exit" for leaving the function), and the rates count branch
+arcs; without it, branch rates are 1 and counts 0.
 """
 
 from __future__ import annotations
@@ -26,14 +28,30 @@ def _rate(covered: int, total: int) -> str:
     return f"{covered / total:.4g}" if total else "1"
 
 
-def _lines(document, statements, executed) -> object:
+def _lines(document, statements, executed, entry: FileCoverage) -> object:
     element = document.createElement("lines")
+    branches = entry.branches or {}
+    missing_arcs: dict[int, list[int]] = {}
+    for line, to in entry.missing_arcs:
+        missing_arcs.setdefault(line, []).append(to)
     for number in sorted(statements):
         line = document.createElement("line")
         line.setAttribute("number", str(number))
         line.setAttribute("hits", "1" if number in executed else "0")
+        if number in branches and number not in entry.no_branch:
+            total = len(branches[number])
+            covered = total - len(missing_arcs.get(number, ()))
+            line.setAttribute("branch", "true")
+            line.setAttribute("condition-coverage", f"{100 * covered // total}% ({covered}/{total})")
+            if number in missing_arcs:
+                line.setAttribute("missing-branches", ",".join(str(to) if to > 0 else "exit" for to in missing_arcs[number]))
         element.appendChild(line)
     return element
+
+
+def _branch_rate(entries) -> str:
+    entries = list(entries)
+    return _rate(sum(e.n_taken for e in entries), sum(e.n_branches for e in entries))
 
 
 def _class(document, entry: FileCoverage) -> object:
@@ -42,7 +60,7 @@ def _class(document, entry: FileCoverage) -> object:
     element.setAttribute("filename", entry.name.replace(os.sep, "/"))
     element.setAttribute("complexity", "0")
     element.setAttribute("line-rate", _rate(entry.n_executed, entry.n_statements))
-    element.setAttribute("branch-rate", "0")
+    element.setAttribute("branch-rate", _branch_rate([entry]))
     methods = document.createElement("methods")
     for function in entry.functions:
         method = document.createElement("method")
@@ -50,11 +68,14 @@ def _class(document, entry: FileCoverage) -> object:
         method.setAttribute("signature", "")
         method.setAttribute("complexity", "0")
         method.setAttribute("line-rate", _rate(function.executed, function.statements))
-        method.setAttribute("branch-rate", "0")
-        method.appendChild(_lines(document, function.lines, function.executed_lines))
+        own = [(line, len(tos)) for line, tos in (entry.branches or {}).items() if line in function.lines]
+        missed = sum(1 for line, _ in entry.missing_arcs if line in function.lines)
+        arcs = sum(count for _, count in own)
+        method.setAttribute("branch-rate", _rate(arcs - missed, arcs))
+        method.appendChild(_lines(document, function.lines, function.executed_lines, entry))
         methods.appendChild(method)
     element.appendChild(methods)
-    element.appendChild(_lines(document, entry.statements, entry.executed))
+    element.appendChild(_lines(document, entry.statements, entry.executed, entry))
     return element
 
 
@@ -69,9 +90,9 @@ def write(results: Results, out: TextIO, source_root: str) -> None:
         ("lines-valid", str(totals.statements)),
         ("lines-covered", str(totals.executed)),
         ("line-rate", _rate(totals.executed, totals.statements)),
-        ("branches-valid", "0"),
-        ("branches-covered", "0"),
-        ("branch-rate", "0"),
+        ("branches-valid", str(totals.branches)),
+        ("branches-covered", str(totals.taken)),
+        ("branch-rate", _rate(totals.taken, totals.branches)),
         ("complexity", "0"),
     ):
         root.setAttribute(name, value)
@@ -93,7 +114,7 @@ def write(results: Results, out: TextIO, source_root: str) -> None:
         package.setAttribute("name", name)
         package.setAttribute("complexity", "0")
         package.setAttribute("line-rate", _rate(sum(e.n_executed for e in entries), sum(e.n_statements for e in entries)))
-        package.setAttribute("branch-rate", "0")
+        package.setAttribute("branch-rate", _branch_rate(entries))
         classes = document.createElement("classes")
         for entry in entries:
             classes.appendChild(_class(document, entry))

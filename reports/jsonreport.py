@@ -8,22 +8,28 @@ import time
 from typing import TextIO
 
 from ccov import __version__
-from ccov.results import FileCoverage, Results, percent
+from ccov.results import FileCoverage, Results, Totals, percent
 
 FORMAT_VERSION = 1
 
 
-def _summary(statements: int, executed: int, excluded: int) -> dict:
-    return {
-        "statements": statements,
-        "executed": executed,
-        "missing": statements - executed,
-        "excluded": excluded,
-        "percent_covered": round(percent(executed, statements), 4),
+def _summary(counts, branch: bool) -> dict:
+    """The summary of a file (FileCoverage) or of all (Totals); with branches,
+    percent_covered counts statements and branch arcs together, as coverage.py does."""
+    found = {
+        "statements": counts.statements,
+        "executed": counts.executed,
+        "missing": counts.statements - counts.executed,
+        "excluded": counts.excluded,
+        "percent_covered": round(counts.percent if branch else percent(counts.executed, counts.statements), 4),
     }
+    if branch:
+        found.update(branches=counts.branches, covered_branches=counts.taken,
+                     missing_branches=counts.branches - counts.taken, partial_branches=counts.partial)
+    return found
 
 
-def _file(entry: FileCoverage, show_contexts: bool) -> dict:
+def _file(entry: FileCoverage, show_contexts: bool, branch: bool) -> dict:
     found = {
         "path": entry.path,
         "executed_lines": sorted(entry.executed),
@@ -33,8 +39,11 @@ def _file(entry: FileCoverage, show_contexts: bool) -> dict:
             {"name": f.name, "line": f.line, "statements": f.statements, "executed": f.executed}
             for f in entry.functions
         ],
-        "summary": _summary(entry.n_statements, entry.n_executed, len(entry.excluded)),
+        "summary": _summary(Totals.of(entry), branch),
     }
+    if branch:
+        found["executed_branches"] = sorted([line, to] for line, tos in entry.taken.items() for to in tos)
+        found["missing_branches"] = [list(arc) for arc in entry.missing_arcs]
     if show_contexts:
         found["contexts"] = {str(line): list(names) for line, names in entry.contexts.items()}
     return found
@@ -47,11 +56,11 @@ def document(results: Results, show_contexts: bool = False) -> dict:
             "format": FORMAT_VERSION,
             "ccov_version": __version__,
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "branch_coverage": False,
+            "branch_coverage": results.branch,
             "show_contexts": show_contexts,
         },
-        "files": {entry.name: _file(entry, show_contexts) for entry in results.files},
-        "totals": {**_summary(totals.statements, totals.executed, totals.excluded), "files": totals.files},
+        "files": {entry.name: _file(entry, show_contexts, results.branch) for entry in results.files},
+        "totals": {**_summary(totals, results.branch), "files": totals.files},
     }
 
 

@@ -8,7 +8,12 @@ Coveralls, diff-cover and Coverage Gutters all read:
     FNF / FNH
     DA:<line>,<0|1>
     LF / LH
+    BRDA:<line>,0,<n>,<1|0|->           (with --branch: one per destination of a
+    BRF / BRH                            branch line, `-` when the line never ran)
     end_of_record
+
+Block and branch ids are numbers: lcov 1.16, Coveralls and lcov-parse drop
+or reject text there.  Lines marked `# pragma: no branch` get no BRDA.
 
 Files without statements are left out (lcov drops them as "no valid records").
 """
@@ -32,7 +37,24 @@ def _file_record(entry: FileCoverage, out: TextIO) -> None:
     out.write(f"FNF:{len(entry.functions)}\nFNH:{sum(f.hit for f in entry.functions)}\n")
     executed = entry.executed
     out.writelines(f"DA:{line},{int(line in executed)}\n" for line in sorted(entry.statements))
-    out.write(f"LF:{entry.n_statements}\nLH:{entry.n_executed}\nend_of_record\n")
+    out.write(f"LF:{entry.n_statements}\nLH:{entry.n_executed}\n")
+    if entry.branches is not None:
+        _branch_records(entry, out)
+    out.write("end_of_record\n")
+
+
+def _branch_records(entry: FileCoverage, out: TextIO) -> None:
+    found = hit = 0
+    for line in sorted(entry.branches):
+        if line in entry.no_branch or line not in entry.statements:
+            continue
+        taken = entry.taken.get(line, ())
+        for number, destination in enumerate(entry.branches[line]):
+            went = destination in taken
+            out.write(f"BRDA:{line},0,{number},{int(went) if line in entry.executed else '-'}\n")
+            found += 1
+            hit += went
+    out.write(f"BRF:{found}\nBRH:{hit}\n")
 
 
 def write(results: Results, out: TextIO) -> None:

@@ -51,7 +51,7 @@ def ccov_files(cwd) -> dict:
     from ccov.config import Config
 
     data = paths.localized(datafile.read(str(Path(cwd) / ".ccov")), Config(), base=str(cwd))
-    built = results.build(data, Config().exclusion_regexes, root=str(cwd))
+    built = results.build(data, Config().exclusion_regexes, root=str(cwd), no_branch=Config().partial_branches)
     return {f.name: f for f in built.files}
 
 

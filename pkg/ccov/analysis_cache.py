@@ -17,7 +17,9 @@ import sys
 from ccov import __version__
 from ccov.analysis import FileAnalysis, Function
 
-_ENVIRONMENT = f"ccov {__version__} python {sys.version_info[:3]}"
+# Bumped whenever what analysis produces changes (2: branches), so old entries never answer.
+_FORMAT = 2
+_ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3]}"
 
 
 def cache_key(content_hash: str, exclusions: list[str]) -> str:

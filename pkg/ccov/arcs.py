@@ -38,6 +38,16 @@ def _always_true(test: ast.expr) -> bool:
     return isinstance(test, ast.Constant) and bool(test.value)
 
 
+class _Scope:
+    """Where control goes from a statement that jumps: `return` leaves by
+    `exit`, `break` goes to `loop_after`, `continue` to `loop_header`."""
+
+    def __init__(self, exit: int, loop_header: int | None = None, loop_after: int | None = None):
+        self.exit = exit
+        self.loop_header = loop_header
+        self.loop_after = loop_after
+
+
 class _Finder:
     def __init__(self, excluded: frozenset):
         self.excluded = excluded
@@ -46,54 +56,71 @@ class _Finder:
     def add(self, line: int, destinations: list[int]) -> None:
         if line in self.excluded:
             return
-        kept = {d for d in destinations if d not in self.excluded}
+        # An arc to its own line (`if x: y()` on one line) is no arc at all.
+        kept = {d for d in destinations if d not in self.excluded and d != line}
         if len(kept) > 1:
             self.branches[line] = tuple(sorted(kept))
 
-    def block(self, body: list, after: int) -> None:
+    def entering(self, line: int, body: list, after: int, scope: _Scope) -> int:
+        """Where a branch on `line` goes when it enters `body`: its first line,
+        or, for a body written on the branch's own line, where that leads."""
+        first = body[0]
+        if first_line(first) != line:
+            return first_line(first)
+        if isinstance(first, ast.Break) and scope.loop_after is not None:
+            return scope.loop_after
+        if isinstance(first, ast.Continue) and scope.loop_header is not None:
+            return scope.loop_header
+        if isinstance(first, (ast.Return, ast.Raise)):
+            return scope.exit
+        return first_line(body[1]) if len(body) > 1 else after
+
+    def block(self, body: list, after: int, scope: _Scope) -> None:
         """Statements in sequence; control leaves the last one for `after`."""
         for index, statement in enumerate(body):
             following = first_line(body[index + 1]) if index + 1 < len(body) else after
-            self.statement(statement, following)
+            self.statement(statement, following, scope)
 
-    def statement(self, node: ast.stmt, after: int) -> None:
+    def statement(self, node: ast.stmt, after: int, scope: _Scope) -> None:
         if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-            self.block(node.body, -first_line(node))
+            self.block(node.body, -first_line(node), _Scope(-first_line(node)))
         elif isinstance(node, ast.If):
-            self.add(node.lineno, [first_line(node.body[0]), first_line(node.orelse[0]) if node.orelse else after])
-            self.block(node.body, after)
-            self.block(node.orelse, after)
+            otherwise = self.entering(node.lineno, node.orelse, after, scope) if node.orelse else after
+            self.add(node.lineno, [self.entering(node.lineno, node.body, after, scope), otherwise])
+            self.block(node.body, after, scope)
+            self.block(node.orelse, after, scope)
         elif isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
             otherwise = first_line(node.orelse[0]) if node.orelse else after
+            inner = _Scope(scope.exit, node.lineno, after)
             if not (isinstance(node, ast.While) and _always_true(node.test)):
-                self.add(node.lineno, [first_line(node.body[0]), otherwise])
-            self.block(node.body, node.lineno)
-            self.block(node.orelse, after)
+                self.add(node.lineno, [self.entering(node.lineno, node.body, node.lineno, inner), otherwise])
+            self.block(node.body, node.lineno, inner)
+            self.block(node.orelse, after, scope)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             leave = first_line(node.finalbody[0]) if node.finalbody else after
-            self.block(node.body, first_line(node.orelse[0]) if node.orelse else leave)
+            self.block(node.body, first_line(node.orelse[0]) if node.orelse else leave, scope)
             for handler in node.handlers:
-                self.block(handler.body, leave)
-            self.block(node.orelse, leave)
-            self.block(node.finalbody, after)
+                self.block(handler.body, leave, scope)
+            self.block(node.orelse, leave, scope)
+            self.block(node.finalbody, after, scope)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
-            self.block(node.body, after)
+            self.block(node.body, after, scope)
         elif isinstance(node, ast.Match):
-            self.match(node, after)
+            self.match(node, after, scope)
 
-    def match(self, node: ast.Match, after: int) -> None:
+    def match(self, node: ast.Match, after: int, scope: _Scope) -> None:
         for index, case in enumerate(node.cases):
             if index + 1 < len(node.cases):
                 next_case = node.cases[index + 1].pattern.lineno
             else:
                 next_case = after
             if not irrefutable(case):
-                self.add(case.pattern.lineno, [first_line(case.body[0]), next_case])
-            self.block(case.body, after)
+                self.add(case.pattern.lineno, [self.entering(case.pattern.lineno, case.body, after, scope), next_case])
+            self.block(case.body, after, scope)
 
 
 def possible_branches(tree: ast.Module, excluded: frozenset) -> dict[int, tuple[int, ...]]:
     """{branch line: destination lines}, for lines with two or more destinations."""
     finder = _Finder(excluded)
-    finder.block(tree.body, -1)
+    finder.block(tree.body, -1, _Scope(-1))
     return finder.branches

@@ -87,6 +87,12 @@ class _Code:
             for at in range(start, end, 2):
                 if at in self.ops:
                     self.line[at] = line
+        # The last line an instruction's expression spans: a call written over
+        # several lines runs its arguments' lines first, then comes back.
+        self.last_line: dict[int, int] = {}
+        for index, (_, end_line, _, _) in enumerate(code.co_positions()):
+            if 2 * index in self.ops and end_line:
+                self.last_line[2 * index] = end_line
         self.consts = code.co_consts
         self.handlers = _exception_handlers(code.co_exceptiontable)
 
@@ -187,6 +193,8 @@ def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
             continue
         before = _lines_before(code, preds, at) if preds[at] else {_ENTRY}
         before.discard(line)  # from its own line: no LINE event, no arc
+        # Back from the inner lines of its own multi-line expression: the same statement.
+        before = {b for b in before if not line < b <= code.last_line.get(at, line)}
         if before:
             sources.setdefault(line, set()).update(before)
     return {line: next(iter(lines)) for line, lines in sources.items() if len(lines) == 1 and _ENTRY not in lines}

@@ -264,7 +264,12 @@ class Measurement:
             adopted = self._adopt_children(data)
             if self.append and os.path.exists(self.data_path):
                 previous = datafile.read(self.data_path)
-                previous.update(data)
+                try:
+                    previous.update(data)
+                except CcovError as err:  # line data and branch data do not mix: keep this run's apart
+                    kept = datafile.parallel_name(self.data_path)
+                    self._write_or_rescue(kept, data)
+                    raise CcovError(f"{err}; this run's data was saved to {kept}") from None
                 data = previous
             self._write_or_rescue(self.data_path, data)
             for path in adopted:

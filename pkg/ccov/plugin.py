@@ -51,6 +51,8 @@ def pytest_addoption(parser):
                     help="a pyproject.toml to read [tool.ccov] from")
     group.addoption("--no-ccov-on-fail", action="store_true", default=False, dest="no_ccov_on_fail",
                     help="write no report when tests failed")
+    group.addoption("--ccov-branch", action="store_true", default=None, dest="ccov_branch",
+                    help="measure branches too (or [tool.ccov] branch = true)")
     group.addoption("--ccov-context", choices=("test",), default=None, dest="ccov_context",
                     help="test: record which test (and phase: setup, run, teardown) ran each line")
     group.addoption(
@@ -102,7 +104,8 @@ class CcovPlugin:
             sources = [s for s in options.ccov_source if s is not True]
             self.everywhere = "" in sources
             sources = [s for s in sources if s]
-            self.config.override(source=sources or None, fail_under=options.ccov_fail_under)
+            self.config.override(source=sources or None, fail_under=options.ccov_fail_under,
+                                 branch=options.ccov_branch)
         except CcovError as err:
             raise pytest.UsageError(f"ccov: {err}") from None
         self.append = options.ccov_append
@@ -208,7 +211,8 @@ class CcovPlugin:
         config.workeroutput["ccov"] = {
             "root": str(config.rootpath),
             "files": {
-                path: [entry.hash or "", {context: linebits.to_bytes(bits) for context, bits in entry.lines.items()}]
+                path: [entry.hash or "", {context: linebits.to_bytes(bits) for context, bits in entry.lines.items()},
+                       {context: sorted(arcs) for context, arcs in entry.arcs.items()}]
                 for path, entry in data.files.items()
             },
         }
@@ -218,14 +222,16 @@ class CcovPlugin:
         remote or `chdir` worker runs on a copy elsewhere) maps to ours."""
         from ccov import datafile, linebits
 
-        merged = datafile.CoverageData()
+        merged = datafile.CoverageData(meta={"kind": "branches"} if self.config.branch else {})
         for sent in self.worker_data:
             their_root = sent["root"].rstrip(os.sep) + os.sep
-            for path, (file_hash, contexts) in sent["files"].items():
+            for path, (file_hash, contexts, arcs) in sent["files"].items():
                 if path.startswith(their_root):
                     path = os.path.join(root, path[len(their_root):])
                 for context, bits in contexts.items():
                     merged.add_lines(path, linebits.from_bytes(bits), context=context, hash=file_hash or None)
+                for context, pairs in arcs.items():
+                    merged.add_arcs(path, (tuple(pair) for pair in pairs), context=context)
         return merged
 
     # ---- the end of the run --------------------------------------------------------

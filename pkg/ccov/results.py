@@ -131,6 +131,13 @@ class Totals:
     def percent(self) -> float:
         return percent(self.executed + self.taken, self.statements + self.branches)
 
+    @classmethod
+    def of(cls, entry: FileCoverage) -> Totals:
+        """One file's counts."""
+        totals = cls()
+        totals.add(entry)
+        return totals
+
     def add(self, entry: FileCoverage) -> None:
         self.statements += entry.n_statements
         self.executed += entry.n_executed
