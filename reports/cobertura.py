@@ -8,9 +8,9 @@ SonarQube, Azure DevOps and Jenkins read it:
                  > lines > line number= hits=
 
 Rates are fractions from 0 to 1.  With --branch, a branch line carries
-branch="true" condition-coverage="50% (1/2)" and missing-branches (the lines
-not gone to, "exit" for leaving the function), and the rates count branch
-arcs; without it, branch rates are 1 and counts 0.
+branch="true" condition-coverage="50% (1/2)" and the rates count branch
+arcs; without it, branch rates are 1 and counts 0.  (coverage.py also writes
+a missing-branches attribute; the DTD has none, so ccov leaves it out.)
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ def _lines(document, statements, executed, entry: FileCoverage) -> object:
             covered = total - len(missing_arcs.get(number, ()))
             line.setAttribute("branch", "true")
             line.setAttribute("condition-coverage", f"{100 * covered // total}% ({covered}/{total})")
-            if number in missing_arcs:
-                line.setAttribute("missing-branches", ",".join(str(to) if to > 0 else "exit" for to in missing_arcs[number]))
         element.appendChild(line)
     return element
 

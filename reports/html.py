@@ -68,34 +68,32 @@ def _bar(percent: float) -> str:
     return f'<span class="bar" aria-hidden="true"><span style="width:{percent:.1f}%"></span></span>'
 
 
-def _counts_cells(totals: Totals, precision: int) -> str:
-    """Statements, missing, excluded and coverage of a file, a directory or all."""
+def _counts_cells(totals: Totals, precision: int, branch: bool) -> str:
+    """Statements, missing, excluded, [branches, partial,] and coverage of a
+    file, a directory or all."""
+    branch_cells = f'<td class="num">{totals.branches}</td><td class="num">{totals.partial}</td>' if branch else ""
     return (
         f'<td class="num">{totals.statements}</td><td class="num">{totals.missing}</td>'
-        f'<td class="num">{totals.excluded}</td>'
+        f'<td class="num">{totals.excluded}</td>{branch_cells}'
         f'<td class="cover">{_bar(totals.percent)}<span class="pc">{_percent(totals, precision)}%</span></td>'
     )
 
 
-def _file_totals(entry: FileCoverage) -> Totals:
-    totals = Totals()
-    totals.add(entry)
-    return totals
-
-
-def _file_row(entry: FileCoverage, precision: int, extra: str = "") -> str:
+def _file_row(entry: FileCoverage, precision: int, branch: bool, extra: str = "") -> str:
+    totals = Totals.of(entry)
     data = (
         f'data-name="{escape(entry.name)}" data-stmts="{entry.n_statements}" data-miss="{entry.n_missing}" '
         f'data-excl="{len(entry.excluded)}" data-cover="{entry.percent:.4f}"'
+        + (f' data-branches="{totals.branches}" data-partial="{totals.partial}"' if branch else "")
     )
-    covered = " covered" if entry.n_missing == 0 else ""
+    covered = " covered" if entry.n_missing == 0 and entry.n_missing_branches == 0 else ""
     return (
         f'<tr class="file{covered}" {data}{extra}><td class="name"><a href="{page_name(entry.name)}">'
-        f"{escape(entry.name)}</a></td>{_counts_cells(_file_totals(entry), precision)}</tr>\n"
+        f"{escape(entry.name)}</a></td>{_counts_cells(totals, precision, branch)}</tr>\n"
     )
 
 
-def _tree_rows(files: list[FileCoverage], precision: int) -> str:
+def _tree_rows(files: list[FileCoverage], precision: int, branch: bool) -> str:
     """The directory view: each directory with its totals, then its contents."""
     tree: dict = {}
     directory_totals: dict[str, Totals] = {}
@@ -117,11 +115,11 @@ def _tree_rows(files: list[FileCoverage], precision: int) -> str:
             rows.append(
                 f'<tr class="dir" data-path="{escape(path)}" data-parent="{escape(parent)}" style="--depth:{depth}">'
                 f'<td class="name"><button class="twisty" aria-expanded="true" aria-label="collapse {escape(path)}">'
-                f"</button>{escape(key)}</td>{_counts_cells(total, precision)}</tr>\n"
+                f"</button>{escape(key)}</td>{_counts_cells(total, precision, branch)}</tr>\n"
             )
             walk(node[key], depth + 1, path)
         for entry in sorted(node.get(None, []), key=lambda e: e.name):
-            rows.append(_file_row(entry, precision, f' data-parent="{escape(parent)}" style="--depth:{depth}"'))
+            rows.append(_file_row(entry, precision, branch, f' data-parent="{escape(parent)}" style="--depth:{depth}"'))
 
     walk(tree, 0, "")
     return "".join(rows)
@@ -129,21 +127,28 @@ def _tree_rows(files: list[FileCoverage], precision: int) -> str:
 
 def _index(results: Results, files: list[FileCoverage], notes: list[str], title: str, precision: int) -> str:
     totals = results.totals
+    branch = results.branch
+    branch_heads = (
+        '<th data-sort="branches" class="num"><button>Branches</button></th>'
+        '<th data-sort="partial" class="num"><button>Partial</button></th>'
+    ) if branch else ""
     header = (
         '<thead><tr><th data-sort="name" class="name" aria-sort="none"><button>File</button></th>'
         '<th data-sort="stmts" class="num"><button>Statements</button></th>'
         '<th data-sort="miss" class="num"><button>Missing</button></th>'
-        '<th data-sort="excl" class="num"><button>Excluded</button></th>'
+        f'<th data-sort="excl" class="num"><button>Excluded</button></th>{branch_heads}'
         '<th data-sort="cover" class="cover"><button>Coverage</button></th></tr></thead>\n'
     )
     total_row = (
         f'<tfoot><tr class="total"><td class="name">Total ({totals.files} files)</td>'
-        f"{_counts_cells(totals, precision)}</tr></tfoot>\n"
+        f"{_counts_cells(totals, precision, branch)}</tr></tfoot>\n"
     )
     out = [_head(title, "index"), "<header>\n", f"<h1>{escape(title)}</h1>\n"]
+    branch_text = (f"; {totals.taken} of {totals.branches} branches taken, {totals.partial} lines partial"
+                   if branch else "")
     out.append(
         f'<p class="summary"><strong class="total-pc">{_percent(totals, precision)}%</strong> of '
-        f"{totals.statements} statements run; {totals.missing} missing, {totals.excluded} excluded, "
+        f"{totals.statements} statements run; {totals.missing} missing, {totals.excluded} excluded{branch_text}, "
         f"in {totals.files} files.</p>\n"
     )
     out.append(
@@ -153,10 +158,10 @@ def _index(results: Results, files: list[FileCoverage], notes: list[str], title:
         '<button id="help-button" aria-label="Keyboard shortcuts">?</button></div>\n</header>\n<main>\n'
     )
     out.append(f'<table id="files" class="files">\n{header}<tbody>\n')
-    out.extend(_file_row(entry, precision) for entry in files)
+    out.extend(_file_row(entry, precision, branch) for entry in files)
     out.append(f"</tbody>\n{total_row}</table>\n")
     out.append(f'<table id="tree" class="files tree" hidden>\n{header.replace("data-sort", "data-nosort")}<tbody>\n')
-    out.append(_tree_rows(files, precision))
+    out.append(_tree_rows(files, precision, branch))
     out.append(f"</tbody>\n{total_row}</table>\n")
     out.append('<p id="no-match" hidden>No file matches the filter.</p>\n')
     for note in notes:
@@ -178,15 +183,32 @@ def _index(results: Results, files: list[FileCoverage], notes: list[str], title:
 
 # ---- a file's page -----------------------------------------------------------------------------
 
-MARKERS = {"run": ("\u2713", "executed"), "mis": ("\u2717", "missing"), "exc": ("\u2212", "excluded")}
+MARKERS = {"run": ("\u2713", "executed"), "par": ("\u25d0", "partial branch"), "mis": ("\u2717", "missing"),
+           "exc": ("\u2212", "excluded")}
 
 
-def _line_kind(number: int, entry: FileCoverage) -> str:
+def _line_kind(number: int, entry: FileCoverage, partial: dict) -> str:
     if number in entry.excluded:
         return "exc"
+    if number in partial:
+        return "par"
     if number in entry.statements:
         return "run" if number in entry.executed else "mis"
     return ""
+
+
+def _partial(entry: FileCoverage) -> dict[int, list[int]]:
+    """{line that ran: the branch destinations it never went to}."""
+    found: dict[int, list[int]] = {}
+    for line, to in entry.missing_arcs:
+        if line in entry.executed:
+            found.setdefault(line, []).append(to)
+    return found
+
+
+def _not_taken(destinations: list[int]) -> str:
+    """What a partial line never did, in words."""
+    return "never went to " + " or ".join(f"line {to}" if to > 0 else "the exit" for to in destinations)
 
 
 def _source_lines(entry: FileCoverage) -> tuple[list[str], str | None]:
@@ -208,13 +230,19 @@ def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], t
     nav.append("</nav>\n")
     out = [_head(f"{entry.name} \u2014 {title}", "file"), "<header>\n", "".join(nav)]
     out.append(f"<h1>{escape(entry.name)}</h1>\n")
+    partial = _partial(entry)
+    branch_text = (f"; {entry.n_taken} of {entry.n_branches} branches taken"
+                   if entry.branches is not None else "")
     out.append(
         f'<p class="summary"><strong>{_percent(entry, precision)}%</strong> of {entry.n_statements} statements run; '
-        f"{entry.n_missing} missing, {len(entry.excluded)} excluded.</p>\n"
+        f"{entry.n_missing} missing, {len(entry.excluded)} excluded{branch_text}.</p>\n"
     )
-    counts = {"run": entry.n_executed, "mis": entry.n_missing, "exc": len(entry.excluded)}
+    counts = {"run": entry.n_executed - len(partial), "par": len(partial), "mis": entry.n_missing,
+              "exc": len(entry.excluded)}
     out.append('<div class="controls">')
     for kind, (mark, label) in MARKERS.items():
+        if kind == "par" and entry.branches is None:
+            continue
         out.append(
             f'<label class="toggle {kind}"><input type="checkbox" data-kind="{kind}" checked> '
             f'<span class="m">{mark}</span> {label} ({counts[kind]})</label> '
@@ -243,8 +271,9 @@ def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], t
         out.append(f'<script type="application/json" id="contexts">{table}</script>\n')
     out.append(f'<div class="source{" with-contexts" if names else ""}">\n')
     for number, html in enumerate(lines, start=1):
-        kind = _line_kind(number, entry)
+        kind = _line_kind(number, entry, partial)
         mark, label = MARKERS.get(kind, ("", ""))
+        note = f'<span class="br">{escape(_not_taken(partial[number]))}</span>' if kind == "par" else ""
         marker = f'<span class="m" title="{label}">{mark}</span>' if kind else '<span class="m"></span>'
         tests = ""
         if names:
@@ -253,7 +282,7 @@ def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], t
                      if ran_by else '<span class="t"></span>')
         out.append(
             f'<div class="line {kind}" id="L{number}"><a class="ln" href="#L{number}">{number}</a>{marker}{tests}'
-            f"<code>{html}</code></div>\n"
+            f"<code>{html}</code>{note}</div>\n"
         )
     out.append("</div>\n</main>\n")
     if names:
@@ -289,7 +318,7 @@ def _page_key(entry: FileCoverage, neighbours, title: str, precision: int) -> st
     parts = (
         __version__, entry.name, entry.digest, sorted(entry.executed), sorted(entry.statements),
         sorted(entry.excluded), [(f.name, f.line, f.statements, f.executed) for f in entry.functions],
-        sorted(entry.contexts.items()),
+        sorted(entry.contexts.items()), sorted((entry.branches or {}).items()), sorted(entry.taken.items()),
         neighbours, title, precision,
     )
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

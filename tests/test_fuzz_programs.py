@@ -3,7 +3,8 @@ statements (if/elif/else, for/while with else, break/continue, try/except/
 else/finally, with, match with guards, functions, lambdas, generators,
 comprehensions, ternaries, short-circuits, multi-line expressions) and
 ccov must never crash, never report a line that is not a statement, and
-give coverage.py's executed and missing lines, file by file."""
+give coverage.py's executed and missing lines (and, with --branch, its
+branch arcs), file by file."""
 
 from __future__ import annotations
 
@@ -143,3 +144,18 @@ def test_generated_programs_match_coverage_py(tmp_path_factory, programs):
     for name, entry in ours.items():
         assert set(entry.executed) <= set(entry.statements), name
     compare(ours, coverage_json(directory, ["driver.py"]))
+
+
+@settings(max_examples=int(os.environ.get("CCOV_FUZZ_EXAMPLES", "6")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(programs=st.lists(program(), min_size=10, max_size=10))
+def test_generated_programs_match_coverage_py_branches(tmp_path_factory, programs):
+    from test_branch_oracle import compare_branches
+
+    directory = tmp_path_factory.mktemp("fuzzbranch")
+    for number, text in enumerate(programs):
+        (directory / f"p{number}.py").write_text(text)
+    (directory / "driver.py").write_text("".join(f"import p{n}\n" for n in range(len(programs))))
+    ran = ccov("run", "--branch", "driver.py", cwd=directory)
+    assert ran.returncode == 0, ran.stderr
+    assert "internal error" not in ran.stderr
+    compare_branches(ccov_files(directory), coverage_json(directory, ["driver.py"], branch=True))

@@ -161,7 +161,7 @@ function colourSyntax() {
 
 function setUpFile() {
   colourSyntax();
-  const kinds = ["run", "mis", "exc"];
+  const kinds = ["run", "par", "mis", "exc"];
   const hidden = new Set(store.get("hiddenKinds", []));
   document.querySelectorAll(".controls input[data-kind]").forEach((box) => {
     box.checked = !hidden.has(box.dataset.kind);
@@ -186,11 +186,13 @@ function setUpFile() {
     }
   }
 
-  // A chunk is a run of missing statements with no executed statement between.
+  // A chunk is a run of missing statements (or partial branch lines) with no
+  // fully executed statement between.
   const chunks = [];
   let previous = null;
-  for (const line of document.querySelectorAll(".line.run, .line.mis")) {
-    if (line.classList.contains("mis") && !(previous && previous.classList.contains("mis"))) chunks.push(line);
+  const gap = (line) => line.classList.contains("mis") || line.classList.contains("par");
+  for (const line of document.querySelectorAll(".line.run, .line.mis, .line.par")) {
+    if (gap(line) && !(previous && gap(previous))) chunks.push(line);
     previous = line;
   }
   let current = -1;

@@ -1,0 +1,264 @@
+"""Branch coverage end to end: every report carries branch data, the gate
+counts statements and branches together, combining merges arcs, and the
+pytest plugin, configuration, child processes and contexts all measure
+branches.  coverage.py --branch is the oracle wherever it has an answer."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+from conftest import ccov, ccov_files, clean_env, coverage_json, run
+from test_ci_formats import validate_dtd
+
+APP = """\
+def classify(n):
+    if n < 0:
+        return "negative"
+    for i in range(n):
+        if i == 3:
+            break
+    else:
+        return "short"
+    return "long"
+
+
+def unused(flag):
+    if flag:
+        return 1
+    return 2
+"""
+
+
+@pytest.fixture
+def measured(project):
+    (project / "app.py").write_text(APP)
+    (project / "main.py").write_text("import app\napp.classify(2)\napp.classify(9)\n")
+    assert ccov("run", "--branch", "main.py", cwd=project).returncode == 0
+    return project
+
+
+def coverage_report(cwd, *args) -> str:
+    run([sys.executable, "-m", "coverage", "run", "--branch", "main.py"], cwd)
+    return run([sys.executable, "-m", "coverage", "report", *args], cwd).stdout
+
+
+def test_terminal_table_is_coverage_pys(measured):
+    ours = ccov("report", "-m", cwd=measured).stdout
+    assert "Branch BrPart" in ours
+    assert ours == coverage_report(measured, "-m")
+
+
+def test_markdown_table_has_branch_columns(measured):
+    table = ccov("report", "--format", "markdown", cwd=measured).stdout
+    header, rule, *_ = table.splitlines()
+    assert header == "| Name | Stmts | Miss | Branch | BrPart | Cover |"
+    assert rule == "| --- | ---: | ---: | ---: | ---: | ---: |"
+
+
+def test_fail_under_counts_statements_and_branches(measured):
+    from ccov.results import Totals
+
+    totals = Totals()
+    for entry in ccov_files(measured).values():
+        totals.add(entry)
+    lines_only = 100 * totals.executed / totals.statements
+    combined = totals.percent
+    assert combined < lines_only  # the gate below must depend on the branches
+    between = (combined + lines_only) / 2
+    assert ccov("report", f"--fail-under={between}", cwd=measured).returncode == 2
+    assert ccov("report", f"--fail-under={combined - 1}", cwd=measured).returncode == 0
+
+
+def test_lcov_has_numeric_branch_records(measured):
+    assert ccov("lcov", cwd=measured).returncode == 0
+    text = (measured / "lcov.info").read_text()
+    app = text.split("SF:app.py\n")[1].split("end_of_record")[0]
+    records = re.findall(r"^BRDA:(\d+),(\d+),(\d+),([01-])$", app, re.M)
+    assert len(records) == len(re.findall("^BRDA:", app, re.M))  # every one numeric
+    entry = ccov_files(measured)["app.py"]
+    assert len(records) == entry.n_branches
+    taken = sum(1 for *_, hit in records if hit == "1")
+    assert f"BRF:{len(records)}\nBRH:{taken}\n" in app
+    never_run = {int(line) for line, _, _, hit in records if hit == "-"}
+    assert never_run == {13}  # unused(): its branch line never ran
+
+
+@pytest.mark.skipif(shutil.which("lcov") is None, reason="lcov is not installed (.ci/run installs it)")
+def test_lcov_tool_and_genhtml_read_branches(measured):
+    ccov("lcov", cwd=measured)
+    entry = ccov_files(measured)["app.py"]
+    summary = subprocess.run(["lcov", "--summary", "lcov.info", "--rc", "lcov_branch_coverage=1"],
+                             cwd=measured, capture_output=True, text=True)
+    assert summary.returncode == 0, summary.stderr
+    found = re.search(r"branches\.+: [\d.]+% \((\d+) of (\d+) branches\)", summary.stdout + summary.stderr)
+    assert found, summary.stdout + summary.stderr
+    assert (int(found[1]), int(found[2])) == (entry.n_taken, entry.n_branches)
+    genhtml = subprocess.run(["genhtml", "-q", "--branch-coverage", "-o", "html", "lcov.info"],
+                             cwd=measured, capture_output=True, text=True)
+    assert genhtml.returncode == 0, genhtml.stderr
+
+
+def test_xml_carries_branch_rates_and_stays_valid(measured):
+    assert ccov("xml", cwd=measured).returncode == 0
+    root = validate_dtd(measured / "coverage.xml").getroot()
+    entry = ccov_files(measured)["app.py"]
+    assert root.get("branches-valid") == str(entry.n_branches)
+    assert root.get("branches-covered") == str(entry.n_taken)
+    app = next(c for c in root.iter("class") if c.get("filename") == "app.py")
+    lines = {int(l.get("number")): l for l in app.find("lines")}
+    assert lines[2].get("condition-coverage") == "50% (1/2)"
+    assert lines[5].get("branch") == "true" and lines[5].get("condition-coverage") == "100% (2/2)"
+    assert lines[13].get("condition-coverage") == "0% (0/2)"
+    assert lines[3].get("branch", "false") == "false"
+
+
+def test_json_branches_match_coverage_py_and_the_schema(measured):
+    assert ccov("json", cwd=measured).returncode == 0
+    ours = json.loads((measured / "coverage.json").read_text())
+    from ccov import reports
+
+    with open(reports.__path__[0] + "/coverage-schema.json") as handle:
+        schema = json.load(handle)
+    jsonschema.validate(ours, schema)
+    assert ours["meta"]["branch_coverage"] is True
+    theirs = coverage_json(measured, ["main.py"], branch=True)["app.py"]
+    assert ours["files"]["app.py"]["executed_branches"] == theirs["executed_branches"]
+    assert ours["files"]["app.py"]["missing_branches"] == theirs["missing_branches"]
+    assert ours["files"]["app.py"]["summary"]["partial_branches"] == theirs["summary"]["num_partial_branches"]
+    assert ours["files"]["app.py"]["summary"]["percent_covered"] == round(theirs["summary"]["percent_covered"], 4)
+
+
+def test_html_marks_partial_lines_and_what_they_missed(project):
+    (project / "app.py").write_text("def f(x):\n    if x:\n        x += 1\n    return x\n\n\nf(1)\n")
+    (project / "main.py").write_text("import app\n")
+    ccov("run", "--branch", "main.py", cwd=project)
+    assert ccov("html", cwd=project).returncode == 0
+    index = (project / "htmlcov" / "index.html").read_text()
+    assert "<button>Branches</button>" in index and "<button>Partial</button>" in index
+    page = next((project / "htmlcov").glob("*app_py*.html")).read_text()
+    line = re.search(r'<div class="line ([a-z]*)" id="L2">.*?</div>', page)
+    assert line[1] == "par" and "never went to line 4" in line[0]
+    assert re.search(r'<div class="line run" id="L3">', page)
+
+
+def test_combine_merges_arcs_as_coverage_py_does(project):
+    (project / "app.py").write_text(APP)
+    (project / "main.py").write_text("import sys, app\napp.classify(int(sys.argv[1]))\n")
+    for argument in ("-1", "9"):
+        assert ccov("run", "--branch", "-p", "main.py", argument, cwd=project).returncode == 0
+        run([sys.executable, "-m", "coverage", "run", "--branch", "-p", "main.py", argument], project)
+    assert ccov("combine", cwd=project).returncode == 0
+    run([sys.executable, "-m", "coverage", "combine"], project)
+    ours = ccov_files(project)["app.py"]
+    theirs = json.loads(run([sys.executable, "-m", "coverage", "json", "-o", "-"], project).stdout)["files"]["app.py"]
+    assert sorted([line, to] for line, tos in ours.taken.items() for to in tos) == theirs["executed_branches"]
+    assert [list(arc) for arc in ours.missing_arcs] == theirs["missing_branches"]
+
+
+def test_line_data_and_branch_data_do_not_combine(project):
+    (project / "main.py").write_text("x = 1\nif x:\n    x = 2\n")
+    ccov("run", "-p", "main.py", cwd=project)
+    ccov("run", "--branch", "-p", "main.py", cwd=project)
+    result = ccov("combine", cwd=project)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "cannot combine" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_append_of_the_other_kind_keeps_this_runs_data(project):
+    (project / "main.py").write_text("x = 1\nif x:\n    x = 2\n")
+    ccov("run", "main.py", cwd=project)
+    result = ccov("run", "--branch", "-a", "main.py", cwd=project)
+    assert "cannot combine" in result.stderr and "saved to" in result.stderr
+    kept = [p for p in project.iterdir() if p.name.startswith(".ccov.")]
+    assert len(kept) == 1
+    from ccov import datafile
+
+    assert datafile.read(str(kept[0])).branches
+
+
+def test_branch_setting_in_pyproject(project):
+    (project / "pyproject.toml").write_text("[tool.ccov]\nbranch = true\n")
+    (project / "main.py").write_text("def f(x):\n    if x:\n        return 1\n\n\nf(0)\n")
+    ccov("run", "main.py", cwd=project)
+    entry = ccov_files(project)["main.py"]
+    assert entry.branches == {2: (-1, 3)} and entry.taken == {2: frozenset({-1})}
+
+
+def test_child_processes_measure_branches(project):
+    (project / "child.py").write_text("import sys\nif len(sys.argv) > 1:\n    x = 1\n")
+    (project / "main.py").write_text("import subprocess, sys\nsubprocess.run([sys.executable, 'child.py', 'a'])\n")
+    assert ccov("run", "--branch", "main.py", cwd=project).returncode == 0
+    entry = ccov_files(project)["child.py"]
+    assert entry.taken == {2: frozenset({3})} and entry.partial_lines == [2]
+
+
+def test_pytest_plugin_branches_equal_pytest_cov(sample_project):
+    ours = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ccov=calc", "--ccov-branch",
+                "--ccov-report=json", "-n", "2"], sample_project)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    theirs = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--cov=calc", "--cov-branch",
+                  "--cov-report=json:theirs.json"], sample_project)
+    assert theirs.returncode == 0, theirs.stdout
+    mine = json.loads((sample_project / "coverage.json").read_text())["files"]
+    other = json.loads((sample_project / "theirs.json").read_text())["files"]
+    assert sorted(mine) == sorted(other)
+    for name, entry in other.items():
+        assert mine[name]["executed_branches"] == entry["executed_branches"], name
+        assert mine[name]["missing_branches"] == entry["missing_branches"], name
+
+
+def test_contexts_keep_arcs_per_test(sample_project):
+    done = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ccov=calc", "--ccov-branch",
+                "--ccov-context=test", "--ccov-report="], sample_project)
+    assert done.returncode == 0, done.stdout
+    from ccov import datafile
+
+    data = datafile.read(str(sample_project / ".ccov"))
+    per_test = {context for entry in data.files.values() for context, arcs in entry.arcs.items() if arcs} - {""}
+    assert len(per_test) > 1 and all("::" in context for context in per_test)
+    # Each test's arcs were recorded again in its own context, not only in the first.
+    counts = [len(arcs) for entry in data.files.values() for arcs in entry.arcs.values()]
+    assert sum(counts) > len(set().union(*(entry.all_arcs() for entry in data.files.values())))
+
+
+def test_collector_releases_branch_events_at_stop(project):
+    (project / "main.py").write_text(
+        "import sys\n"
+        "from ccov.collector import Collector\n"
+        "c = Collector(lambda name: name.endswith('main.py'), branch=True)\n"
+        "c.start()\n"
+        "def f(x):\n    if x:\n        return 1\n    return 2\n"
+        "f(1)\n"
+        "tool = c.tool_id\n"
+        "c.stop()\n"
+        "m = sys.monitoring\n"
+        "assert m.get_tool(tool) is None\n"
+        "assert m.get_local_events(tool, f.__code__) == 0, m.get_local_events(tool, f.__code__)\n"
+        "m.use_tool_id(tool, 'probe')\n"
+        "assert m.register_callback(tool, m.events.BRANCH, None) is None\n"
+        "print('released')\n"
+    )
+    result = run([sys.executable, "main.py"], project)
+    assert result.stdout.strip() == "released", result.stderr
+
+
+def test_a_hot_one_way_branch_stops_calling_back(project):
+    """A branch that always goes the same way into a line only it leads to
+    costs one event, not one per iteration (CCOV_STATS counts them)."""
+    (project / "main.py").write_text(
+        "def check(i):\n    if i >= 0:\n        return i\n    raise ValueError(i)\n\n\n"
+        "def main():\n    for i in range(100000):\n        check(i)\n    return 0\n\n\nmain()\n"
+    )
+    result = ccov("run", "--branch", "main.py", cwd=project, env=clean_env(CCOV_STATS="1"))
+    events = int(re.search(r"branch_events=(\d+)", result.stderr)[1])
+    assert events < 10, result.stderr
+    entry = ccov_files(project)["main.py"]
+    assert entry.taken[2] == frozenset({3})
