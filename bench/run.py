@@ -6,6 +6,9 @@ sys.monitoring core) and SlipCover, on the same workloads in one run.
 Sections (all by default):
   pyperformance  pure-Python pyperformance benchmarks, each run in one process
                  (bench/pyperf_shim), every tool interleaved, --rounds rounds
+  branches       the same benchmarks measuring branches: ccov --branch against
+                 coverage.py --branch (its C tracer: its sys.monitoring core has no
+                 branches before 3.14) and SlipCover --branch
   suite          toolz's own test suite (from its sdist): pytest, pytest --ccov, pytest --cov,
                  timed and with each run's peak RSS
   affected       tests chosen for one-function changes to toolz: --ccov-affected against
@@ -46,6 +49,7 @@ BENCHMARKS = [
     "nqueens", "pprint", "raytrace", "richards", "scimark", "spectral_norm",
 ]
 TOOLS = ["none", "ccov", "coverage-ctrace", "coverage-sysmon", "slipcover"]
+BRANCH_TOOLS = ["none", "ccov-branch", "coverage-ctrace-branch", "slipcover-branch"]
 TARGET_SECONDS = 0.6
 
 
@@ -56,7 +60,12 @@ def clean_env(**extra) -> dict:
 
 
 def measured_command(tool: str, source: Path, data: Path, program: list[str]) -> tuple[list[str], dict]:
-    """The command line that runs `program` (python arguments) under `tool`."""
+    """The command line that runs `program` (python arguments) under `tool`
+    (a `-branch` suffix measures branches too)."""
+    if tool.endswith("-branch"):
+        command, env = measured_command(tool[: -len("-branch")], source, data, program)
+        at = 3 if command[2] == "slipcover" else 4  # after `slipcover`, or after `ccov run`/`coverage run`
+        return command[:at] + ["--branch"] + command[at:], env
     if tool == "none":
         return [PYTHON, *program], clean_env()
     if tool == "ccov":
@@ -98,16 +107,16 @@ def run_benchmark(tool: str, script: Path, calls: int) -> float:
         return float(result_file.read_text())
 
 
-def bench_pyperformance(names: list[str], rounds: int) -> dict:
+def bench_pyperformance(names: list[str], rounds: int, tools: list[str] = TOOLS) -> dict:
     scripts = benchmark_copies(names)
     calls = {}
     for name, script in scripts.items():
         once = run_benchmark("none", script, 1)
         calls[name] = max(1, round(TARGET_SECONDS / max(once, 1e-3)))
-    times: dict[str, dict[str, list[float]]] = {n: {t: [] for t in TOOLS} for n in names}
+    times: dict[str, dict[str, list[float]]] = {n: {t: [] for t in tools} for n in names}
     for round_number in range(rounds):
         for name, script in scripts.items():
-            for tool in TOOLS:
+            for tool in tools:
                 times[name][tool].append(run_benchmark(tool, script, calls[name]))
         print(f"  pyperformance round {round_number + 1}/{rounds} done", file=sys.stderr)
     return {"calls": calls, "times": times}
@@ -381,25 +390,32 @@ def overhead(ratio: float) -> str:
     return f"{(ratio - 1) * 100:+.1f}%"
 
 
+def _ratio_table(perf: dict) -> list[str]:
+    """A benchmark-by-tool table of overheads against no coverage."""
+    out = []
+    tools = [tool for tool in next(iter(perf["times"].values())) if tool != "none"]
+    out.append("| benchmark | " + " | ".join(tools) + " |")
+    out.append("| --- |" + " ---: |" * len(tools))
+    ratios = {tool: [] for tool in tools}
+    for name, by_tool in perf["times"].items():
+        base = median(by_tool["none"])
+        row = []
+        for tool in tools:
+            ratio = median(by_tool[tool]) / base
+            ratios[tool].append(ratio)
+            row.append(overhead(ratio))
+        out.append(f"| {name} | " + " | ".join(row) + " |")
+    out.append("| **median** | " + " | ".join(f"**{overhead(median(ratios[t]))}**" for t in tools) + " |")
+    out.append("")
+    return out
+
+
 def markdown(results: dict) -> str:
     commands = sorted({section.get("command", results["command"]) for section in results.values() if isinstance(section, dict)})
     out = [f"Python {results['python']}, {results['machine']}, {results['date']}; `{'`, `'.join(commands) or results['command']}`", ""]
-    perf = results.get("pyperformance")
-    if perf:
-        tools = TOOLS[1:]
-        out.append("| benchmark | " + " | ".join(tools) + " |")
-        out.append("| --- |" + " ---: |" * len(tools))
-        ratios = {tool: [] for tool in tools}
-        for name, by_tool in perf["times"].items():
-            base = median(by_tool["none"])
-            row = []
-            for tool in tools:
-                ratio = median(by_tool[tool]) / base
-                ratios[tool].append(ratio)
-                row.append(overhead(ratio))
-            out.append(f"| {name} | " + " | ".join(row) + " |")
-        out.append("| **median** | " + " | ".join(f"**{overhead(median(ratios[t]))}**" for t in tools) + " |")
-        out.append("")
+    for section in ("pyperformance", "branches"):
+        if results.get(section):
+            out.extend(_ratio_table(results[section]))
     suite = results.get("suite")
     if suite:
         base = median(suite["times"]["pytest"])
@@ -449,7 +465,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
-    parser.add_argument("--sections", default="pyperformance,suite,affected,startup,processes,reporting")
+    parser.add_argument("--sections", default="pyperformance,branches,suite,affected,startup,processes,reporting")
     parser.add_argument("--out", help="JSON file (default bench/results/<python>.json)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -463,6 +479,9 @@ def main() -> None:
     if "pyperformance" in sections:
         names = args.only.split(",") if args.only else BENCHMARKS
         results["pyperformance"] = bench_pyperformance(names, args.rounds)
+    if "branches" in sections:
+        names = args.only.split(",") if args.only else BENCHMARKS
+        results["branches"] = bench_pyperformance(names, args.rounds, BRANCH_TOOLS)
     if "suite" in sections:
         results["suite"] = bench_suite(args.rounds)
     if "startup" in sections:
@@ -478,7 +497,7 @@ def main() -> None:
     if out.exists():
         # Sections not run this time keep their earlier figures, each with the command that made it.
         earlier = json.loads(out.read_text())
-        for section in ("pyperformance", "suite", "affected", "startup", "processes", "reporting"):
+        for section in ("pyperformance", "branches", "suite", "affected", "startup", "processes", "reporting"):
             if section in earlier and section not in results:
                 results[section] = earlier[section]
                 results[section].setdefault("command", earlier["command"])

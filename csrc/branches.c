@@ -34,11 +34,18 @@ typedef struct {
     uint8_t seen;
 } BranchWay;
 
+typedef struct {
+    int32_t at;                 /* offset of a return instruction */
+    int32_t from_line, to_line; /* the exit arc its PY_RETURN event proves */
+    uint8_t seen;               /* expected until then: the code must stay armed */
+} ReturnArc;
+
 struct BranchTable {
-    Py_ssize_t nways;
+    Py_ssize_t nways, nreturns;
     long needed;
     long implied_base, implied_span;
     int32_t *implied_from; /* per line in the span: the line that implies it, or 0 */
+    ReturnArc *returns;
     BranchWay ways[];      /* in order of `at` */
 };
 
@@ -47,6 +54,7 @@ ccov_branches_free(BranchTable *table)
 {
     if (table != NULL) {
         PyMem_Free(table->implied_from);
+        PyMem_Free(table->returns);
         PyMem_Free(table);
     }
 }
@@ -132,6 +140,33 @@ fill_implied(BranchTable *table, PyObject *implied)
     return 0;
 }
 
+static int
+fill_returns(BranchTable *table, PyObject *returns)
+{
+    table->nreturns = PyTuple_GET_SIZE(returns);
+    if (table->nreturns == 0) {
+        return 0;
+    }
+    table->returns = PyMem_Calloc((size_t)table->nreturns, sizeof(ReturnArc));
+    if (table->returns == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    table->needed += table->nreturns;
+    for (Py_ssize_t i = 0; i < table->nreturns; i++) {
+        PyObject *item = PyTuple_GET_ITEM(returns, i);
+        ReturnArc *arc = &table->returns[i];
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3 || as_int32(item, 0, &arc->at) < 0
+            || as_int32(item, 1, &arc->from_line) < 0 || as_int32(item, 2, &arc->to_line) < 0) {
+            if (!PyErr_Occurred()) {
+                PyErr_SetString(PyExc_TypeError, "ccov: malformed return arcs");
+            }
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Ask ccov.bytecode_arcs for the table of a code object; NULL + exception on error. */
 static BranchTable *
 build_table(PyObject *code)
@@ -140,10 +175,11 @@ build_table(PyObject *code)
     if (answer == NULL) {
         return NULL;
     }
-    PyObject *ways = NULL, *implied = NULL;
-    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 2
+    PyObject *ways = NULL, *implied = NULL, *returns = NULL;
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 3
         || !PyTuple_Check(ways = PyTuple_GET_ITEM(answer, 0))
-        || !PyTuple_Check(implied = PyTuple_GET_ITEM(answer, 1))) {
+        || !PyTuple_Check(implied = PyTuple_GET_ITEM(answer, 1))
+        || !PyTuple_Check(returns = PyTuple_GET_ITEM(answer, 2))) {
         PyErr_SetString(PyExc_TypeError, "ccov: branch builder returned the wrong shape");
         Py_DECREF(answer);
         return NULL;
@@ -156,7 +192,7 @@ build_table(PyObject *code)
         return NULL;
     }
     table->nways = nways;
-    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0) {
+    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0 || fill_returns(table, returns) < 0) {
         ccov_branches_free(table);
         table = NULL;
     }
@@ -188,6 +224,9 @@ ccov_branches_reset(CodeState *state)
     BranchTable *table = state->branches;
     for (Py_ssize_t i = 0; table != NULL && i < table->nways; i++) {
         table->ways[i].seen = 0;
+    }
+    for (Py_ssize_t i = 0; table != NULL && i < table->nreturns; i++) {
+        table->returns[i].seen = 0;
     }
 }
 
@@ -271,4 +310,42 @@ ccov_on_branch(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t narg
         ccov_codestate_ran(state);
     }
     return see_way(state, at, destination) ? Py_NewRef(Py_None) : Py_NewRef(ccov_state.disable);
+}
+
+/* PY_RETURN: a return instruction that only one branch direction reaches
+ * proves that direction.  Each return location reports once. */
+PyObject *
+ccov_on_return(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    CodeState *state = nargs >= 2 ? ccov_codestate_get(args[0]) : NULL;
+    BranchTable *table = state ? state->branches : NULL;
+    if (table == NULL || table->nreturns == 0) {
+        return Py_NewRef(ccov_state.disable);
+    }
+    long at = PyLong_AsLong(args[1]);
+    if (at == -1 && PyErr_Occurred()) {
+        ccov_report_failure("PY_RETURN");
+        return Py_NewRef(ccov_state.disable);
+    }
+    for (Py_ssize_t i = 0; i < table->nreturns; i++) {
+        ReturnArc *arc = &table->returns[i];
+        if (arc->at != at || arc->seen) {
+            continue;
+        }
+        arc->seen = 1;
+        if (ccov_state.contexts) {
+            ccov_codestate_ran(state);
+        }
+        if (ccov_files_record_arc(state->file_index, arc->from_line, arc->to_line) < 0) {
+            ccov_report_failure("PY_RETURN");
+        }
+        if (ccov_codestate_settle(state)) {
+            ccov_stats.codes_completed++;
+            if (ccov_disarm(state) < 0) {
+                ccov_report_failure("PY_RETURN (disarm)");
+            }
+            break;
+        }
+    }
+    return Py_NewRef(ccov_state.disable);
 }

@@ -136,6 +136,7 @@ void ccov_branches_reset(CodeState *state);
 /* A line ran: record the arc it implies, if any; 0, or -1 with an exception. */
 int ccov_branches_implied(CodeState *state, long line);
 PyObject *ccov_on_branch(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *ccov_on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 

@@ -23,16 +23,21 @@ fetch_monitoring_objects(void)
     PyObject *line = events ? PyObject_GetAttrString(events, "LINE") : NULL;
     PyObject *py_start = events ? PyObject_GetAttrString(events, "PY_START") : NULL;
     PyObject *branch = events ? PyObject_GetAttrString(events, "BRANCH") : NULL;
+    PyObject *py_return = events ? PyObject_GetAttrString(events, "PY_RETURN") : NULL;
     /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
      * line reports no LINE event unless PY_START is enabled for the code
      * object (gh-155992).  PY_START fires once, then is disabled. */
     Py_XSETREF(ccov_state.line_event_obj, line && py_start ? PyNumber_Or(line, py_start) : NULL);
-    if (ccov_state.line_event_obj && branch && ccov_state.branches) {
+    if (ccov_state.line_event_obj && branch && py_return && ccov_state.branches) {
         Py_SETREF(ccov_state.line_event_obj, PyNumber_Or(ccov_state.line_event_obj, branch));
+        if (ccov_state.line_event_obj) {
+            Py_SETREF(ccov_state.line_event_obj, PyNumber_Or(ccov_state.line_event_obj, py_return));
+        }
     }
     Py_XDECREF(line);
     Py_XDECREF(py_start);
     Py_XDECREF(branch);
+    Py_XDECREF(py_return);
     Py_XDECREF(events);
     Py_DECREF(monitoring);
     return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
@@ -209,6 +214,7 @@ static PyMethodDef collector_methods[] = {
      "PY_START callback."},
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},
     {"on_branch", (PyCFunction)(void (*)(void))ccov_on_branch, METH_FASTCALL, "BRANCH callback."},
+    {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL, "PY_RETURN callback (branch mode)."},
     {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -14,8 +14,11 @@ run.  But most directions do not need the BRANCH event at all: when every way
 into line D comes from line L (an `if` body, an `else` body, a loop body, the
 line after a loop without `break`), then "D ran" already says "L -> D was
 taken".  Those are `implied` arcs: the LINE callback records them, and the
-BRANCH callback never waits for them.  It waits only for directions that end
-at a join (the line after an `if` without `else`) or leave the function.
+BRANCH callback never waits for them.  A direction that leaves the function
+through a return instruction only it reaches (the loop at the end of a
+function) is proved by that instruction's PY_RETURN event, which fires once.
+The BRANCH callback waits only for the rest: directions that end at a join
+(the line after an `if` without `else`) or leave by a shared return.
 
 Lines here are raw line numbers; the report maps them onto statements.  An
 arc to a negative line leaves the code object (coverage.py's convention:
@@ -152,14 +155,26 @@ def _exception_handlers(table: bytes) -> list[tuple[int, int, int]]:
 
 
 def _predecessors(code: _Code) -> dict[int, list[int]]:
+    """Each instruction's predecessors among the reachable ones (an END_FOR
+    that FOR_ITER jumps over is never a way in)."""
+    handlers = [(start, end, handler) for start, end, handler in code.handlers if handler in code.ops]
+    reachable = set()
+    todo = [code.offsets[0]] if code.offsets else []
+    while todo:
+        at = todo.pop()
+        if at in reachable or at not in code.ops:
+            continue
+        reachable.add(at)
+        todo.extend(code.successors(at))
+        todo.extend(handler for start, end, handler in handlers if start <= at < end)
     preds: dict[int, list[int]] = {at: [] for at in code.offsets}
     for at in code.offsets:
-        for succ in code.successors(at):
-            if succ in preds:
-                preds[succ].append(at)
-    for start, end, handler in code.handlers:
-        if handler in preds:
-            preds[handler].extend(at for at in code.offsets if start <= at < end)
+        if at in reachable:
+            for succ in code.successors(at):
+                if succ in preds:
+                    preds[succ].append(at)
+    for start, end, handler in handlers:
+        preds[handler].extend(at for at in code.offsets if start <= at < end and at in reachable)
     return preds
 
 
@@ -200,40 +215,56 @@ def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
     return {line: next(iter(lines)) for line, lines in sources.items() if len(lines) == 1 and _ENTRY not in lines}
 
 
-def _arrival(code: _Code, at: int, line: int, exit_line: int) -> int | None:
+def _arrival(code: _Code, at: int, line: int, exit_line: int) -> tuple[int | None, list[int]]:
     """The line a direction of a branch on `line` arrives at: a line number,
     `exit_line` when it leaves the code object, or None when it is decided by
-    another branch on the same line (or raises)."""
-    seen = set()
-    while at in code.ops and at not in seen:
-        seen.add(at)
+    another branch on the same line (or raises); and the instructions on the way."""
+    path: list[int] = []
+    while at in code.ops and at not in path:
+        path.append(at)
         here = code.line.get(at)
         if here is not None and here != line:
             if code.is_with_exit(at):
                 line = here  # look through the `with` exit, as coverage.py does
             else:
-                return here
+                return here, path
         op = code.ops[at]
         if op in _RETURNS:
-            return exit_line
+            return exit_line, path
         if op in _STOPS or op in _CONDITIONAL or op == _SEND:
-            return None
+            return None, path
         at = code.target(at) if op in _UNCONDITIONAL else code.next[at]
-    return None
+    return None, path
+
+
+def _only_way(preds: dict, source: int, path: list[int]) -> bool:
+    """Whether the instructions of `path` can only be reached, in order, from
+    the branch instruction `source`: then reaching the last one proves the
+    direction was taken."""
+    previous = source
+    for at in path:
+        if preds[at] != [previous]:
+            return False
+        previous = at
+    return True
 
 
 def branch_table(code: CodeType):
-    """(directions, implied) for the collector:
+    """(directions, implied, returns) for the collector:
 
     directions: tuple of (instruction, destination, from_line, to_line, needed),
         to_line 0 for a direction that makes no arc of its own;
-    implied: tuple of (to_line, from_line) pairs.
+    implied: tuple of (to_line, from_line) pairs;
+    returns: tuple of (return instruction, from_line, exit_line): a PY_RETURN
+        event there proves that branch direction (the loop at the end of a
+        function that ends: its last check leaves through a return of its own).
     """
     decoded = _Code(code)
     preds = _predecessors(decoded)
     implied = implied_arcs(decoded, preds)
     exit_line = -code.co_firstlineno
     directions = []
+    returns = []
     for at in decoded.offsets:
         op = decoded.ops[at]
         line = decoded.line.get(at)
@@ -241,19 +272,23 @@ def branch_table(code: CodeType):
             continue
         ways = [decoded.next[at], decoded.loop_exit(at) if op == _FOR_ITER else decoded.target(at)]
         for destination in ways:
-            arrives = _arrival(decoded, destination, line, exit_line)
+            arrives, path = _arrival(decoded, destination, line, exit_line)
             needed = arrives is not None and implied.get(arrives) != line
+            if arrives == exit_line and _only_way(preds, at, path):
+                returns.append((path[-1], line, exit_line))
+                needed = False
             directions.append((at, destination, line, arrives or 0, needed))
-    return tuple(directions), tuple(implied.items())
+    return tuple(directions), tuple(implied.items()), tuple(returns)
 
 
 def describe(code: CodeType) -> str:
     """A readable dump, for `ccov debug` and for tests."""
-    directions, implied = branch_table(code)
+    directions, implied, returns = branch_table(code)
     out = [f"{code.co_name} (line {code.co_firstlineno}):"]
     for at, destination, line, to, needed in directions:
         out.append(f"  @{at} -> @{destination}: {line} -> {to or '-'}{'  (waits)' if needed else ''}")
     out.extend(f"  {line} implies {source} -> {line}" for line, source in sorted(implied))
+    out.extend(f"  return @{at} implies {line} -> exit" for at, line, _ in returns)
     return "\n".join(out)
 
 

@@ -57,6 +57,7 @@ class Collector:
             from ccov.bytecode_arcs import branch_table as builder
 
             monitoring.register_callback(tool_id, events.BRANCH, _collector.on_branch)
+            monitoring.register_callback(tool_id, events.PY_RETURN, _collector.on_return)
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
         self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher, builder)
         if self.watching:
@@ -113,6 +114,7 @@ class Collector:
         monitoring.register_callback(tool_id, events.LINE, None)
         if self.branch:
             monitoring.register_callback(tool_id, events.BRANCH, None)
+            monitoring.register_callback(tool_id, events.PY_RETURN, None)
         monitoring.free_tool_id(tool_id)
         if os.environ.get("CCOV_STATS"):
             stats = " ".join(f"{k}={v}" for k, v in _collector.stats().items())
