@@ -145,9 +145,12 @@ SUITE_RUNS = {
     "pytest --cov": ["--cov=toolz", "--cov-report="],
     "pytest --ccov --ccov-context=test": ["--ccov=toolz", "--ccov-report=", "--ccov-context=test"],
     "pytest --cov --cov-context=test": ["--cov=toolz", "--cov-report=", "--cov-context=test"],
+    "pytest --ccov --ccov-branch": ["--ccov=toolz", "--ccov-report=", "--ccov-branch"],
+    "pytest --cov --cov-branch": ["--cov=toolz", "--cov-report=", "--cov-branch"],
 }
-# coverage.py records dynamic contexts only with its C tracer; plain --cov uses sys.monitoring.
-SUITE_CORES = {"pytest --cov --cov-context=test": "ctrace"}
+# coverage.py records dynamic contexts and branches (before 3.14) only with its
+# C tracer; plain --cov uses sys.monitoring.
+SUITE_CORES = {"pytest --cov --cov-context=test": "ctrace", "pytest --cov --cov-branch": "ctrace"}
 
 
 def run_wait4(command: list[str], cwd: Path, env: dict) -> tuple[float, int]:

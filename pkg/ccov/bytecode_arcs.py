@@ -199,10 +199,29 @@ def _lines_before(code: _Code, preds: dict, at: int) -> set[int]:
     return found
 
 
+def _reachable_avoiding(code: _Code, successors: dict, avoid: int, targets: set[int]) -> bool:
+    """Whether any of `targets` can run before `avoid` has: reachable from the
+    start of the code without going through `avoid`."""
+    todo = [code.offsets[0]]
+    seen = set()
+    while todo:
+        at = todo.pop()
+        if at in seen or at == avoid:
+            continue
+        if at in targets:
+            return True
+        seen.add(at)
+        todo.extend(successors.get(at, ()))
+    return False
+
+
 def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
-    """{line D: line L} for each line whose every way in comes from line L."""
-    sources: dict[int, set[int]] = {}
-    for index, at in enumerate(code.offsets):
+    """{line D: line L} for each line that cannot first run but from line L:
+    every way into it comes from L, or its one way in from L comes before all
+    the others (a loop's header, entered from the line before the loop, and
+    only later from the end of its body)."""
+    entries: dict[int, list[tuple[int, set[int]]]] = {}
+    for at in code.offsets:
         line = code.line.get(at)
         if not line:
             continue
@@ -211,8 +230,24 @@ def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
         # Back from the inner lines of its own multi-line expression: the same statement.
         before = {b for b in before if not line < b <= code.last_line.get(at, line)}
         if before:
-            sources.setdefault(line, set()).update(before)
-    return {line: next(iter(lines)) for line, lines in sources.items() if len(lines) == 1 and _ENTRY not in lines}
+            entries.setdefault(line, []).append((at, before))
+    successors: dict[int, list[int]] = {}
+    for at, ins in preds.items():
+        for previous in ins:
+            successors.setdefault(previous, []).append(at)
+    implied = {}
+    for line, ways in entries.items():
+        sources = set().union(*(before for _, before in ways))
+        if len(sources) == 1 and _ENTRY not in sources:
+            implied[line] = next(iter(sources))
+            continue
+        for at, before in ways:
+            if len(before) == 1 and _ENTRY not in before:
+                others = {other for other, _ in ways if other != at}
+                if not _reachable_avoiding(code, successors, at, others):
+                    implied[line] = next(iter(before))
+                break
+    return implied
 
 
 def _arrival(code: _Code, at: int, line: int, exit_line: int) -> tuple[int | None, list[int]]:
