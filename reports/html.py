@@ -144,7 +144,7 @@ def _index(results: Results, files: list[FileCoverage], notes: list[str], title:
         f"{_counts_cells(totals, precision, branch)}</tr></tfoot>\n"
     )
     out = [_head(title, "index"), "<header>\n", f"<h1>{escape(title)}</h1>\n"]
-    branch_text = (f"; {totals.taken} of {totals.branches} branches taken, {totals.partial} lines partial"
+    branch_text = (f"; {totals.taken} of {totals.branches} branches taken, {totals.partial} missed from lines that ran"
                    if branch else "")
     out.append(
         f'<p class="summary"><strong class="total-pc">{_percent(totals, precision)}%</strong> of '

@@ -47,7 +47,7 @@ def file_cells(entry: FileCoverage, precision: int, show_missing: bool, branch: 
     """The cells of one file's row, as text, in header_cells' order."""
     cells = [entry.name, str(entry.n_statements), str(entry.n_missing)]
     if branch:
-        cells += [str(entry.n_branches), str(len(entry.partial_lines))]
+        cells += [str(entry.n_branches), str(entry.n_partial)]
     cells.append(display_percent(entry.percent, precision) + "%")
     return cells + ([format_missing(entry)] if show_missing else [])
 

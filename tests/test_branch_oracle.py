@@ -29,7 +29,7 @@ def compare_branches(ours: dict, theirs: dict) -> None:
         assert sorted(missing) == sorted(map(tuple, entry["missing_branches"])), f"{name}: branches missed"
         summary = entry["summary"]
         assert ours[name].n_branches == summary["num_branches"], f"{name}: branch count"
-        assert len(ours[name].partial_lines) == summary["num_partial_branches"], f"{name}: partial lines"
+        assert ours[name].n_partial == summary["num_partial_branches"], f"{name}: partial branches"
 
 
 @pytest.mark.parametrize("core", CORES)

@@ -99,6 +99,10 @@ class _Code:
         self.consts = code.co_consts
         self.handlers = _exception_handlers(code.co_exceptiontable)
 
+    def handler_for(self, at: int) -> int | None:
+        """Where an exception raised at `at` goes in this code, if anywhere."""
+        return next((handler for start, end, handler in self.handlers if start <= at < end), None)
+
     def target(self, at: int) -> int:
         op, arg, after = self.ops[at], self.args[at], self.next[at]
         return after - 2 * arg if op in _BACKWARD else after + 2 * arg
@@ -266,7 +270,16 @@ def _arrival(code: _Code, at: int, line: int, exit_line: int) -> tuple[int | Non
         op = code.ops[at]
         if op in _RETURNS:
             return exit_line, path
-        if op in _STOPS or op in _CONDITIONAL or op == _SEND:
+        if op in _STOPS:
+            # An exception: through the cleanup handlers (no lines of their
+            # own) to a line, or out of the function, which coverage.py
+            # records as an exit too.
+            handler = code.handler_for(at)
+            if handler is None:
+                return exit_line, path
+            at = handler
+            continue
+        if op in _CONDITIONAL or op == _SEND:
             return None, path
         at = code.target(at) if op in _UNCONDITIONAL else code.next[at]
     return None, path

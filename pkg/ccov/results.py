@@ -96,6 +96,11 @@ class FileCoverage:
         return sorted({line for line, _ in self.missing_arcs if line in self.executed})
 
     @property
+    def n_partial(self) -> int:
+        """coverage.py's BrPart: the arcs not taken from branch lines that ran."""
+        return sum(1 for line, _ in self.missing_arcs if line in self.executed)
+
+    @property
     def n_statements(self) -> int:
         return len(self.statements)
 
@@ -145,7 +150,7 @@ class Totals:
         self.files += 1
         self.branches += entry.n_branches
         self.taken += entry.n_taken
-        self.partial += len(entry.partial_lines)
+        self.partial += entry.n_partial
 
 
 @dataclass

@@ -164,7 +164,31 @@ def while_true_loop(n):
         n += 1
 
 
+def exit_by_exception_in_finally(a, b):
+    try:
+        a = a + 1
+    except ValueError:
+        a = 0
+    else:
+        if a == b:
+            raise ValueError(a)
+    finally:
+        if a > 2:
+            raise KeyError(a)
+
+
+def condition_raises(n):
+    if 10 // n:
+        return 1
+    return 2
+
+
 def main():
+    for call in (lambda: exit_by_exception_in_finally(0, 1), lambda: condition_raises(0)):
+        try:
+            call()
+        except (ValueError, KeyError, ZeroDivisionError):
+            pass
     if_last_in_with(0)
     if_last_in_try_finally(1)
     if_last_in_except(1)
