@@ -349,3 +349,27 @@ ccov_on_return(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t narg
     }
     return Py_NewRef(ccov_state.disable);
 }
+
+/* PY_UNWIND (a global event: it cannot be disabled, so it always returns
+ * None): an exception leaving a measured function.  coverage.py records the
+ * line it left from as an arc to the exit, and a branch line whose exit is
+ * one of its destinations then counts that arc as taken. */
+PyObject *
+ccov_on_unwind(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    CodeState *state = nargs >= 2 && PyCode_Check(args[0]) ? ccov_codestate_get(args[0]) : NULL;
+    if (state == NULL || state->branches == NULL) {
+        Py_RETURN_NONE;
+    }
+    long at = PyLong_AsLong(args[1]);
+    if (at == -1 && PyErr_Occurred()) {
+        ccov_report_failure("PY_UNWIND");
+        Py_RETURN_NONE;
+    }
+    PyCodeObject *code = (PyCodeObject *)args[0];
+    int line = PyCode_Addr2Line(code, (int)at);
+    if (line > 0 && ccov_files_record_arc(state->file_index, line, -(long)code->co_firstlineno) < 0) {
+        ccov_report_failure("PY_UNWIND");
+    }
+    Py_RETURN_NONE;
+}

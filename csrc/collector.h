@@ -137,6 +137,7 @@ void ccov_branches_reset(CodeState *state);
 int ccov_branches_implied(CodeState *state, long line);
 PyObject *ccov_on_branch(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *ccov_on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *ccov_on_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 

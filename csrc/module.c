@@ -215,6 +215,7 @@ static PyMethodDef collector_methods[] = {
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},
     {"on_branch", (PyCFunction)(void (*)(void))ccov_on_branch, METH_FASTCALL, "BRANCH callback."},
     {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL, "PY_RETURN callback (branch mode)."},
+    {"on_unwind", (PyCFunction)(void (*)(void))ccov_on_unwind, METH_FASTCALL, "PY_UNWIND callback (branch mode)."},
     {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},
     {NULL, NULL, 0, NULL},
 };

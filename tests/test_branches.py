@@ -242,8 +242,10 @@ def test_collector_releases_branch_events_at_stop(project):
         "m = sys.monitoring\n"
         "assert m.get_tool(tool) is None\n"
         "assert m.get_local_events(tool, f.__code__) == 0, m.get_local_events(tool, f.__code__)\n"
+        "assert m.get_events(tool) == 0\n"
         "m.use_tool_id(tool, 'probe')\n"
-        "assert m.register_callback(tool, m.events.BRANCH, None) is None\n"
+        "for event in (m.events.BRANCH, m.events.PY_RETURN, m.events.PY_UNWIND, m.events.LINE):\n"
+        "    assert m.register_callback(tool, event, None) is None, event\n"
         "print('released')\n"
     )
     result = run([sys.executable, "main.py"], project)

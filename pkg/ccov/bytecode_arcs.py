@@ -98,10 +98,16 @@ class _Code:
                 self.last_line[2 * index] = end_line
         self.consts = code.co_consts
         self.handlers = _exception_handlers(code.co_exceptiontable)
+        # Where an exception at each instruction goes (the table's ranges do not overlap).
+        self.handler_at: dict[int, int] = {}
+        for start, end, handler in self.handlers:
+            if handler in self.ops:
+                for at in range(start, end, 2):
+                    self.handler_at.setdefault(at, handler)
 
     def handler_for(self, at: int) -> int | None:
         """Where an exception raised at `at` goes in this code, if anywhere."""
-        return next((handler for start, end, handler in self.handlers if start <= at < end), None)
+        return self.handler_at.get(at)
 
     def target(self, at: int) -> int:
         op, arg, after = self.ops[at], self.args[at], self.next[at]
@@ -161,7 +167,6 @@ def _exception_handlers(table: bytes) -> list[tuple[int, int, int]]:
 def _predecessors(code: _Code) -> dict[int, list[int]]:
     """Each instruction's predecessors among the reachable ones (an END_FOR
     that FOR_ITER jumps over is never a way in)."""
-    handlers = [(start, end, handler) for start, end, handler in code.handlers if handler in code.ops]
     reachable = set()
     todo = [code.offsets[0]] if code.offsets else []
     while todo:
@@ -170,15 +175,16 @@ def _predecessors(code: _Code) -> dict[int, list[int]]:
             continue
         reachable.add(at)
         todo.extend(code.successors(at))
-        todo.extend(handler for start, end, handler in handlers if start <= at < end)
+        if at in code.handler_at:
+            todo.append(code.handler_at[at])
     preds: dict[int, list[int]] = {at: [] for at in code.offsets}
     for at in code.offsets:
         if at in reachable:
             for succ in code.successors(at):
                 if succ in preds:
                     preds[succ].append(at)
-    for start, end, handler in handlers:
-        preds[handler].extend(at for at in code.offsets if start <= at < end and at in reachable)
+            if at in code.handler_at:
+                preds[code.handler_at[at]].append(at)
     return preds
 
 
@@ -203,54 +209,39 @@ def _lines_before(code: _Code, preds: dict, at: int) -> set[int]:
     return found
 
 
-def _reachable_avoiding(code: _Code, successors: dict, avoid: int, targets: set[int]) -> bool:
-    """Whether any of `targets` can run before `avoid` has: reachable from the
-    start of the code without going through `avoid`."""
-    todo = [code.offsets[0]]
-    seen = set()
-    while todo:
-        at = todo.pop()
-        if at in seen or at == avoid:
-            continue
-        if at in targets:
-            return True
-        seen.add(at)
-        todo.extend(successors.get(at, ()))
-    return False
-
-
 def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
     """{line D: line L} for each line that cannot first run but from line L:
     every way into it comes from L, or its one way in from L comes before all
-    the others (a loop's header, entered from the line before the loop, and
-    only later from the end of its body)."""
+    the others because they are all jumps back (a loop's header, entered from
+    the line before the loop, and only later from the end of its body: in
+    Python's structured bytecode a loop's body is entered through its header).
+    Every line is looked at, not only where BRANCH directions arrive: an
+    `async for` has no BRANCH event, only lines."""
     entries: dict[int, list[tuple[int, set[int]]]] = {}
+    previous = None
     for at in code.offsets:
         line = code.line.get(at)
-        if not line:
-            continue
+        straight = preds[at] == [previous] and previous is not None and code.line.get(previous) == line
+        previous = at
+        if not line or straight:
+            continue  # reached only from the instruction before, on its own line: no LINE event
         before = _lines_before(code, preds, at) if preds[at] else {_ENTRY}
         before.discard(line)  # from its own line: no LINE event, no arc
         # Back from the inner lines of its own multi-line expression: the same statement.
         before = {b for b in before if not line < b <= code.last_line.get(at, line)}
         if before:
             entries.setdefault(line, []).append((at, before))
-    successors: dict[int, list[int]] = {}
-    for at, ins in preds.items():
-        for previous in ins:
-            successors.setdefault(previous, []).append(at)
     implied = {}
     for line, ways in entries.items():
         sources = set().union(*(before for _, before in ways))
         if len(sources) == 1 and _ENTRY not in sources:
             implied[line] = next(iter(sources))
             continue
-        for at, before in ways:
-            if len(before) == 1 and _ENTRY not in before:
-                others = {other for other, _ in ways if other != at}
-                if not _reachable_avoiding(code, successors, at, others):
-                    implied[line] = next(iter(before))
-                break
+        first_at, first_before = ways[0]
+        if len(first_before) == 1 and _ENTRY not in first_before and all(
+            all(code.ops[p] in _BACKWARD and p > first_at for p in preds[at]) for at, _ in ways[1:]
+        ):
+            implied[line] = next(iter(first_before))
     return implied
 
 
@@ -309,23 +300,25 @@ def branch_table(code: CodeType):
     """
     decoded = _Code(code)
     preds = _predecessors(decoded)
-    implied = implied_arcs(decoded, preds)
     exit_line = -code.co_firstlineno
-    directions = []
-    returns = []
+    found = []  # (instruction, destination, line, arrival, path)
     for at in decoded.offsets:
         op = decoded.ops[at]
         line = decoded.line.get(at)
         if op not in _CONDITIONAL or not line:
             continue
-        ways = [decoded.next[at], decoded.loop_exit(at) if op == _FOR_ITER else decoded.target(at)]
-        for destination in ways:
+        for destination in (decoded.next[at], decoded.loop_exit(at) if op == _FOR_ITER else decoded.target(at)):
             arrives, path = _arrival(decoded, destination, line, exit_line)
-            needed = arrives is not None and implied.get(arrives) != line
-            if arrives == exit_line and _only_way(preds, at, path):
-                returns.append((path[-1], line, exit_line))
-                needed = False
-            directions.append((at, destination, line, arrives or 0, needed))
+            found.append((at, destination, line, arrives, path))
+    implied = implied_arcs(decoded, preds)
+    directions = []
+    returns = []
+    for at, destination, line, arrives, path in found:
+        needed = arrives is not None and implied.get(arrives) != line
+        if arrives == exit_line and _only_way(preds, at, path):
+            returns.append((path[-1], line, exit_line))
+            needed = False
+        directions.append((at, destination, line, arrives or 0, needed))
     return tuple(directions), tuple(implied.items()), tuple(returns)
 
 

@@ -58,6 +58,9 @@ class Collector:
 
             monitoring.register_callback(tool_id, events.BRANCH, _collector.on_branch)
             monitoring.register_callback(tool_id, events.PY_RETURN, _collector.on_return)
+            # Global (PY_UNWIND cannot be set per code object): an exception
+            # leaving a function counts as its exit, as in coverage.py.
+            monitoring.register_callback(tool_id, events.PY_UNWIND, _collector.on_unwind)
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
         self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher, builder)
         if self.watching:
@@ -70,6 +73,8 @@ class Collector:
                 # would otherwise stay silent.  This re-arms other tools' disabled
                 # events too, which they must tolerate anyway.
                 monitoring.restart_events()
+        if self.branch:
+            monitoring.set_events(tool_id, monitoring.get_events(tool_id) | events.PY_UNWIND)
         _sessions_in_process += 1
         self._track_running_frames()
 
@@ -115,6 +120,7 @@ class Collector:
         if self.branch:
             monitoring.register_callback(tool_id, events.BRANCH, None)
             monitoring.register_callback(tool_id, events.PY_RETURN, None)
+            monitoring.register_callback(tool_id, events.PY_UNWIND, None)
         monitoring.free_tool_id(tool_id)
         if os.environ.get("CCOV_STATS"):
             stats = " ".join(f"{k}={v}" for k, v in _collector.stats().items())

@@ -183,8 +183,15 @@ def condition_raises(n):
     return 2
 
 
+def condition_raises_at_end(n):
+    if 10 // n:
+        sink = n
+        return sink
+
+
 def main():
-    for call in (lambda: exit_by_exception_in_finally(0, 1), lambda: condition_raises(0)):
+    for call in (lambda: exit_by_exception_in_finally(0, 1), lambda: condition_raises(0),
+                 lambda: condition_raises_at_end(0)):
         try:
             call()
         except (ValueError, KeyError, ZeroDivisionError):
