@@ -222,9 +222,10 @@ def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
     for at in code.offsets:
         line = code.line.get(at)
         straight = preds[at] == [previous] and previous is not None and code.line.get(previous) == line
+        start = at == code.offsets[0]
         previous = at
-        if not line or straight:
-            continue  # reached only from the instruction before, on its own line: no LINE event
+        if not line or straight or not (preds[at] or start):
+            continue  # no LINE event from the instruction before on its own line; never reached
         before = _lines_before(code, preds, at) if preds[at] else {_ENTRY}
         before.discard(line)  # from its own line: no LINE event, no arc
         # Back from the inner lines of its own multi-line expression: the same statement.
@@ -239,7 +240,8 @@ def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
             continue
         first_at, first_before = ways[0]
         if len(first_before) == 1 and _ENTRY not in first_before and all(
-            all(code.ops[p] in _BACKWARD and p > first_at for p in preds[at]) for at, _ in ways[1:]
+            all(code.ops[p] in _BACKWARD and p > first_at for p in preds[at] if code.line.get(p) != line)
+            for at, _ in ways[1:]
         ):
             implied[line] = next(iter(first_before))
     return implied
