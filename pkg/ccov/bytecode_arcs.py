@@ -167,24 +167,24 @@ def _exception_handlers(table: bytes) -> list[tuple[int, int, int]]:
 def _predecessors(code: _Code) -> dict[int, list[int]]:
     """Each instruction's predecessors among the reachable ones (an END_FOR
     that FOR_ITER jumps over is never a way in)."""
+    successors = {at: code.successors(at) for at in code.offsets}
+    for at, handler in code.handler_at.items():
+        if at in successors:
+            successors[at] = successors[at] + [handler]
+    preds: dict[int, list[int]] = {at: [] for at in code.offsets}
     reachable = set()
     todo = [code.offsets[0]] if code.offsets else []
     while todo:
         at = todo.pop()
-        if at in reachable or at not in code.ops:
+        if at in reachable or at not in preds:
             continue
         reachable.add(at)
-        todo.extend(code.successors(at))
-        if at in code.handler_at:
-            todo.append(code.handler_at[at])
-    preds: dict[int, list[int]] = {at: [] for at in code.offsets}
+        todo.extend(successors[at])
     for at in code.offsets:
         if at in reachable:
-            for succ in code.successors(at):
+            for succ in successors[at]:
                 if succ in preds:
                     preds[succ].append(at)
-            if at in code.handler_at:
-                preds[code.handler_at[at]].append(at)
     return preds
 
 
