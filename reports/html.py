@@ -197,15 +197,6 @@ def _line_kind(number: int, entry: FileCoverage, partial: dict) -> str:
     return ""
 
 
-def _partial(entry: FileCoverage) -> dict[int, list[int]]:
-    """{line that ran: the branch destinations it never went to}."""
-    found: dict[int, list[int]] = {}
-    for line, to in entry.missing_arcs:
-        if line in entry.executed:
-            found.setdefault(line, []).append(to)
-    return found
-
-
 def _not_taken(destinations: list[int]) -> str:
     """What a partial line never did, in words."""
     return "never went to " + " or ".join(f"line {to}" if to > 0 else "the exit" for to in destinations)
@@ -230,7 +221,7 @@ def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], t
     nav.append("</nav>\n")
     out = [_head(f"{entry.name} \u2014 {title}", "file"), "<header>\n", "".join(nav)]
     out.append(f"<h1>{escape(entry.name)}</h1>\n")
-    partial = _partial(entry)
+    partial = entry.partial
     branch_text = (f"; {entry.n_taken} of {entry.n_branches} branches taken"
                    if entry.branches is not None else "")
     out.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ccov import linebits
 from ccov.analysis import AnalysisError, FileAnalysis, analyze
@@ -84,21 +85,30 @@ class FileCoverage:
         """Branch arcs counted as covered: all but the missing ones."""
         return self.n_branches - self.n_missing_branches
 
-    @property
+    @cached_property
     def missing_arcs(self) -> list[tuple[int, int]]:
-        """Branch arcs not taken, from every branch line (run or not)."""
+        """Branch arcs not taken, from every branch line (run or not).  Cached:
+        every count and report below reads it."""
         return sorted((line, to) for line, tos in (self.branches or {}).items() if line not in self.no_branch
                       for to in tos if to not in self.taken.get(line, ()))
 
+    @cached_property
+    def partial(self) -> dict[int, list[int]]:
+        """{branch line that ran but did not go every way: where it never went}."""
+        found: dict[int, list[int]] = {}
+        for line, to in self.missing_arcs:
+            if line in self.executed:
+                found.setdefault(line, []).append(to)
+        return found
+
     @property
     def partial_lines(self) -> list[int]:
-        """Branch lines that ran but did not go every way."""
-        return sorted({line for line, _ in self.missing_arcs if line in self.executed})
+        return sorted(self.partial)
 
     @property
     def n_partial(self) -> int:
         """coverage.py's BrPart: the arcs not taken from branch lines that ran."""
-        return sum(1 for line, _ in self.missing_arcs if line in self.executed)
+        return sum(len(tos) for tos in self.partial.values())
 
     @property
     def n_statements(self) -> int:
