@@ -131,10 +131,12 @@ class Collector:
         """{code filename: line bitmap} of what ran (since the last context switch)."""
         return _collector.lines()
 
-    @staticmethod
-    def take_arcs() -> dict[str, set[tuple[int, int]]]:
+    def take_arcs(self) -> dict[str, set[tuple[int, int]]]:
         """{code filename: arcs (from_line, to_line)} recorded since the last
-        call; a negative to_line leaves the code object."""
+        call (none without branch measurement); a negative to_line leaves
+        the code object."""
+        if not self.branch:
+            return {}
         return {name: {decode_arc(key) for key in keys} for name, keys in _collector.take_arcs().items()}
 
     @staticmethod

@@ -146,7 +146,7 @@ class Measurement:
         """Lines run from now on belong to `name` (lines run before, to the old one)."""
         if name == self.context or self._saved:
             return
-        arcs = self.collector.take_arcs() if self.config.branch else {}
+        arcs = self.collector.take_arcs()
         self._keep(self.context, self.collector.switch_context(), arcs)
         self.context = name
 
@@ -180,7 +180,7 @@ class Measurement:
             data.meta["static_context"] = self.static_context
         # The lines of the context still open join the finished ones: OR-ing is
         # idempotent, so a snapshot taken before the end adds nothing twice.
-        self._keep(self.context, self.collector.lines(), self.collector.take_arcs() if self.config.branch else {})
+        self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
         paths: dict[str, str] = {}
         for context, files in self._finished_contexts.items():
             for filename, bits in files.items():
