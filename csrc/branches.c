@@ -59,18 +59,26 @@ ccov_branches_free(BranchTable *table)
     }
 }
 
+/* An `count`-tuple of ints that fit in int32 (offsets and line numbers);
+ * 0, or -1 with an exception naming `what`. */
 static int
-as_int32(PyObject *item, Py_ssize_t index, int32_t *out)
+int32_fields(PyObject *item, Py_ssize_t count, int32_t *out, const char *what)
 {
-    long value = PyLong_AsLong(PyTuple_GET_ITEM(item, index));
-    if (value == -1 && PyErr_Occurred()) {
+    if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != count) {
+        PyErr_Format(PyExc_TypeError, "ccov: malformed %s", what);
         return -1;
     }
-    if (value < INT32_MIN || value > INT32_MAX) {
-        PyErr_SetString(PyExc_OverflowError, "ccov: offset or line out of range");
-        return -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long value = PyLong_AsLong(PyTuple_GET_ITEM(item, i));
+        if (value == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (value < INT32_MIN || value > INT32_MAX) {
+            PyErr_Format(PyExc_OverflowError, "ccov: %s out of range", what);
+            return -1;
+        }
+        out[i] = (int32_t)value;
     }
-    *out = (int32_t)value;
     return 0;
 }
 
@@ -78,19 +86,16 @@ static int
 fill_ways(BranchTable *table, PyObject *ways)
 {
     for (Py_ssize_t i = 0; i < table->nways; i++) {
-        PyObject *item = PyTuple_GET_ITEM(ways, i);
-        BranchWay *way = &table->ways[i];
-        int32_t needed;
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 5
-            || as_int32(item, 0, &way->at) < 0 || as_int32(item, 1, &way->destination) < 0
-            || as_int32(item, 2, &way->from_line) < 0 || as_int32(item, 3, &way->to_line) < 0
-            || as_int32(item, 4, &needed) < 0) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_TypeError, "ccov: malformed branch table");
-            }
+        int32_t field[5];
+        if (int32_fields(PyTuple_GET_ITEM(ways, i), 5, field, "branch table") < 0) {
             return -1;
         }
-        way->needed = needed != 0;
+        BranchWay *way = &table->ways[i];
+        way->at = field[0];
+        way->destination = field[1];
+        way->from_line = field[2];
+        way->to_line = field[3];
+        way->needed = field[4] != 0;
         way->seen = 0;
         table->needed += way->needed;
     }
@@ -104,24 +109,19 @@ fill_implied(BranchTable *table, PyObject *implied)
     int32_t low = INT32_MAX, high = 0;
     for (Py_ssize_t pass = 0; pass < 2; pass++) {
         for (Py_ssize_t i = 0; i < count; i++) {
-            PyObject *item = PyTuple_GET_ITEM(implied, i);
-            int32_t line, source;
-            if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2
-                || as_int32(item, 0, &line) < 0 || as_int32(item, 1, &source) < 0) {
-                if (!PyErr_Occurred()) {
-                    PyErr_SetString(PyExc_TypeError, "ccov: malformed implied arcs");
-                }
+            int32_t pair[2]; /* line, the line that implies it */
+            if (int32_fields(PyTuple_GET_ITEM(implied, i), 2, pair, "implied arcs") < 0) {
                 return -1;
             }
-            if (line <= 0) {
+            if (pair[0] <= 0) {
                 continue;
             }
             if (pass == 0) {
-                low = line < low ? line : low;
-                high = line > high ? line : high;
+                low = pair[0] < low ? pair[0] : low;
+                high = pair[0] > high ? pair[0] : high;
             }
             else {
-                table->implied_from[line - table->implied_base] = source;
+                table->implied_from[pair[0] - table->implied_base] = pair[1];
             }
         }
         if (pass == 0) {
@@ -154,15 +154,13 @@ fill_returns(BranchTable *table, PyObject *returns)
     }
     table->needed += table->nreturns;
     for (Py_ssize_t i = 0; i < table->nreturns; i++) {
-        PyObject *item = PyTuple_GET_ITEM(returns, i);
-        ReturnArc *arc = &table->returns[i];
-        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 3 || as_int32(item, 0, &arc->at) < 0
-            || as_int32(item, 1, &arc->from_line) < 0 || as_int32(item, 2, &arc->to_line) < 0) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_TypeError, "ccov: malformed return arcs");
-            }
+        int32_t field[3];
+        if (int32_fields(PyTuple_GET_ITEM(returns, i), 3, field, "return arcs") < 0) {
             return -1;
         }
+        table->returns[i].at = field[0];
+        table->returns[i].from_line = field[1];
+        table->returns[i].to_line = field[2];
     }
     return 0;
 }
