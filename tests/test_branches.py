@@ -15,7 +15,7 @@ import jsonschema
 import pytest
 
 from conftest import ccov, ccov_files, clean_env, coverage_json, run
-from test_ci_formats import validate_dtd
+from test_ci_formats import report_schema, validate_dtd
 
 APP = """\
 def classify(n):
@@ -122,11 +122,7 @@ def test_xml_carries_branch_rates_and_stays_valid(measured):
 def test_json_branches_match_coverage_py_and_the_schema(measured):
     assert ccov("json", cwd=measured).returncode == 0
     ours = json.loads((measured / "coverage.json").read_text())
-    from ccov import reports
-
-    with open(reports.__path__[0] + "/coverage-schema.json") as handle:
-        schema = json.load(handle)
-    jsonschema.validate(ours, schema)
+    jsonschema.validate(ours, report_schema())
     assert ours["meta"]["branch_coverage"] is True
     theirs = coverage_json(measured, ["main.py"], branch=True)["app.py"]
     assert ours["files"]["app.py"]["executed_branches"] == theirs["executed_branches"]

@@ -41,6 +41,11 @@ def measured(project):
     return project
 
 
+def report_schema() -> dict:
+    """The JSON report's schema, as ccov ships it."""
+    return json.loads((Path(__import__("ccov.reports").reports.__file__).parent / "coverage-schema.json").read_text())
+
+
 def validate_dtd(path: Path) -> etree._ElementTree:
     tree = etree.parse(str(path))
     dtd = etree.DTD(str(DTD))
@@ -72,7 +77,7 @@ def test_the_dtd_accepts_coverage_pys_xml_too(measured):
 def test_json_matches_its_schema(measured):
     assert ccov("json", "-o", "out/cov.json", cwd=measured).returncode == 0
     document = json.loads((measured / "out/cov.json").read_text())
-    schema = json.loads((Path(__import__("ccov.reports").reports.__file__).parent / "coverage-schema.json").read_text())
+    schema = report_schema()
     jsonschema.validate(document, schema)
     app = document["files"]["pkg/app.py"]
     assert app["missing_lines"] == [4, 8] and app["summary"]["percent_covered"] == pytest.approx(71.4286)
