@@ -16,10 +16,15 @@ static PyObject *decisions;   /* filename -> index (int) or None */
 static FileLines *files;
 static Py_ssize_t nfiles, capacity;
 
+static int deciding_init(void);
+
 int
 ccov_files_init(void)
 {
     ccov_files_clear();
+    if (deciding_init() < 0) {
+        return -1;
+    }
     decisions = PyDict_New();
     return decisions ? 0 : -1;
 }
@@ -58,18 +63,42 @@ add_file(PyObject *filename)
     return nfiles++;
 }
 
-/* The thread running a decision.  Per thread, not a flag: the decision is
- * Python code that releases the GIL (os.stat), and code another thread
- * creates meanwhile must get a real decision of its own. */
-static PyThreadState *deciding;
+/* Whether this thread is inside a decision.  The decision is Python code
+ * that releases the GIL (os.stat), so decisions of several threads
+ * interleave: the flag must belong to the thread, never to the process (a
+ * process-wide marker saved and restored like a stack is left pointing at
+ * the wrong thread when two decisions overlap, and that thread's files are
+ * then never measured).  Thread-specific storage is also what a
+ * free-threaded build needs here. */
+static Py_tss_t deciding = Py_tss_NEEDS_INIT;
+
+static int
+deciding_init(void)
+{
+    if (!PyThread_tss_is_created(&deciding) && PyThread_tss_create(&deciding) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "ccov: no thread-specific storage key left");
+        return -1;
+    }
+    return 0;
+}
+
+static int
+this_thread_decides(void)
+{
+    return PyThread_tss_get(&deciding) != NULL;
+}
 
 static Py_ssize_t
 decide(PyObject *filename)
 {
-    PyThreadState *outer = deciding;
-    deciding = PyThreadState_Get();
+    /* A decision never nests in its own thread (see ccov_files_lookup), so
+     * the flag is simply set and cleared. */
+    if (PyThread_tss_set(&deciding, (void *)1) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "ccov: cannot set thread-specific storage");
+        return -2;
+    }
     PyObject *verdict = PyObject_CallOneArg(ccov_state.decide, filename);
-    deciding = outer;
+    PyThread_tss_set(&deciding, NULL);
     if (verdict == NULL) {
         return -2;
     }
@@ -108,7 +137,7 @@ ccov_files_lookup(PyObject *filename)
     if (PyErr_Occurred()) {
         return -2;
     }
-    if (deciding == PyThreadState_Get()) {
+    if (this_thread_decides()) {
         /* Code created while this thread decides (an import inside the
          * decision) is the decision's own machinery: not measured, and not
          * cached, so the file still gets a real decision later. */
