@@ -71,6 +71,19 @@ class Settings:
         )
 
 
+def bootstrap_file() -> str | None:
+    """Where ccov-subprocess.pth is installed (site-packages), or None."""
+    import site
+    import sysconfig
+
+    directories = [sysconfig.get_path("purelib"), *site.getsitepackages(), site.getusersitepackages()]
+    for directory in directories:
+        candidate = os.path.join(directory, "ccov-subprocess.pth")
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def inherited() -> Settings | None:
     """The settings this process was started with by a measured parent, if valid."""
     value = os.environ.get(ENV_VAR)

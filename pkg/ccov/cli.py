@@ -362,8 +362,8 @@ def cmd_debug(args) -> int:
             print(f"  {key} = {value}")
     from ccov import childproc
 
-    pth = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "ccov-subprocess.pth")
-    print(f"child processes: {pth} {'installed' if os.path.isfile(pth) else 'MISSING: children are not measured'}; "
+    pth = childproc.bootstrap_file()
+    print(f"child processes: {pth or 'ccov-subprocess.pth is MISSING from site-packages: children are not measured'}; "
           f"{childproc.ENV_VAR} {'is set' if os.environ.get(childproc.ENV_VAR) else 'is not set'}")
     print("collector statistics: set CCOV_STATS=1 to print them when measurement stops")
     return EXIT_OK
