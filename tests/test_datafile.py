@@ -84,7 +84,19 @@ def _missing_table(path):
     connection.close()
 
 
+def _meta_is_a_recursive_view(path):
+    """Reading it never ends unless the reader refuses views."""
+    datafile.write(path, sample())
+    connection = sqlite3.connect(path)
+    connection.execute("DROP TABLE meta")
+    connection.execute("CREATE VIEW meta AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
+                       "SELECT 'k' || x AS key, 'v' AS value FROM n")
+    connection.commit()
+    connection.close()
+
+
 BAD_FILES = {
+    "meta is a recursive view": _meta_is_a_recursive_view,
     "random bytes": lambda p: open(p, "wb").write(os.urandom(3000)),
     "empty": lambda p: open(p, "wb").close(),
     "text": lambda p: open(p, "w").write("!coverage.py: This is a private format\n"),
@@ -99,11 +111,60 @@ BAD_FILES = {
 def test_bad_data_file_gives_one_line_error(project, kind):
     BAD_FILES[kind](str(project / ".ccov"))
     for command in ("report", "lcov"):
-        result = ccov(command, cwd=project)
+        result = ccov(command, cwd=project, timeout=30)
         assert result.returncode == 1
         assert result.stderr.startswith("ccov: error: ")
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_names_that_are_not_utf8_round_trip(tmp_path):
+    """A file name (or test id) that is not UTF-8 comes back as the same str:
+    stored as its bytes, not refused (which lost the whole run's data)."""
+    odd = os.fsdecode(b"/abs/caf\xe9.py")
+    data = datafile.CoverageData(meta={"static_context": os.fsdecode(b"label\xff")})
+    data.add_lines(odd, linebits.from_lines([3]), context=os.fsdecode(b"test_\xff|run"))
+    data.add_lines("/abs/plain.py", linebits.from_lines([1]))
+    datafile.write(str(tmp_path / "data"), data)
+    back = datafile.read(str(tmp_path / "data"))
+    assert sorted(back.files) == sorted([odd, "/abs/plain.py"])
+    assert back.files[odd].lines == {os.fsdecode(b"test_\xff|run"): linebits.from_lines([3])}
+    assert back.meta["static_context"] == os.fsdecode(b"label\xff")
+
+
+def test_a_measured_file_whose_name_is_not_utf8(project):
+    """The run is saved, every report is written, and the odd name is shown
+    with U+FFFD (the report files stay UTF-8)."""
+    (project / "plain.py").write_text("A = 1\n")
+    with open(os.path.join(os.fsencode(project), b"odd\xff.py"), "w") as odd:
+        odd.write("B = 2\n")
+    (project / "prog.py").write_text("import importlib, os, plain\nimportlib.import_module(os.fsdecode(b'odd\\xff'))\n")
+    ran = ccov("run", "prog.py", cwd=project)
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    report = ccov("report", cwd=project)
+    assert report.returncode == 0, report.stderr
+    assert "odd\ufffd.py" in report.stdout and "plain.py" in report.stdout and "TOTAL" in report.stdout
+    for command in (["lcov"], ["xml"], ["json"], ["html"], ["report", "--format=markdown"]):
+        written = ccov(*command, cwd=project)
+        assert written.returncode == 0 and "Traceback" not in written.stderr, (command, written.stderr)
+    assert "SF:odd\ufffd.py" in (project / "lcov.info").read_text(encoding="utf-8")
+
+
+def test_context_names_stored_as_blobs_are_read(tmp_path, project):
+    datafile.write(str(project / ".ccov"), sample())
+    (project / "a.py").write_text("x = 1\n" * 5)
+    connection = sqlite3.connect(project / ".ccov")
+    connection.execute("UPDATE file SET path = ? WHERE path = '/abs/a.py'", (str(project / "a.py"),))
+    connection.execute("DELETE FROM file WHERE path = '/abs/b.py'")
+    connection.execute("DELETE FROM line_bits WHERE file_id NOT IN (SELECT id FROM file)")
+    connection.execute("UPDATE file SET hash = NULL")
+    for context_id, name in connection.execute("SELECT id, name FROM context").fetchall():
+        connection.execute("UPDATE context SET name = ? WHERE id = ?", (name.encode() + b"\xff", context_id))
+    connection.commit()
+    connection.close()
+    result = ccov("json", "--show-contexts", "-o", "-", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert "test_x|call\\udcff" in result.stdout
 
 
 def test_truncated_at_every_offset(tmp_path):

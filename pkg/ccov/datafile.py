@@ -128,6 +128,32 @@ class CoverageData:
         }
 
 
+# ---- text that is not UTF-8 ------------------------------------------------------
+#
+# File names (and test ids, labels) come from the OS, and on POSIX a name is
+# bytes: Python gives a name that is not UTF-8 back with surrogate escapes,
+# which SQLite's TEXT cannot hold.  Such a value is stored as a BLOB of its
+# bytes and read back as the same str, so no file of a run is ever lost for
+# its name.
+
+
+def _stored(text: str) -> str | bytes:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text)
+    return text
+
+
+def _loaded(value) -> str:
+    """A stored name back as str; anything else is damage (TypeError)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return os.fsdecode(value)
+    raise TypeError(f"a name stored as {type(value).__name__}")
+
+
 # ---- reading -----------------------------------------------------------------
 
 
@@ -189,17 +215,34 @@ def _checked(connection: sqlite3.Connection, path: str) -> CoverageData:
     (version,) = connection.execute("PRAGMA user_version").fetchone()
     if version != SCHEMA_VERSION:
         raise _damaged(path, f"schema version {version}, this ccov {__version__} reads version {SCHEMA_VERSION}")
-    return CoverageData(meta=dict(connection.execute("SELECT key, value FROM meta")))
+    _only_tables(connection, path)
+    meta = {_loaded(key): _loaded(value) for key, value in connection.execute("SELECT key, value FROM meta")}
+    return CoverageData(meta=meta)
+
+
+_TABLES = ("meta", "file", "context", "line_bits", "arc")
+
+
+def _only_tables(connection: sqlite3.Connection, path: str) -> None:
+    """Each name ccov reads must be a plain table: a view (a recursive one
+    never ends) or anything else in its place is not a ccov data file."""
+    kinds = dict(connection.execute(
+        f"SELECT name, type FROM sqlite_master WHERE name IN ({','.join('?' * len(_TABLES))})", _TABLES))
+    for name in _TABLES:
+        if kinds.get(name) != "table":
+            raise _damaged(path, f"{name} is {'missing' if name not in kinds else 'a ' + str(kinds[name])}, not a table")
 
 
 def _read_connection(connection: sqlite3.Connection, path: str) -> CoverageData:
     data = _checked(connection, path)
-    contexts = dict(connection.execute("SELECT id, name FROM context"))
+    contexts = {context_id: _loaded(name) for context_id, name in connection.execute("SELECT id, name FROM context")}
     files = {}
     for file_id, file_path, file_hash in connection.execute("SELECT id, path, hash FROM file"):
-        if not isinstance(file_path, str):
+        if not isinstance(file_path, (str, bytes)):
             raise _damaged(path, f"file id {file_id} has no path")
-        files[file_id] = data.files[file_path] = FileData(hash=file_hash)
+        if file_hash is not None and not isinstance(file_hash, str):
+            raise _damaged(path, f"file id {file_id} has a damaged hash")
+        files[file_id] = data.files[_loaded(file_path)] = FileData(hash=file_hash)
     for file_id, context_id, bits in connection.execute("SELECT file_id, context_id, bits FROM line_bits"):
         if file_id not in files or context_id not in contexts or not isinstance(bits, bytes):
             raise _damaged(path, "line data refers to a missing file or context")
@@ -228,17 +271,17 @@ def _fill(connection: sqlite3.Connection, data: CoverageData) -> None:
         "kind": "lines",
         **data.meta,
     }
-    connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+    connection.executemany("INSERT INTO meta VALUES (?, ?)", [(_stored(k), _stored(v)) for k, v in sorted(meta.items())])
     context_ids: dict[str, int] = {}
 
     def context_id(context: str) -> int:
         if context not in context_ids:
             context_ids[context] = len(context_ids) + 1
-            connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], context))
+            connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], _stored(context)))
         return context_ids[context]
 
     for file_id, (path, entry) in enumerate(sorted(data.files.items()), start=1):
-        connection.execute("INSERT INTO file VALUES (?, ?, ?)", (file_id, path, entry.hash))
+        connection.execute("INSERT INTO file VALUES (?, ?, ?)", (file_id, _stored(path), entry.hash))
         measured_only = not entry.all_lines()
         for context, bits in entry.lines.items():
             if not bits and not measured_only:

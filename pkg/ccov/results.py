@@ -185,8 +185,12 @@ class Results:
 
 
 def display_name(path: str, root: str) -> str:
+    """The name reports show: relative to `root` when inside it, and always
+    printable text (a name that is not UTF-8 shows U+FFFD for its odd bytes;
+    `path` keeps the real one)."""
     relative = os.path.relpath(path, root)
-    return path if relative.startswith(os.pardir + os.sep) or relative == os.pardir else relative
+    name = path if relative.startswith(os.pardir + os.sep) or relative == os.pardir else relative
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _analyse_text(job: tuple[str, bytes, list[str]]):
