@@ -169,7 +169,7 @@ fill_returns(BranchTable *table, PyObject *returns)
 static BranchTable *
 build_table(PyObject *code)
 {
-    PyObject *answer = PyObject_CallOneArg(ccov_state.branch_builder, code);
+    PyObject *answer = ccov_call_python(ccov_state.branch_builder, code);
     if (answer == NULL) {
         return NULL;
     }

@@ -101,6 +101,11 @@ int ccov_arm(CodeState *state);
 int ccov_disarm(CodeState *state);
 /* Report a failure inside the collector once, clear it, keep the program going. */
 void ccov_report_failure(const char *where);
+/* callable(arg), from inside a callback or the code watcher, safely: with
+ * stack room and the cyclic garbage collector paused (see monitoring.c). */
+PyObject *ccov_call_python(PyObject *callable, PyObject *arg);
+/* What ccov_call_python needs, fetched at start; 0, or -1 with an exception. */
+int ccov_call_python_init(void);
 
 /* ---- finding measured code as it is created (watcher.c) ----------------- */
 

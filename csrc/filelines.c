@@ -97,7 +97,7 @@ decide(PyObject *filename)
         PyErr_SetString(PyExc_RuntimeError, "ccov: cannot set thread-specific storage");
         return -2;
     }
-    PyObject *verdict = PyObject_CallOneArg(ccov_state.decide, filename);
+    PyObject *verdict = ccov_call_python(ccov_state.decide, filename);
     PyThread_tss_set(&deciding, NULL);
     if (verdict == NULL) {
         return -2;

@@ -64,7 +64,8 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
         return NULL;
     }
     ccov_state.branches = branch_builder != Py_None;
-    if (ccov_codestate_init() < 0 || ccov_files_init() < 0 || fetch_monitoring_objects() < 0) {
+    if (ccov_codestate_init() < 0 || ccov_files_init() < 0 || fetch_monitoring_objects() < 0
+        || ccov_call_python_init() < 0) {
         return NULL;
     }
     Py_XSETREF(ccov_state.decide, Py_NewRef(decide));

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 import jsonschema
 import pytest
@@ -266,3 +267,89 @@ def test_a_hot_one_way_branch_stops_calling_back(project):
     # A loop whose end leaves the function is proved by its own return.
     assert entry.taken[14] == frozenset({15}) and -13 in entry.branches[14]
     assert entry.taken[21] == frozenset({22, -20})
+
+
+def test_a_function_first_called_near_the_recursion_limit_keeps_its_branches(project):
+    """The branch table of a code object is read when it first runs; near
+    the recursion limit that failed and the function had no branch data for
+    the whole run."""
+    (project / "deep.py").write_text(textwrap.dedent("""\
+        import sys
+        def late(x):
+            if x:
+                return 1
+            return 2
+        def probe(n):
+            try:
+                return probe(n + 1)
+            except RecursionError:
+                return n
+        room = probe(0)
+        def down(n):
+            if n == 0:
+                return late(1)
+            return down(n - 1)
+        down(room - 3)
+        late(0)
+    """))
+    result = ccov("run", "--branch", "deep.py", cwd=project)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    entry = ccov_files(project)["deep.py"]
+    assert entry.taken[3] == {4, 5}
+    assert entry.n_missing_branches == 0
+
+
+GC_FINALIZED = """\
+import gc
+
+
+def stream():
+    try:
+        yield 1
+        yield 2
+    except Exception:
+        raise
+
+
+class Holder:
+    pass
+
+
+def make_garbage():
+    holder = Holder()
+    holder.itself = holder
+    holder.stream = stream()
+    next(holder.stream)
+
+
+def first_call(x):
+    if x:
+        return 1
+    return 2
+
+
+gc.collect()
+gc.disable()
+make_garbage()
+gc.set_threshold(100)
+gc.enable()
+first_call(1)
+gc.collect()
+"""
+
+
+@pytest.mark.parametrize("core", ["watcher", "pystart"])
+def test_a_line_run_by_the_garbage_collector_inside_a_callback_is_kept(project, core):
+    """The collector runs Python code when a code object first runs (its branch
+    table; with the PY_START core, its file decision too).  A garbage
+    collection during that call closed a half-read generator while the
+    thread's events were suppressed, and its `except` line, which ran, was
+    reported missing (jinja2's Template.generate, #21).  The threshold makes
+    the collection come due inside the table builder's allocations."""
+    (project / "gcfin.py").write_text(GC_FINALIZED)
+    for branch in ([], ["--branch"]):
+        result = ccov("run", *branch, "gcfin.py", cwd=project, env=clean_env(CCOV_CORE=core))
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        entry = ccov_files(project)["gcfin.py"]
+        assert 8 in entry.executed, branch  # except Exception: (GeneratorExit passes through)
+        assert entry.missing == {7, 9, 26}, branch

@@ -102,6 +102,45 @@ def test_sigterm_saves_the_data(project):
     assert measured.n_executed == measured.n_statements - 1
 
 
+DEEP_ENDINGS = {
+    # The program lowered the recursion limit: the atexit save starts shallow
+    # but has almost no room.
+    "a tiny recursion limit": ("sys.setrecursionlimit(30)", 0),
+    # A signal handler, and os._exit, called three frames from the limit.
+    "SIGTERM near the limit": ("down(room - 3, lambda: os.kill(os.getpid(), signal.SIGTERM))", -signal.SIGTERM),
+    "os._exit near the limit": ("down(room - 3, lambda: os._exit(3))", 3),
+}
+
+
+@pytest.mark.parametrize("ending", sorted(DEEP_ENDINGS))
+def test_saving_does_not_depend_on_the_stack_depth(project, ending):
+    """A save starts wherever the program ends.  It lost all the data with a
+    RecursionError when that was deep in the stack or the limit was low."""
+    last, status = DEEP_ENDINGS[ending]
+    write(project, "prog.py", f"""
+        import os, signal, sys
+        def probe(n):
+            try:
+                return probe(n + 1)
+            except RecursionError:
+                return n
+        room = probe(0)
+        def down(n, then):
+            if n == 0:
+                then()
+                return
+            down(n - 1, then)
+        {last}
+    """)
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == status, result.stderr
+    assert "error" not in result.stderr
+    measured = ccov_files(project)["prog.py"]
+    assert 14 in measured.executed  # the program's last line
+    if "near the limit" in ending:
+        assert 11 in measured.executed  # then(): the end came three frames from the limit
+
+
 def test_threads_and_atexit_handlers_are_counted(project):
     write(project, "prog.py", """
         import atexit, threading, time

@@ -17,6 +17,7 @@ import signal
 import sys
 
 from ccov import process_hooks
+from ccov.stack import with_room
 from ccov.collector import Collector
 from ccov.config import Config
 from ccov.errors import CcovError, warn
@@ -110,6 +111,9 @@ class Measurement:
             # The signal interrupted our own save: let it finish, then die.
             self._terminate_after_save = True
             return
+        with_room(self._save_and_die)  # first: the signal may come at the recursion limit
+
+    def _save_and_die(self) -> None:
         self.save_quietly()
         _die_by_sigterm()
 
@@ -227,22 +231,27 @@ class Measurement:
             return self.data_path
         self._saving = True
         try:
-            data = self.hand_over()
-            if extra is not None:
-                data.update(extra)
-            if self.child:
-                return self._write_child(data)
-            return self._write(data)
+            return with_room(lambda: self._save_now(extra))
         finally:
             self._saving = False
             if self._terminate_after_save:
-                _die_by_sigterm()
+                with_room(_die_by_sigterm)
+
+    def _save_now(self, extra) -> str | None:
+        # Safe to run again after a RecursionError midway (see with_room):
+        # stopping is idempotent and collecting only adds.
+        data = self.hand_over()
+        if extra is not None:
+            data.update(extra)
+        if self.child:
+            return self._write_child(data)
+        return self._write(data)
 
     def snapshot(self) -> None:
         """Save what ran so far without stopping (before os.exec* replaces the
         process); the final save, if it comes, writes it again."""
         if not self._saved:
-            self._write_child(self.collected())
+            with_room(lambda: self._write_child(self.collected()))
 
     def _write_child(self, data) -> str | None:
         from ccov import datafile

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import os
 
+from ccov.stack import with_room
+
 _current = None
 _originals: dict[str, object] = {}
 _fork_hook_registered = False
@@ -63,7 +65,7 @@ def _saving_first(name: str, save):
     def wrapper(*args, **kwargs):
         measurement = _current
         if measurement is not None:
-            save(measurement, name)
+            with_room(lambda: save(measurement, name))  # os._exit may come at the recursion limit
         return real(*args, **kwargs)
 
     wrapper.__name__ = wrapper.__qualname__ = name
