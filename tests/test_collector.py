@@ -224,3 +224,51 @@ def test_threads_importing_measured_modules_at_once(project, core):
     generated = {name for name in files if name.startswith("gen/")}
     assert len(generated) == 30 * 41
     assert all(files[name].n_missing == 0 for name in generated)
+
+
+def test_a_program_that_frees_every_tool_id_loses_no_data(project):
+    """The stop used to raise on the freed id, and the save was abandoned
+    with every line still in memory.  Lines run before the ids were freed
+    are kept on every Python (before 3.14 the events keep coming after it,
+    and those lines are kept too)."""
+    (project / "prog.py").write_text(textwrap.dedent("""\
+        import sys
+        def before():
+            return 1
+        before()
+        for tool_id in range(6):
+            sys.monitoring.free_tool_id(tool_id)
+        def after():
+            return 2
+        after()
+    """))
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert {1, 2, 3, 4, 5, 6} <= ccov_files(project)["prog.py"].executed
+
+
+def test_stop_leaves_a_tool_that_took_the_freed_id_alone(project):
+    (project / "target.py").write_text("def f():\n    return 1\n")
+    out = python(
+        """
+        import sys
+        from ccov.collector import Collector
+        from ccov.selection import FileSelector
+        mon = sys.monitoring
+        c = Collector(FileSelector(".", [], []))
+        c.start()
+        import target
+        target.f()
+        mon.free_tool_id(c.tool_id)
+        mon.use_tool_id(c.tool_id, "other")
+        def theirs(code, line):
+            return None
+        mon.register_callback(c.tool_id, mon.events.LINE, theirs)
+        tool = c.tool_id
+        c.stop()
+        print(mon.get_tool(tool), mon.register_callback(tool, mon.events.LINE, None) is theirs)
+        print(sorted(k.rsplit("/", 1)[-1] for k in c.lines()))
+        """,
+        project,
+    )
+    assert out.split("\n")[:2] == ["other True", "['target.py']"]

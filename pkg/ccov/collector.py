@@ -107,21 +107,26 @@ class Collector:
                 todo.extend(c for c in code.co_consts if type(c) is CodeType)
 
     def stop(self) -> None:
-        """Release every event, callback and the tool id (free_tool_id alone does not)."""
+        """Release every event, callback and the tool id (free_tool_id alone
+        does not, before 3.14).  Never raises: the program may have freed
+        our tool id (and another tool may hold it now), and the data in
+        memory must still be saved."""
         if self.tool_id is None:
             return
         monitoring = sys.monitoring
         events = monitoring.events
         tool_id, self.tool_id = self.tool_id, None
-        monitoring.set_events(tool_id, 0)
+        ours = monitoring.get_tool(tool_id) == TOOL_NAME
+        if ours:
+            _quietly(monitoring.set_events, tool_id, 0)
         _collector.stop()
-        monitoring.register_callback(tool_id, events.PY_START, None)
-        monitoring.register_callback(tool_id, events.LINE, None)
+        registered = [events.PY_START, events.LINE]
         if self.branch:
-            monitoring.register_callback(tool_id, events.BRANCH, None)
-            monitoring.register_callback(tool_id, events.PY_RETURN, None)
-            monitoring.register_callback(tool_id, events.PY_UNWIND, None)
-        monitoring.free_tool_id(tool_id)
+            registered += [events.BRANCH, events.PY_RETURN, events.PY_UNWIND]
+        for event in registered:
+            _unregister(tool_id, event)
+        if ours:
+            _quietly(monitoring.free_tool_id, tool_id)
         if os.environ.get("CCOV_STATS"):
             stats = " ".join(f"{k}={v}" for k, v in _collector.stats().items())
             print(f"ccov stats (pid {os.getpid()}): {stats}", file=sys.stderr)
@@ -156,6 +161,28 @@ class Collector:
         if self._rearm_by_restart:
             sys.monitoring.restart_events()
         return lines
+
+
+_OUR_CALLBACKS = {_collector.on_py_start, _collector.on_line, _collector.on_branch, _collector.on_return,
+                  _collector.on_unwind}
+
+
+def _quietly(call, *args) -> None:
+    try:
+        call(*args)
+    except ValueError:  # the tool id is not in use any more: nothing of ours is left there
+        pass
+
+
+def _unregister(tool_id: int, event: int) -> None:
+    """Remove our callback for `event`, and only ours: a tool that took the
+    id after the program freed it keeps the callback it registered."""
+    try:
+        previous = sys.monitoring.register_callback(tool_id, event, None)
+    except ValueError:
+        return
+    if previous is not None and previous not in _OUR_CALLBACKS:
+        _quietly(sys.monitoring.register_callback, tool_id, event, previous)
 
 
 def decode_arc(key: int) -> tuple[int, int]:
