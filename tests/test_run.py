@@ -87,6 +87,57 @@ def test_missing_program_is_a_usage_error(project):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+NEVER_STARTS = {
+    "a missing script": (["missing.py"], 3),
+    "a missing module": (["-m", "nosuchmodule"], 3),
+    "a syntax error": (["bad.py"], 1),
+    "a directory without __main__.py": (["adir"], 3),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NEVER_STARTS))
+def test_a_program_that_never_starts_keeps_the_data_file(project, case):
+    """It replaced an existing data file with an empty one."""
+    write(project, "good.py", "X = 1\n")
+    write(project, "bad.py", "def (\n")
+    (project / "adir").mkdir()
+    assert ccov("run", "good.py", cwd=project).returncode == 0
+    before = (project / ".ccov").read_bytes()
+    args, status = NEVER_STARTS[case]
+    result = ccov("run", *args, cwd=project)
+    assert result.returncode == status
+    assert "Traceback" not in result.stderr and result.stderr.strip(), result.stderr
+    assert (project / ".ccov").read_bytes() == before
+
+
+def test_a_program_that_empties_atexit_is_still_saved(project):
+    write(project, "prog.py", """
+        import atexit
+        atexit._clear()
+        def f():
+            return 1
+        f()
+    """)
+    result = ccov("run", "prog.py", cwd=project)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert ccov_files(project)["prog.py"].n_missing == 0
+
+
+def test_append_onto_a_damaged_data_file_keeps_this_run(project):
+    """`-a` onto a file that cannot be read: the run is saved beside it, and
+    the message says where (it was lost, with exit 0)."""
+    write(project, "prog.py", "X = 1\n")
+    (project / ".ccov").write_text("junk")
+    result = ccov("run", "-a", "prog.py", cwd=project)
+    rescued = re.search(r"this run's data was saved to (\S+) \(not appended\)", result.stderr)
+    assert rescued, result.stderr
+    assert (project / ".ccov").read_text() == "junk"
+    from ccov import datafile
+
+    data = datafile.read(rescued.group(1))
+    assert [os.path.basename(path) for path in data.files] == ["prog.py"]
+
+
 def test_sigterm_saves_the_data(project):
     write(project, "prog.py", """
         import os, signal

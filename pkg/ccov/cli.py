@@ -103,12 +103,19 @@ def cmd_run(args) -> int:
             code, main = runner.prepare_module(target, program_args)
         else:
             code, main = runner.prepare_script(target, program_args)
-    except SyntaxError as err:
+    except (runner.ProgramNotFound, SyntaxError) as err:
+        # The program never started: whatever data file there is stays as it was.
+        measurement.abandon()
+        if not isinstance(err, SyntaxError):
+            raise
         import traceback
 
         traceback.print_exception(type(err), err, None)
         return 1
-    return runner.execute(code, main)
+    try:
+        return runner.execute(code, main)
+    finally:
+        measurement.program_returned()
 
 
 def _load_results(config, contexts: bool | None = False):

@@ -127,6 +127,14 @@ class Measurement:
         elif self._previous_env is not _NOT_ANNOUNCED:
             os.environ[ENV_VAR] = self._previous_env
 
+    def program_returned(self) -> None:
+        """`ccov run`: the program returned (its atexit handlers are still to
+        come, and are measured).  If it emptied atexit's list (atexit._clear()),
+        the save registered there went with it: save now, as coverage.py
+        always does at this point."""
+        if not self._saved and not _registered_at_exit(self.save_quietly):
+            self.save_quietly()
+
     def abandon(self) -> None:
         """Stop without saving, and forget every exit hook."""
         import atexit
@@ -272,7 +280,12 @@ class Measurement:
         with datafile.directory_lock(self.data_path):
             adopted = self._adopt_children(data)
             if self.append and os.path.exists(self.data_path):
-                previous = datafile.read(self.data_path)
+                try:
+                    previous = datafile.read(self.data_path)
+                except CcovError as err:  # keep the damaged file as it is, and this run apart
+                    kept = datafile.parallel_name(self.data_path)
+                    self._write_or_rescue(kept, data)
+                    raise CcovError(f"{err}; this run's data was saved to {kept} (not appended)") from None
                 try:
                     previous.update(data)
                 except CcovError as err:  # line data and branch data do not mix: keep this run's apart
@@ -331,6 +344,31 @@ class Measurement:
             print(f"ccov: error: {err}", file=sys.stderr)
         except Exception as err:  # the measured program's exit must not be disturbed
             print(f"ccov: error: could not save coverage data: {err!r}", file=sys.stderr)
+
+
+class _LookFor:
+    """Equal to nothing, but notes whether `wanted` was compared with it."""
+
+    __hash__ = None
+
+    def __init__(self, wanted):
+        self.wanted = wanted
+        self.seen = False
+
+    def __eq__(self, other):
+        self.seen = self.seen or other == self.wanted
+        return False
+
+
+def _registered_at_exit(callback) -> bool:
+    """Whether atexit still holds `callback`.  atexit has no way to ask, but
+    unregister() compares every callback it holds with its argument, and an
+    argument that is equal to nothing removes nothing."""
+    import atexit
+
+    probe = _LookFor(callback)
+    atexit.unregister(probe)
+    return probe.seen
 
 
 def _die_by_sigterm() -> None:

@@ -34,9 +34,7 @@ def _fresh_main(file: str | None, spec=None, loader=None) -> types.ModuleType:
 def prepare_script(path: str, args: list[str]):
     """Set up sys.argv/sys.path for a script; returns (code, main module)."""
     if os.path.isdir(path) or path.endswith(".zip"):
-        sys.path[0] = os.path.abspath(path)
-        sys.argv = [path, *args]
-        return prepare_module("__main__", args, argv0=path, path_already_set=True)
+        return _prepare_directory(path, args)
     absolute = os.path.abspath(path)
     try:
         with open(absolute, "rb") as script:
@@ -50,6 +48,21 @@ def prepare_script(path: str, args: list[str]):
     code = compile(source, absolute, "exec", dont_inherit=True)
     main = _fresh_main(absolute, loader=SourceFileLoader("__main__", absolute))
     return code, main
+
+
+def _prepare_directory(path: str, args: list[str]):
+    """A directory or zip file with a __main__ module: that module, found
+    there only (not among the modules already imported)."""
+    from importlib.machinery import PathFinder
+
+    entry = os.path.abspath(path)
+    spec = PathFinder.find_spec("__main__", [entry])
+    if spec is None or spec.loader is None:
+        raise ProgramNotFound(f"can't find '__main__' module in {path!r}")
+    sys.path[0] = entry  # as python does, -P or not: the program is in there
+    sys.argv = [path, *args]
+    code = spec.loader.get_code("__main__")
+    return code, _fresh_main(spec.origin, spec=spec, loader=spec.loader)
 
 
 def prepare_module(name: str, args: list[str], argv0: str | None = None, path_already_set: bool = False):
