@@ -201,3 +201,29 @@ def test_a_function_added_at_module_level_runs_everything(repo):
     (repo / "shop" / "prices.py").write_text((repo / "shop" / "prices.py").read_text() + "\n\ndef tax(x):\n    return x\n")
     result = pytest_run(repo, "--ccov-affected")
     assert len(ran(result)) == 4 and "outside any function body" in result.stdout, result.stdout
+
+
+def test_a_test_that_reaches_the_change_through_a_child_process_is_selected(tmp_path):
+    """The child's lines belong to the test that started it: without that, the
+    test was deselected, though a changed line ran in it (and then failed)."""
+    project = tmp_path / "repo"
+    files = {**FILES, "tests/test_child.py": textwrap.dedent("""\
+        import subprocess, sys
+
+
+        def test_child():
+            out = subprocess.run([sys.executable, "-c", "from shop.prices import gross; print(gross(10))"],
+                                 capture_output=True, text=True, check=True)
+            assert out.stdout.strip() == "12.0"
+    """)}
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "base")
+    record(project)
+    edit(project, "shop/prices.py", "    total = amount * (1 + RATE)", "    total = amount * (1.0 + RATE)")
+    result = pytest_run(project, "--ccov-affected")
+    assert ran(result) == ["tests/test_both.py::test_both", "tests/test_child.py::test_child",
+                           "tests/test_gross.py::test_gross"], result.stdout

@@ -328,12 +328,29 @@ def test_the_bootstrap_never_imports_from_the_current_directory(project):
 def test_settings_survive_the_environment_and_reject_separators():
     from ccov.childproc import Settings
 
-    settings = Settings("/r", "/r/.ccov", "abc123", ["src", "pkg.mod"], ["*/tests/*"], everywhere=True)
+    settings = Settings("/r", "/r/.ccov", "abc123", ["src", "pkg.mod"], ["*/tests/*"], "tests/t.py::test_x|run",
+                        everywhere=True)
     back = Settings.decode(settings.encode())
     assert vars(back) == vars(settings)
     assert Settings("/r\x1e", "/r/.ccov", "abc").encode() is None
+    assert Settings("/r", "/r/.ccov", "abc", context="a\x1fb").encode() is None
     with pytest.raises(ValueError):
-        Settings.decode("ccov-process-1\x1erelative\x1e/x\x1eabc\x1e\x1e\x1e")
+        Settings.decode("ccov-process-2\x1erelative\x1e/x\x1eabc\x1e\x1e\x1e\x1e")
+    with pytest.raises(ValueError):  # an older ccov's value
+        Settings.decode("ccov-process-1\x1e/r\x1e/r/.ccov\x1eabc\x1e\x1e\x1e")
+
+
+def test_a_child_runs_in_the_static_context_of_its_parent(project):
+    """`ccov run --context NAME`: the lines of the processes it starts are labelled NAME too."""
+    write(project, "tool.py", CHILD)
+    write(project, "prog.py", "import subprocess, sys\nsubprocess.run([sys.executable, 'tool.py'], check=True)\n")
+    result = ccov("run", "--context", "py3", "prog.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    from ccov import datafile
+
+    data = datafile.read(str(project / ".ccov"))
+    tool = data.files[str(project / "tool.py")]
+    assert set(tool.lines) == {"py3"} and tool.all_lines()
 
 
 # ---- the pytest plugin ---------------------------------------------------------------

@@ -19,7 +19,7 @@ import os
 import sys
 
 ENV_VAR = "CCOV_PROCESS"
-_VERSION = "ccov-process-1"
+_VERSION = "ccov-process-2"
 _FIELD = "\x1e"  # record separator
 _ITEM = "\x1f"  # unit separator
 _FLAGS = {"everywhere": "e", "leave_coverage_id": "y", "relative_files": "r", "branch": "b"}
@@ -33,12 +33,15 @@ _started = False
 class Settings:
     """What a child needs to measure as its parent does."""
 
-    def __init__(self, root, data_path, run_id, source=(), omit=(), **flags):
+    def __init__(self, root, data_path, run_id, source=(), omit=(), context="", **flags):
         self.root = root
         self.data_path = data_path
         self.run_id = run_id
         self.source = list(source)
         self.omit = list(omit)
+        # The parent's context when it started the child (`--context NAME`, or
+        # the test that runs, with --ccov-context=test): the child's lines belong to it.
+        self.context = context
         self.everywhere = bool(flags.get("everywhere"))
         self.leave_coverage_id = bool(flags.get("leave_coverage_id"))
         self.relative_files = bool(flags.get("relative_files"))
@@ -47,18 +50,19 @@ class Settings:
     def encode(self) -> str | None:
         """The environment value; None if a value cannot be carried (it holds a separator)."""
         flags = "".join(letter for name, letter in _FLAGS.items() if getattr(self, name))
-        values = [self.root, self.data_path, self.run_id, *self.source, *self.omit]
+        values = [self.root, self.data_path, self.run_id, self.context, *self.source, *self.omit]
         if any(_FIELD in v or _ITEM in v or "\0" in v for v in values):
             return None
-        fields = [_VERSION, self.root, self.data_path, self.run_id, flags, _ITEM.join(self.source), _ITEM.join(self.omit)]
+        fields = [_VERSION, self.root, self.data_path, self.run_id, flags, _ITEM.join(self.source),
+                  _ITEM.join(self.omit), self.context]
         return _FIELD.join(fields)
 
     @classmethod
     def decode(cls, value: str) -> Settings:
         fields = value.split(_FIELD)
-        if len(fields) != 7 or fields[0] != _VERSION:
+        if len(fields) != 8 or fields[0] != _VERSION:
             raise ValueError(f"{ENV_VAR} is not a ccov process setting of this version")
-        _, root, data_path, run_id, flags, source, omit = fields
+        _, root, data_path, run_id, flags, source, omit, context = fields
         if not (os.path.isabs(root) and os.path.isabs(data_path) and run_id.isalnum()):
             raise ValueError(f"{ENV_VAR} holds a malformed setting")
         return cls(
@@ -67,6 +71,7 @@ class Settings:
             run_id,
             source.split(_ITEM) if source else [],
             omit.split(_ITEM) if omit else [],
+            context,
             **{name: letter in flags for name, letter in _FLAGS.items()},
         )
 
@@ -112,6 +117,7 @@ def start() -> None:
         config.data_file = settings.data_path
         config.relative_files = settings.relative_files
         config.branch = settings.branch
+        config.context = settings.context
         measurement = Measurement(
             config,
             root=settings.root,

@@ -78,6 +78,9 @@ class Measurement:
         self._announce_to_children()
 
     def _announce_to_children(self) -> None:
+        """Tell the processes this one starts how to measure (CCOV_PROCESS);
+        said again at every context switch, so a child's lines belong to the
+        test that started it."""
         from ccov.childproc import ENV_VAR, Settings
 
         settings = Settings(
@@ -90,9 +93,11 @@ class Measurement:
             leave_coverage_id=self.leave_coverage_id,
             relative_files=self.config.relative_files,
             branch=self.config.branch,
+            context=self.context,
         )
         value = settings.encode()
-        self._previous_env = os.environ.get(ENV_VAR)
+        if self._previous_env is _NOT_ANNOUNCED:
+            self._previous_env = os.environ.get(ENV_VAR)
         if value is None:
             warn("a setting holds a control character; child processes are not measured")
             os.environ.pop(ENV_VAR, None)
@@ -161,6 +166,8 @@ class Measurement:
         arcs = self.collector.take_arcs()
         self._keep(self.context, self.collector.switch_context(), arcs)
         self.context = name
+        if self._previous_env is not _NOT_ANNOUNCED:
+            self._announce_to_children()
 
     def _keep(self, context: str, lines: dict[str, bytes], arcs: dict[str, set]) -> None:
         from ccov import linebits
