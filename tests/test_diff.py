@@ -4,6 +4,7 @@ checked against diff-cover reading ccov's own lcov file."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -164,6 +165,47 @@ def test_parse_diff_handles_renames_deletions_and_quoting():
         -d
     """)
     assert parse_diff(text) == {"new name.py": {4, 5}, "one.py": {10}}
+
+
+ODD_NAMES = ["with space.py", 'quote"d.py', "back\\slash.py", "caf\u00e9 au lait.py"]
+
+
+def test_changed_files_with_odd_names_are_all_counted(project):
+    """git ends a name holding a space with a tab, and C-quotes one holding
+    a quote or a backslash: such files were dropped from `ccov diff` (and
+    from --ccov-affected, which reads the same diffs)."""
+    git(project, "init", "-q", "-b", "main")
+    for name in ODD_NAMES:
+        write(project, name, "def f():\n    return 1\n")
+    imports = "".join(f"__import__('importlib').import_module({name[:-3]!r}).f()\n" for name in ODD_NAMES)
+    write(project, "main.py", "import sys\nsys.path.insert(0, '.')\n" + imports)
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    git(project, "checkout", "-q", "-b", "feature")
+    for name in ODD_NAMES:
+        write(project, name, "def f():\n    return 1\n\n\ndef g():\n    return 2\n")
+    git(project, "commit", "-qam", "g everywhere")
+    assert ccov("run", "main.py", cwd=project).returncode == 0
+    result = ccov("diff", "--base", "main", cwd=project)
+    assert result.returncode == 0, result.stderr
+    for name in ODD_NAMES:  # `def g` ran at import, its body never did
+        assert re.search(re.escape(name) + r" +1 of 2 changed statements covered", result.stdout), (name, result.stdout)
+    assert result.stdout.splitlines()[-1].split()[1:4] == ["4", "of", "8"]
+
+
+def test_the_diff_reader_takes_gits_own_quoting(project):
+    from ccov import gitdiff
+
+    git(project, "init", "-q", "-b", "main")
+    names = [*ODD_NAMES, "tab\there.py", "new line\n.py"]
+    for name in names:
+        (project / name).write_text("a\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    for name in names:
+        (project / name).write_text("a\nb\n")
+    changes = gitdiff.parse(gitdiff.git("diff", "--unified=0", "HEAD", cwd=str(project)))
+    assert sorted((c.old_path, c.new_path, c.new_lines) for c in changes) == sorted((n, n, {2}) for n in names)
 
 
 def test_same_changed_line_coverage_as_diff_cover(repo):

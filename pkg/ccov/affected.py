@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import sys
 from dataclasses import dataclass, field
 
@@ -30,7 +29,6 @@ from ccov.errors import CcovError
 
 META_TESTS = "tests"            # {node id: "passed" | "failed" | "skipped"}
 META_FINGERPRINT = "measurement"  # what was measured, and how
-_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 
 
 def fingerprint(config) -> str:
@@ -93,28 +91,18 @@ def _check_recording(data, config) -> dict[str, str]:
 
 def _changes(diff: str) -> dict[str, tuple[set[int], set[int]]]:
     """{path at REF: (lines changed or deleted there, lines changed or added
-    in the working tree)}, from `git diff --unified=0`.  A file new since REF
-    has 0 among its REF lines."""
-    from ccov.diffcov import _unquote
+    in the working tree)}, from `git diff --unified=0 --no-renames`.  A file
+    new since REF has 0 among its REF lines."""
+    from ccov import gitdiff
 
     changed: dict[str, tuple[set[int], set[int]]] = {}
-    current = None
-    for line in diff.splitlines():
-        if line.startswith("--- "):
-            source = _unquote(line[4:])
-            current = None if source == "/dev/null" else changed.setdefault(
-                source[2:] if source.startswith("a/") else source, (set(), set()))
-        elif line.startswith("+++ ") and current is None:
-            target = _unquote(line[4:])
-            if target != "/dev/null":
-                changed.setdefault(target[2:] if target.startswith("b/") else target, (set(), set()))[0].add(0)
-        elif current is not None and line.startswith("@@"):
-            match = _HUNK.match(line)
-            if match:
-                old_start, old_count = int(match.group(1)), int(match.group(2) or 1)
-                new_start, new_count = int(match.group(3)), int(match.group(4) or 1)
-                current[0].update(range(old_start, old_start + old_count))
-                current[1].update(range(new_start, new_start + new_count))
+    for change in gitdiff.parse(diff):
+        if change.old_path is not None:
+            lines = changed.setdefault(change.old_path, (set(), set()))
+            lines[0].update(change.old_lines)
+            lines[1].update(change.new_lines)
+        elif change.new_path is not None:
+            changed.setdefault(change.new_path, (set(), set()))[0].add(0)
     return changed
 
 
@@ -166,15 +154,15 @@ def select(data, config, repository: str, rootdir: str, ref: str, collected: lis
 
 
 def _select(data, config, repository: str, rootdir: str, ref: str, collected: list[str]) -> Selection:
-    from ccov import diffcov
+    from ccov import gitdiff
     from ccov.selection import canonical
     from ccov.source import content_hash
 
     recorded = _check_recording(data, config)
     try:
-        diff = diffcov.git("diff", "--no-color", "--no-renames", "--unified=0", ref, "--", cwd=repository)
-        untracked = diffcov.git("ls-files", "--others", "--exclude-standard", "--full-name", cwd=repository)
-        top = diffcov.git("rev-parse", "--show-toplevel", cwd=repository).strip()
+        diff = gitdiff.git("diff", "--no-color", "--no-renames", "--unified=0", ref, "--", cwd=repository)
+        untracked = gitdiff.git("ls-files", "--others", "--exclude-standard", "--full-name", cwd=repository)
+        top = gitdiff.git("rev-parse", "--show-toplevel", cwd=repository).strip()
     except CcovError as err:
         raise _Fallback(str(err)) from None
     changes = _changes(diff)
@@ -200,7 +188,7 @@ def _select(data, config, repository: str, rootdir: str, ref: str, collected: li
         if 0 in lines:
             raise _Fallback(f"{relative} is new since {ref}")
         try:
-            before = diffcov.git("show", f"{ref}:{relative}", cwd=top).encode("utf-8", "surrogateescape")
+            before = gitdiff.git("show", f"{ref}:{relative}", cwd=top).encode("utf-8", "surrogateescape")
         except CcovError as err:
             raise _Fallback(str(err)) from None
         entry = data.files[recorded_path]

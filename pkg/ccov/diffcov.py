@@ -8,86 +8,26 @@ count: a changed comment or blank line is neither covered nor missing.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 from dataclasses import dataclass, field
 
-from ccov.errors import CcovError
+from ccov import gitdiff
 from ccov.reports.ranges import format_ranges, line_ranges
 from ccov.results import Results, percent
 from ccov.selection import canonical
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
-
-
-def git(*args: str, cwd: str) -> str:
-    try:
-        done = subprocess.run(
-            ["git", "-c", "core.quotepath=false", *args], cwd=cwd, capture_output=True, text=True
-        )
-    except FileNotFoundError:
-        raise CcovError("git is not installed; `ccov diff` needs it") from None
-    if done.returncode != 0:
-        raise CcovError(f"git {args[0]} failed: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.returncode}")
-    return done.stdout
-
-
-def _try_git(*args: str, cwd: str) -> str | None:
-    try:
-        return git(*args, cwd=cwd).strip()
-    except CcovError:
-        return None
-
-
-def default_base(cwd: str) -> str:
-    """The upstream branch, else origin/main, else main."""
-    upstream = _try_git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", cwd=cwd)
-    if upstream:
-        return upstream
-    for candidate in ("origin/main", "main"):
-        if _try_git("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=cwd):
-            return candidate
-    raise CcovError("no base to compare with: no upstream branch, no origin/main, no main; pass --base REF")
-
-
-def merge_base(ref: str, cwd: str) -> str:
-    if not _try_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=cwd):
-        shallow = _try_git("rev-parse", "--is-shallow-repository", cwd=cwd) == "true"
-        hint = "this is a shallow clone: fetch the base (`git fetch --unshallow`, or `git fetch origin main`)" if shallow \
-            else "fetch it first (`git fetch origin main`)"
-        raise CcovError(f"the base {ref!r} is not in this repository; {hint}")
-    base = _try_git("merge-base", ref, "HEAD", cwd=cwd)
-    if not base:
-        raise CcovError(f"no merge base between {ref!r} and HEAD (in a shallow clone, `git fetch --unshallow` first)")
-    return base
-
-
-def _unquote(path: str) -> str:
-    if path.startswith('"') and path.endswith('"'):
-        return path[1:-1].encode("latin-1", "backslashreplace").decode("unicode_escape").encode("latin-1").decode("utf-8")
-    return path
-
-
 def parse_diff(text: str) -> dict[str, set[int]]:
     """{new path (repository-relative): added or changed line numbers}."""
     changed: dict[str, set[int]] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("+++ "):
-            target = _unquote(line[4:])
-            current = None if target == "/dev/null" else changed.setdefault(target[2:] if target.startswith("b/") else target, set())
-        elif current is not None and line.startswith("@@"):
-            match = _HUNK.match(line)
-            if match:
-                start, count = int(match.group(1)), int(match.group(2) or "1")
-                current.update(range(start, start + count))
-    return {path: lines for path, lines in changed.items() if lines}
+    for change in gitdiff.parse(text):
+        if change.new_path is not None and change.new_lines:
+            changed.setdefault(change.new_path, set()).update(change.new_lines)
+    return changed
 
 
 def changed_lines(base: str, cwd: str) -> tuple[str, dict[str, set[int]]]:
     """(repository root, {absolute canonical path: changed lines})."""
-    top = git("rev-parse", "--show-toplevel", cwd=cwd).strip()
-    diff = git("diff", "--no-color", "--no-ext-diff", "-M", "--unified=0", base, "--", cwd=top)
+    top = gitdiff.toplevel(cwd)
+    diff = gitdiff.git("diff", "--no-color", "--no-ext-diff", "-M", "--unified=0", base, "--", cwd=top)
     return top, {canonical(os.path.join(top, path)): lines for path, lines in parse_diff(diff).items()}
 
 
@@ -126,8 +66,8 @@ class DiffCoverage:
 
 
 def diff_coverage(results: Results, base_ref: str | None, cwd: str) -> DiffCoverage:
-    ref = base_ref or default_base(cwd)
-    base = merge_base(ref, cwd)
+    ref = base_ref or gitdiff.default_base(cwd)
+    base = gitdiff.merge_base(ref, cwd)
     top, changes = changed_lines(base, cwd)
     by_path = {entry.path: entry for entry in results.files}
     report = DiffCoverage(base=ref, merge_base=base)
