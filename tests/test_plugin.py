@@ -71,6 +71,33 @@ def test_fail_under(sample_project):
     assert "Required coverage of 50% reached." in passed.stdout
 
 
+def test_per_file_minimums_fail_the_run_as_in_ccov_report(sample_project):
+    """fail_under_file was enforced by `ccov report` only."""
+    (sample_project / "pyproject.toml").write_text(
+        (sample_project / "pyproject.toml").read_text() + '\n[tool.ccov]\nfail_under_file = {"*/extra.py" = 100}\n')
+    result = pytest_run(sample_project, "--ccov=calc")
+    assert result.returncode == 1, result.stdout
+    assert "ccov: coverage failure: 1 file below the per-file minimum:" in result.stdout
+    assert "calc/extra.py" in result.stdout.split("per-file minimum:")[1]
+    report = run([sys.executable, "-m", "ccov", "report"], sample_project)
+    assert report.returncode == 2 and "1 file below the per-file minimum" in report.stderr
+
+
+def test_a_test_that_changes_directory_moves_no_report(sample_project):
+    """Reports are written where pytest started, naming files relative to it,
+    even after a test did os.chdir() and never came back."""
+    (sample_project / "tests" / "test_wander.py").write_text(
+        "import os\n\n\ndef test_wander(tmp_path):\n    os.chdir(tmp_path)\n")
+    result = pytest_run(sample_project, "--ccov=calc", "--ccov-report=term", "--ccov-report=lcov",
+                        "--ccov-report=xml", "--ccov-report=html", "--ccov-report=json")
+    assert result.returncode == 0, result.stdout
+    for written in ("lcov.info", "coverage.xml", "htmlcov/index.html", "coverage.json"):
+        assert (sample_project / written).is_file(), written
+    table = result.stdout.split("ccov: platform")[1]
+    assert "\ncalc/ops.py " in table and str(sample_project) not in table
+    assert "SF:calc/ops.py" in (sample_project / "lcov.info").read_text()
+
+
 def test_append_and_replace(sample_project):
     from ccov import datafile
 

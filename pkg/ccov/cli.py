@@ -137,21 +137,12 @@ def _load_results(config, contexts: bool | None = False):
 
 def _gates(built, config) -> int:
     """The total against fail_under, each file against fail_under_file."""
-    from ccov.reporting import fail_under_shortfall, files_below_minimum
+    from ccov.reporting import gates
 
-    status = EXIT_OK
-    shortfall = fail_under_shortfall(built.totals.percent, config.fail_under, config.precision)
-    if shortfall is not None:
-        print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)
-        status = EXIT_GATE_FAILED
-    below = files_below_minimum(built, config.fail_under_file, config.precision)
-    if below:
-        print(f"ccov: coverage failure: {len(below)} file{'s' if len(below) != 1 else ''} below the per-file minimum:",
-              file=sys.stderr)
-        for sentence in below:
-            print(f"  {sentence}", file=sys.stderr)
-        status = EXIT_GATE_FAILED
-    return status
+    found = gates(built, config)
+    for message in found.messages():
+        print(message, file=sys.stderr)
+    return EXIT_GATE_FAILED if found.failed else EXIT_OK
 
 
 def cmd_report(args) -> int:

@@ -117,7 +117,10 @@ class CcovPlugin:
         self.results = None
         self.total = None
         self.messages: list[str] = []
-        self.shortfall = None
+        self.gate = None  # reporting.GateResult, once reported
+        # Reports go where pytest was started, and name files relative to it,
+        # even if a test changed the working directory and did not change it back.
+        self.invocation_dir = os.getcwd()
         self.tests_failed = False
 
     def _root(self, rootdir: str) -> str:
@@ -262,22 +265,22 @@ class CcovPlugin:
             if self.no_report_on_fail and self.tests_failed:
                 self.messages.append("ccov: no report, because tests failed (--no-ccov-on-fail)")
                 return
-            if self.reports or self.config.fail_under:
+            if self.reports or self.config.fail_under or self.config.fail_under_file:
                 self._report(path)
         except CcovError as err:
             self.messages.append(f"ccov: error: {err}")
             return
-        if self.shortfall is not None:
+        if self.gate is not None and self.gate.failed:
             session.testsfailed += 1
 
     def _report(self, data_path: str) -> None:
         from ccov import datafile, reporting
-        from ccov.reporting import fail_under_shortfall
 
         data = datafile.read(data_path)
         with_contexts = self.test_contexts and any(kind == "html" for kind, _ in self.reports)
         self.results = reporting.build_results(
-            data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"), contexts=with_contexts
+            data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"), contexts=with_contexts,
+            root=self.invocation_dir,
         )
         self.total = self.results.totals.percent
         for kind, argument in self.reports:
@@ -289,7 +292,7 @@ class CcovPlugin:
                 target = argument or default
                 reporting.write_file_report(kind, self.results, self.config, target)
                 self.messages.append(f"Coverage {what} written to file {target}")
-        self.shortfall = fail_under_shortfall(self.total, self.config.fail_under, self.config.precision)
+        self.gate = reporting.gates(self.results, self.config)
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.worker:
@@ -316,9 +319,9 @@ class CcovPlugin:
                 writer.write(table.getvalue())
         for message in self.messages:
             writer.write_line(message)
-        if self.config.fail_under and self.total is not None:
+        if self.config.fail_under and self.gate is not None:
             threshold = f"{self.config.fail_under:g}"
-            if self.shortfall is None:
+            if self.gate.total is None:
                 writer.write_line(f"Required coverage of {threshold}% reached. Total coverage: {self.total:.2f}%", green=True)
             else:
                 writer.write_line(
@@ -326,6 +329,9 @@ class CcovPlugin:
                     red=True,
                     bold=True,
                 )
+        if self.gate is not None and self.gate.files:
+            for message in self.gate.messages()[1 if self.gate.total else 0:]:
+                writer.write_line(message, red=True)
 
 
 class AffectedTests:

@@ -10,11 +10,15 @@ from typing import Callable, TextIO
 from ccov.errors import CcovError
 
 
-def build_results(data, config, warn: Callable[[str], None], contexts: bool = False):
+def build_results(data, config, warn: Callable[[str], None], contexts: bool = False, root: str | None = None):
+    """The results model of `data`; names are shown relative to `root` (default:
+    the working directory), where relative names in the data are resolved too."""
     from ccov import paths, results
 
-    built = results.build(paths.localized(data, config), config.exclusion_regexes, contexts=contexts,
-                          no_branch=config.partial_branches)
+    root = root or os.getcwd()
+    built = results.build(paths.localized(data, config, base=root), config.exclusion_regexes, root=root,
+                          contexts=contexts, no_branch=config.partial_branches)
+    built.root = root
     for warning in built.warnings:
         warn(warning)
     if not built.files:
@@ -42,14 +46,16 @@ def write_terminal(built, config, out: TextIO, *, show_missing=None, skip_covere
     terminal.write(built, out, **table_options(config, show_missing=show_missing, skip_covered=skip_covered))
 
 
-def write_report_file(path: str, writer: Callable[[TextIO], None]) -> None:
-    """Write a report to `path` (`-` is stdout); a path that cannot be written is a CcovError."""
+def write_report_file(path: str, writer: Callable[[TextIO], None], root: str | None = None) -> None:
+    """Write a report to `path` (`-` is stdout), relative to `root` (default:
+    the working directory); a path that cannot be written is a CcovError."""
     if path == "-":
         writer(sys.stdout)
         return
+    where = os.path.join(root, path) if root else path
     try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w", encoding="utf-8", newline="\n") as out:
+        os.makedirs(os.path.dirname(os.path.abspath(where)), exist_ok=True)
+        with open(where, "w", encoding="utf-8", newline="\n") as out:
             writer(out)
     except OSError as err:
         raise CcovError(f"cannot write {path}: {err.strerror or err}") from None
@@ -58,19 +64,19 @@ def write_report_file(path: str, writer: Callable[[TextIO], None]) -> None:
 def write_lcov(built, path: str) -> None:
     from ccov.reports import lcov
 
-    write_report_file(path, lambda out: lcov.write(built, out))
+    write_report_file(path, lambda out: lcov.write(built, out), built.root)
 
 
 def write_xml(built, path: str) -> None:
     from ccov.reports import cobertura
 
-    write_report_file(path, lambda out: cobertura.write(built, out, os.getcwd()))
+    write_report_file(path, lambda out: cobertura.write(built, out, built.root), built.root)
 
 
 def write_json(built, path: str, show_contexts: bool = False) -> None:
     from ccov.reports import jsonreport
 
-    write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts))
+    write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts), built.root)
 
 
 def write_html(built, config, directory: str | None = None, title: str | None = None) -> tuple[str, dict]:
@@ -80,7 +86,8 @@ def write_html(built, config, directory: str | None = None, title: str | None = 
 
     directory = directory or config.html_dir
     try:
-        counts = html.write(built, directory, title=title or config.html_title, precision=config.precision,
+        counts = html.write(built, os.path.join(built.root, directory), title=title or config.html_title,
+                            precision=config.precision,
                             skip_covered=config.skip_covered, skip_empty=config.skip_empty)
     except OSError as err:
         raise CcovError(f"cannot write the HTML report to {directory}: {err.strerror or err}") from None
@@ -94,10 +101,11 @@ def write_markdown(built, config, out: TextIO) -> None:
 
 
 def write_file_report(kind: str, built, config, path: str, show_contexts: bool = False) -> None:
-    """lcov, xml, json or markdown to `path`: one entry point for the CLI and the
-    plugin.  `show_contexts` (JSON) needs results built with contexts."""
+    """lcov, xml, json or markdown to `path` (relative to the results' root):
+    one entry point for the CLI and the plugin.  `show_contexts` (JSON) needs
+    results built with contexts."""
     if kind == "markdown":
-        write_report_file(path, lambda out: write_markdown(built, config, out))
+        write_report_file(path, lambda out: write_markdown(built, config, out), built.root)
     elif kind == "json":
         write_json(built, path, show_contexts)
     else:
@@ -117,6 +125,36 @@ def append_step_summary(text: str) -> bool:
     return True
 
 
+class GateResult:
+    """What the coverage gates found: the total against fail_under, and each
+    file against its fail_under_file minimum.  The CLI and the plugin both
+    ask gates() and say what it found."""
+
+    def __init__(self, total: str | None, files: list[str]):
+        self.total = total  # the sentence of a total below fail_under, or None
+        self.files = files  # one sentence per file below its minimum
+
+    @property
+    def failed(self) -> bool:
+        return self.total is not None or bool(self.files)
+
+    def messages(self) -> list[str]:
+        """The failures as lines, for the terminal."""
+        lines = [f"ccov: coverage failure: {self.total}"] if self.total else []
+        if self.files:
+            count = len(self.files)
+            lines.append(f"ccov: coverage failure: {count} file{'s' if count != 1 else ''} below the per-file minimum:")
+            lines.extend(f"  {sentence}" for sentence in self.files)
+        return lines
+
+
+def gates(built, config) -> GateResult:
+    return GateResult(
+        fail_under_shortfall(built.totals.percent, config.fail_under, config.precision),
+        files_below_minimum(built, config.fail_under_file, config.precision),
+    )
+
+
 def files_below_minimum(built, minimums: dict, precision: int) -> list[str]:
     """One sentence per file under its minimum (`fail_under_file`): the
     "default" entry applies unless a glob pattern (first match wins) names it."""
@@ -124,7 +162,7 @@ def files_below_minimum(built, minimums: dict, precision: int) -> list[str]:
         return []
     from ccov.globs import compile_patterns
 
-    patterns = [(compile_patterns([p], os.getcwd()), pct) for p, pct in minimums.items() if p != "default"]
+    patterns = [(compile_patterns([p], built.root), pct) for p, pct in minimums.items() if p != "default"]
     failures = []
     for entry in built.files:
         threshold = minimums.get("default", 0.0)

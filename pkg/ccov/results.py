@@ -171,6 +171,8 @@ class Results:
     # Measured files no report can show, as (name, why): gone, changed,
     # undecodable, not Python.  A report may list them; none counts them.
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    # The directory names are shown relative to, and report files are written under.
+    root: str = field(default_factory=os.getcwd)
 
     def skip(self, path: str, why: str, root: str) -> None:
         self.warnings.append(f"{why}; skipped")
@@ -292,7 +294,7 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
     from ccov.analysis_cache import AnalysisCache, cache_key
 
     root = root or os.getcwd()
-    results = Results(branch=data.branches)
+    results = Results(branch=data.branches, root=root)
     settings = [*exclusions, "\0no-branch", *no_branch]
     readable = []  # (path, source bytes, cache key)
     for path, entry in data.files.items():
