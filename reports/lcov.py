@@ -13,7 +13,7 @@ Coveralls, diff-cover and Coverage Gutters all read:
     end_of_record
 
 Block and branch ids are numbers: lcov 1.16, Coveralls and lcov-parse drop
-or reject text there.  Lines marked `# pragma: no branch` get no BRDA.
+or reject text there.
 
 Files without statements are left out (lcov drops them as "no valid records").
 """
@@ -44,17 +44,22 @@ def _file_record(entry: FileCoverage, out: TextIO) -> None:
 
 
 def _branch_records(entry: FileCoverage, out: TextIO) -> None:
-    found = hit = 0
+    """One BRDA per arc the results model lists as taken or missing; BRF and
+    BRH are the model's counts, as every other report shows them.  An arc
+    from a `# pragma: no branch` line that was not taken is neither (it is
+    excused), so it has no BRDA but counts in BRF and BRH: coverage.py's lcov
+    does the same, and tools that recount from the BRDA records (lcov 1.16's
+    --summary) find fewer branches on such lines."""
     for line in sorted(entry.branches):
-        if line in entry.no_branch or line not in entry.statements:
+        if line not in entry.statements:
             continue
         taken = entry.taken.get(line, ())
         for number, destination in enumerate(entry.branches[line]):
             went = destination in taken
+            if line in entry.no_branch and not went:
+                continue
             out.write(f"BRDA:{line},0,{number},{int(went) if line in entry.executed else '-'}\n")
-            found += 1
-            hit += went
-    out.write(f"BRF:{found}\nBRH:{hit}\n")
+    out.write(f"BRF:{entry.n_branches}\nBRH:{entry.n_taken}\n")
 
 
 def write(results: Results, out: TextIO) -> None:

@@ -91,6 +91,32 @@ def test_lcov_has_numeric_branch_records(measured):
     assert never_run == {13}  # unused(): its branch line never ran
 
 
+def _lcov_branches(text: str) -> dict:
+    """{SF: (sorted (line, hit) of its BRDA records, BRF, BRH)}."""
+    found = {}
+    for record in text.split("end_of_record")[:-1]:
+        name = re.search(r"^SF:(.*)$", record, re.M).group(1)
+        hits = sorted((int(line), hit) for line, hit in re.findall(r"^BRDA:(\d+),[^,]*,.*,([0-9]+|-)$", record, re.M))
+        brf, brh = (int(re.search(rf"^{key}:(\d+)$", record, re.M).group(1)) for key in ("BRF", "BRH"))
+        found[name] = (hits, brf, brh)
+    return found
+
+
+def test_lcov_branch_records_and_counts_are_coverage_pys(programs):
+    """BRF and BRH are the results model's counts, and the BRDA records the
+    arcs it lists as taken or missing, as in coverage.py's lcov.  The lcov
+    writer recounted them itself, and disagreed on `# pragma: no branch`."""
+    assert ccov("run", "--branch", "branches.py", cwd=programs).returncode == 0
+    assert ccov("lcov", "-o", "ccov.info", cwd=programs).returncode == 0
+    coverage = [sys.executable, "-m", "coverage"]
+    run(coverage + ["run", "--branch", "branches.py"], programs)
+    assert run(coverage + ["lcov", "-o", "cov.info"], programs).returncode == 0
+    ours, theirs = (_lcov_branches((programs / name).read_text()) for name in ("ccov.info", "cov.info"))
+    assert ours == theirs
+    entry = ccov_files(programs)["branches.py"]
+    assert ours["branches.py"][1:] == (entry.n_branches, entry.n_taken)
+
+
 @pytest.mark.skipif(shutil.which("lcov") is None, reason="lcov is not installed (.ci/run installs it)")
 def test_lcov_tool_and_genhtml_read_branches(measured):
     ccov("lcov", cwd=measured)
