@@ -4,6 +4,7 @@ what changed.  (tests/test_html_browser.py drives it in Chromium.)"""
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from html.parser import HTMLParser
@@ -179,6 +180,41 @@ def test_a_rerun_rewrites_only_pages_whose_content_changed(project):
     from ccov.reports.html import page_name
 
     assert changed == {page_name("main.py"), page_name("m2.py")}
+
+
+def test_a_change_of_the_no_branch_setting_rewrites_the_page(project):
+    """The page cache key was a hand-kept list of fields that missed the
+    no-branch lines: a kept page went on showing a line as partial."""
+    (project / "prog.py").write_text("def f(x):\n    if x:  # fine\n        return 1\n    return 2\n\n\nf(1)\n")
+    assert ccov("run", "--branch", "prog.py", cwd=project).returncode == 0
+    from ccov.reports.html import page_name
+
+    page = project / "htmlcov" / page_name("prog.py")
+    assert ccov("html", cwd=project).returncode == 0
+    assert '<div class="line par" id="L2">' in page.read_text()
+    (project / "pyproject.toml").write_text('[tool.ccov]\npartial_branches = ["# fine"]\n')
+    assert "(1 pages written, 0 unchanged)" in ccov("html", cwd=project).stdout
+    assert '<div class="line run" id="L2">' in page.read_text()
+
+
+def test_context_names_cannot_end_or_hide_the_script_they_sit_in(project):
+    """A test id with `<!--<script>` (common in sanitizer suites) made the
+    browser read the rest of the page as script: the source listing vanished.
+    Every `<` in the embedded names is escaped; the browser test checks the page."""
+    from ccov import datafile, linebits
+
+    (project / "mod.py").write_text("X = 1\nY = 2\n")
+    data = datafile.CoverageData()
+    for name in ("t[<!--<script>]|run", "t[</script><b>]|run"):
+        data.add_lines(str(project / "mod.py"), linebits.from_lines([1, 2]), context=name)
+    datafile.write(str(project / ".ccov"), data)
+    assert ccov("html", cwd=project).returncode == 0
+    from ccov.reports.html import page_name
+
+    text = (project / "htmlcov" / page_name("mod.py")).read_text()
+    embedded = text.split('<script type="application/json" id="contexts">')[1].split("</script>")[0]
+    assert "<" not in embedded
+    assert sorted(json.loads(embedded)) == sorted(["t[</script><b>]|run", "t[<!--<script>]|run"])
 
 
 def test_functions_list_and_navigation_links(report):

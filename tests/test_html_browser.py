@@ -262,3 +262,23 @@ def test_who_ran_a_line(report_with_contexts, browser):
     # Lines run outside any test say so.
     browser.click("#L1 button.t")
     assert browser.evaluate("document.querySelector('#who li').textContent") == "(outside any test)"
+
+
+def test_a_test_id_with_script_markup_leaves_the_page_whole(tmp_path, browser):
+    """`<!--<script>` in a test id made the parser treat the rest of the page
+    as script: the source listing disappeared.  In the browser, every source
+    line is there and the names read back as written."""
+    from ccov import datafile, linebits
+    from ccov.reports.html import page_name
+
+    (tmp_path / "mod.py").write_text("X = 1\nY = 2\nZ = 3\n")
+    data = datafile.CoverageData()
+    names = ["test_x[<!--<script>]|run", "test_y[</script><!--]|run"]
+    for name in names:
+        data.add_lines(str(tmp_path / "mod.py"), linebits.from_lines([1, 2, 3]), context=name)
+    datafile.write(str(tmp_path / ".ccov"), data)
+    assert ccov("html", cwd=tmp_path).returncode == 0
+    browser.open((tmp_path / "htmlcov" / page_name("mod.py")).as_uri())
+    assert browser.evaluate("document.querySelectorAll('div.line').length") == 3
+    shown = browser.evaluate("JSON.parse(document.getElementById('contexts').textContent)")
+    assert sorted(shown) == sorted(names)
