@@ -102,6 +102,19 @@ def test_who_prints_the_tests_of_lines(sample_project):
     assert missing.returncode == 1 and "not in the data file" in missing.stderr
 
 
+def test_who_on_a_continuation_line_answers_for_its_statement(project):
+    """A line inside a multi-line statement named no test ("no statement there")."""
+    (project / "mod.py").write_text("def total(a,\n          b):\n    return (a +\n            b)\n")
+    (project / "test_mod.py").write_text("from mod import total\n\n\ndef test_total():\n    assert total(1, 2) == 3\n")
+    pytest_run(project, "--ccov=.", "--ccov-context=test", "--ccov-report=")
+    result = ccov("who", "mod.py:4", "mod.py:2", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "mod.py:3: 1 context", "    test_mod.py::test_total|run",
+        "mod.py:1: 1 context", "    (no context: outside any test)",
+    ]
+
+
 def test_ten_thousand_tests_fit_in_a_few_megabytes(tmp_path):
     """10,000 contexts over 20,000 lines (100 files of 200), each test running
     60 lines in 3 files: the data file stays small."""

@@ -227,18 +227,10 @@ def cmd_who(args) -> int:
         subset.files[path] = data.files[path]
     built = reporting.build_results(subset, config, warn, contexts=True)
     entries = {canonical(entry.path): entry for entry in built.files}
+    from ccov.reports import who
+
     for name, start, end in wanted:
-        entry = entries[canonical(by_path[canonical(name)])]
-        statements = sorted(line for line in entry.statements if start <= line <= end)
-        if not statements:
-            print(f"{entry.name}:{start}{f'-{end}' if end != start else ''}: no statement there")
-            continue
-        for line in statements:
-            contexts = entry.contexts.get(line, ())
-            label = "not run" if not contexts else f"{len(contexts)} context{'s' if len(contexts) != 1 else ''}"
-            print(f"{entry.name}:{line}: {label}")
-            for context in contexts:
-                print(f"    {context or '(no context: outside any test)'}")
+        who.write(entries[canonical(by_path[canonical(name)])], start, end, sys.stdout)
     return EXIT_OK
 
 

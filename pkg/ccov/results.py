@@ -67,6 +67,14 @@ class FileCoverage:
     branches: dict | None = None
     taken: dict = field(default_factory=dict)
     no_branch: frozenset = frozenset()  # branch lines whose arcs are never missing
+    # line -> the first line of its statement, for the lines of multi-line statements
+    multiline: dict = field(default_factory=dict)
+
+    def statement_of(self, line: int) -> int | None:
+        """The statement a line belongs to (a continuation line's is the
+        statement's first line), or None if it is part of none."""
+        first = self.multiline.get(line, line)
+        return first if first in self.statements else None
 
     @property
     def missing(self) -> frozenset:
@@ -283,6 +291,7 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
         branches=analysis.branches if arcs is not None else None,
         taken=_branches_taken(analysis, arcs) if arcs else {},
         no_branch=analysis.no_branch,
+        multiline=analysis.multiline,
     )
 
 
