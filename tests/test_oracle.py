@@ -60,3 +60,22 @@ def test_functions_match_coverage_py_regions(programs):
         assert name in ours, name
         assert ours[name].statements == entry["summary"]["num_statements"], name
         assert ours[name].hit == (entry["summary"]["covered_lines"] > 0), name
+
+
+def test_modules_imported_from_a_zip_file_are_measured(programs):
+    """coverage.py reports a module zipimport loaded from an archive under the
+    measured directory (named `archive.zip/mod.py`); ccov did not measure it."""
+    import zipfile
+
+    with zipfile.ZipFile(programs / "lib.zip", "w") as archive:
+        archive.writestr("zmod.py", "def f(x):\n    if x:\n        return 1\n    return 2\n")
+        archive.writestr("zpkg/__init__.py", "from .inner import g\n")
+        archive.writestr("zpkg/inner.py", "def g():\n    return 3\n")
+    (programs / "zipped.py").write_text("import sys\nsys.path.insert(0, 'lib.zip')\nimport zmod, zpkg\nzmod.f(1)\n")
+    from test_branch_oracle import compare_branches
+
+    ran = ccov("run", "--branch", "zipped.py", cwd=programs)
+    assert ran.returncode == 0, ran.stderr
+    theirs = coverage_json(programs, ["zipped.py"], branch=True)
+    assert "lib.zip/zmod.py" in theirs and "lib.zip/zpkg/inner.py" in theirs
+    compare_branches(ccov_files(programs), theirs)

@@ -98,6 +98,19 @@ def test_a_test_that_changes_directory_moves_no_report(sample_project):
     assert "SF:calc/ops.py" in (sample_project / "lcov.info").read_text()
 
 
+def test_measuring_everything_leaves_out_the_pytest_launcher(sample_project, tmp_path):
+    """`--ccov=` measures everything that is not installed; the venv's
+    `bin/pytest` script is installed, and was listed at 0%."""
+    import os
+
+    launcher = os.path.join(os.path.dirname(sys.executable), "pytest")
+    result = run([launcher, "-p", "no:cacheprovider", "--ccov=", "--ccov-report=lcov"], sample_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    measured = lcov_lines(sample_project / "lcov.info")
+    assert "calc/ops.py" in measured
+    assert not [name for name in measured if name.endswith("pytest") or "/bin/" in name], sorted(measured)
+
+
 def test_append_and_replace(sample_project):
     from ccov import datafile
 

@@ -234,6 +234,20 @@ def test_source_and_omit(project):
     assert files["app/unused.py"].n_executed == 0 and files["app/unused.py"].n_statements == 2
 
 
+def test_a_relative_omit_through_a_symlinked_source(project):
+    """--source is resolved through the symlink, so a relative --omit written
+    through it must be too (it was not applied)."""
+    write(project, "real/pkg/__init__.py", "")
+    write(project, "real/pkg/a.py", "A = 1\n")
+    write(project, "real/pkg/sub/__init__.py", "")
+    write(project, "real/pkg/sub/b.py", "B = 1\n")
+    (project / "link").symlink_to(project / "real")
+    write(project, "prog.py", "import sys\nsys.path.insert(0, 'link')\nimport pkg.a, pkg.sub.b\n")
+    result = ccov("run", "--source=link", "--omit=link/pkg/sub/*", "prog.py", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert sorted(ccov_files(project)) == ["real/pkg/__init__.py", "real/pkg/a.py"]
+
+
 def test_pyproject_settings_and_command_line_wins(project):
     write(project, "pyproject.toml", """
         [tool.ccov]

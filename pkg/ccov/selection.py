@@ -48,8 +48,13 @@ def _unmeasured_roots() -> list[str]:
     import site
 
     roots = {os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))}
+    reports = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reports")
+    if os.path.isfile(os.path.join(reports, "html.py")):
+        roots.add(reports)  # ccov.reports in a checkout (an editable install maps it there)
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
         roots.add(os.path.join(prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}"))
+        # Console-script launchers (`pytest`, `ccov`): installed, not the project's code.
+        roots.add(os.path.join(prefix, "Scripts" if os.name == "nt" else "bin"))
     try:
         roots.update(site.getsitepackages())
         roots.add(site.getusersitepackages())
@@ -65,6 +70,44 @@ def _unmeasured_roots() -> list[str]:
     return sorted(found)
 
 
+def _both_spellings(pattern: str, root: str) -> list[str]:
+    """An --omit pattern, and the same pattern with the directories before its
+    first wildcard resolved through symlinks: the paths it is matched against
+    are canonical, so `link/sub/*` must also read `real/sub/*`."""
+    if pattern.startswith(("*", "?")):
+        return [pattern]
+    parts = os.path.join(root, pattern).replace(os.sep, "/").split("/")
+    fixed = 0
+    while fixed < len(parts) and not any(char in parts[fixed] for char in "*?["):
+        fixed += 1
+    prefix = "/".join(parts[:fixed]) or "/"
+    if fixed == 0 or not os.path.exists(prefix):
+        return [pattern]
+    real = "/".join([canonical(prefix).replace(os.sep, "/"), *parts[fixed:]])
+    return [pattern] if real == "/".join(parts) else [pattern, real]
+
+
+def zip_member(path: str) -> tuple[str, str] | None:
+    """(archive, member) when `path` names a file inside a zip archive (an
+    existing regular file followed by more of the name), else None.  Imports
+    nothing: the collector's file decision asks it."""
+    head, inner = path, []
+    while head and not os.path.lexists(head):
+        head, name = os.path.split(head)
+        if not name:
+            return None
+        inner.append(name)
+    if not inner or not os.path.isfile(head):
+        return None
+    return head, "/".join(reversed(inner))
+
+
+def _zip_source(path: str) -> bool:
+    """A Python source file inside a zip archive (zipimport gives its code
+    such a name): measured as any file is, and read from the archive."""
+    return path.endswith(".py") and zip_member(path) is not None
+
+
 class FileSelector:
     """Callable `selector(filename) -> bool`, given to the collector."""
 
@@ -76,7 +119,7 @@ class FileSelector:
         self.unresolved_sources: list[str] = []
         for entry in source:
             self._add_source(entry)
-        self.omit = compile_patterns(omit, self.root)
+        self.omit = compile_patterns([form for pattern in omit for form in _both_spellings(pattern, root)], self.root)
         # Computed now: a decision may be asked for while a module is being
         # imported, and must not import anything itself.
         self._unmeasured = tuple(_unmeasured_roots())
@@ -108,7 +151,7 @@ class FileSelector:
         if not self.has_source and plain.startswith(self._unmeasured):
             return False  # installed code, decided without a realpath
         path = canonical(plain)
-        return self.wants(path) and os.path.isfile(path)
+        return self.wants(path) and (os.path.isfile(path) or _zip_source(path))
 
     def wants(self, path: str) -> bool:
         """Is this canonical path one the configuration measures?"""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import tokenize
 
+from ccov.selection import zip_member
+
 try:  # the built-in module: hashlib's OpenSSL binding costs `ccov run` 3 ms at exit
     from _blake2 import blake2b
 except ImportError:  # pragma: no cover - CPython always has it
@@ -16,11 +18,25 @@ class SourceError(Exception):
 
 
 def read_bytes(path: str) -> bytes:
+    """A source file's bytes; a module imported from a zip archive is read
+    from the archive (its name is `archive.zip/inner/mod.py`)."""
     try:
         with open(path, "rb") as source_file:
             return source_file.read()
     except OSError as err:
+        inside = zip_member(path)
+        if inside is not None:
+            return _read_member(*inside)
         raise SourceError(f"cannot read {path}: {err.strerror or err}") from None
+
+
+def _read_member(archive: str, member: str) -> bytes:
+    import zipimport
+
+    try:
+        return zipimport.zipimporter(archive).get_data(member)
+    except (OSError, zipimport.ZipImportError) as err:
+        raise SourceError(f"cannot read {member} in {archive}: {err}") from None
 
 
 def decode(data: bytes, path: str) -> str:
