@@ -199,17 +199,17 @@ build_state(PyObject *code, Py_ssize_t file_index)
 CodeState *
 ccov_codestate_create(PyObject *code, Py_ssize_t file_index)
 {
-    CodeState *stale = raw_state(code);
     CodeState *state = build_state(code, file_index);
     if (state == NULL) {
         return NULL;
     }
+    /* A state from an earlier session in this process (a measurement that
+     * resumes after a nested one) is freed by SetExtra itself, through
+     * free_state, which unlinks it first: it must not be freed here too. */
     if (PyUnstable_Code_SetExtra(code, extra_index, state) < 0) {
         PyMem_Free(state);
         return NULL;
     }
-    /* SetExtra does not free what it replaces: a state from an earlier session. */
-    free_state(stale);
     return state;
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -109,6 +110,54 @@ def test_measuring_everything_leaves_out_the_pytest_launcher(sample_project, tmp
     measured = lcov_lines(sample_project / "lcov.info")
     assert "calc/ops.py" in measured
     assert not [name for name in measured if name.endswith("pytest") or "/bin/" in name], sorted(measured)
+
+
+NESTED = '''\
+import re
+import sys
+
+import mod
+
+pytest_plugins = ["pytester"]
+
+
+def test_outer():
+    assert mod.outer() == 1
+
+
+def test_nested(pytester):
+    pytester.makepyfile(inner_mod="def inner():\\n    return 2\\n",
+                        test_inner="import inner_mod\\n\\n\\ndef test_i():\\n    assert inner_mod.inner() == 2\\n")
+    result = pytester.runpytest_inprocess("--ccov=.", "--ccov-report=term-missing")
+    result.assert_outcomes(passed=1)
+    assert re.search(r"inner_mod.py +2 +0 +100%", result.stdout.str())
+    ours = [i for i in range(6) if sys.monitoring.get_tool(i) == "ccov"]
+    assert len(ours) == 1, ours  # the outer run's, resumed; the inner one's was given back
+    assert mod.later() == 3
+'''
+
+
+def test_a_nested_in_process_run(project):
+    """pytester.runpytest_inprocess("--ccov") inside pytest --ccov, as
+    pytest-cov supports: the inner run measures its own tests, the outer
+    one is suspended meanwhile and measures on after it (it died with "the
+    collector is already running", leaking a tool id; then, resuming, the
+    collector freed a code object's state twice)."""
+    (project / "mod.py").write_text("def outer():\n    return 1\n\n\ndef later():\n    return 3\n")
+    (project / "test_nested.py").write_text(NESTED)
+    result = pytest_run(project, "--ccov=.", "--ccov-report=term-missing", "-p", "no:randomly")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^mod.py +4 +0 +100%", result.stdout, re.M), result.stdout
+    assert re.search(r"^test_nested.py +\d+ +0 +100%", result.stdout, re.M), result.stdout
+
+
+def test_no_free_tool_id_is_a_usage_error(sample_project):
+    (sample_project / "take_ids.py").write_text("import sys\nfor i in range(6):\n    sys.monitoring.use_tool_id(i, 'x')\n")
+    result = pytest_run(sample_project, "-p", "take_ids", "--ccov=calc",
+                        env=clean_env(PYTHONPATH=str(sample_project)))
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "ERROR: ccov: no free sys.monitoring tool id" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_append_and_replace(sample_project):

@@ -40,14 +40,23 @@ class Collector:
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
         self.watching = False
+        self._session = False  # the C collector runs this session (stop() ends it)
 
     def start(self) -> None:
-        global _sessions_in_process
         monitoring = sys.monitoring
-        events = monitoring.events
         tool_id = _free_tool_id(self._preference)
         monitoring.use_tool_id(tool_id, TOOL_NAME)
         self.tool_id = tool_id
+        try:
+            self._start_on(tool_id)
+        except BaseException:
+            self.stop()  # gives the tool id back: a failed start must not keep it
+            raise
+
+    def _start_on(self, tool_id: int) -> None:
+        global _sessions_in_process
+        monitoring = sys.monitoring
+        events = monitoring.events
         import opcode
 
         monitoring.register_callback(tool_id, events.PY_START, _collector.on_py_start)
@@ -63,6 +72,7 @@ class Collector:
             monitoring.register_callback(tool_id, events.PY_UNWIND, _collector.on_unwind)
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
         self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher, builder)
+        self._session = True
         if self.watching:
             # New code is armed as it is created; code that exists already is found here.
             self._track_existing_code()
@@ -119,7 +129,9 @@ class Collector:
         ours = monitoring.get_tool(tool_id) == TOOL_NAME
         if ours:
             _quietly(monitoring.set_events, tool_id, 0)
-        _collector.stop()
+        if self._session:
+            self._session = False
+            _collector.stop()
         registered = [events.PY_START, events.LINE]
         if self.branch:
             registered += [events.BRANCH, events.PY_RETURN, events.PY_UNWIND]

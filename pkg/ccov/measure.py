@@ -26,6 +26,10 @@ from ccov.selection import FileSelector, canonical
 
 _NOT_ANNOUNCED = object()
 
+# The measurements started in this process and not stopped, innermost last:
+# only the innermost one has the collector; the others are suspended.
+_running: list = []
+
 
 class Measurement:
     def __init__(
@@ -60,13 +64,28 @@ class Measurement:
             self.run_id, self.child = os.urandom(6).hex(), False
         self._saved = False
         self._saving = False
+        self._stopped = False
+        self._records_contexts = False
         self._terminate_after_save = False
         self._previous_env = _NOT_ANNOUNCED  # CCOV_PROCESS before start() set it
 
     # ---- lifetime --------------------------------------------------------------
 
     def start(self, install_handlers: bool = True) -> None:
-        self.collector.start()
+        """Start measuring.  Another measurement already running in this
+        process (a test that runs pytest --ccov in-process, under pytest
+        --ccov) is suspended until this one stops, as coverage.py pauses an
+        outer collector for an inner one."""
+        outer = _running[-1] if _running else None
+        if outer is not None:
+            outer._suspend()
+        try:
+            self.collector.start()
+        except BaseException:
+            if outer is not None:
+                outer._resume()
+            raise
+        _running.append(self)
         if install_handlers:
             import atexit
 
@@ -123,14 +142,40 @@ class Measurement:
         _die_by_sigterm()
 
     def stop(self) -> None:
+        """Stop measuring, keeping what ran; idempotent.  A measurement this
+        one suspended resumes."""
         from ccov.childproc import ENV_VAR
 
+        if self._stopped:
+            return
+        self._stopped = True
         self.collector.stop()
+        # Taken now: a measurement that resumes below restarts the collector,
+        # which forgets every line it holds.
+        self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
         process_hooks.uninstall(self)
         if self._previous_env is None:
             os.environ.pop(ENV_VAR, None)
         elif self._previous_env is not _NOT_ANNOUNCED:
             os.environ[ENV_VAR] = self._previous_env
+        if self in _running:
+            innermost = _running[-1] is self
+            _running.remove(self)
+            if innermost and _running:
+                _running[-1]._resume()
+
+    def _suspend(self) -> None:
+        """Another measurement starts in this process: keep what ran so far
+        and let go of the collector (there is one per process)."""
+        self.collector.stop()
+        self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
+
+    def _resume(self) -> None:
+        if self._stopped:
+            return
+        self.collector.start()
+        if self._records_contexts:
+            self.collector.record_contexts()
 
     def program_returned(self) -> None:
         """`ccov run`: the program returned (its atexit handlers are still to
@@ -157,6 +202,7 @@ class Measurement:
 
     def record_contexts(self) -> None:
         """Make switch_context() possible (it costs a little on every first line)."""
+        self._records_contexts = True
         self.collector.record_contexts()
 
     def switch_context(self, name: str) -> None:
@@ -197,9 +243,12 @@ class Measurement:
             data.meta["kind"] = "branches"
         if self.static_context:
             data.meta["static_context"] = self.static_context
-        # The lines of the context still open join the finished ones: OR-ing is
-        # idempotent, so a snapshot taken before the end adds nothing twice.
-        self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
+        # While measuring, the lines of the context still open join the
+        # finished ones: OR-ing is idempotent, so a snapshot taken before the
+        # end adds nothing twice.  Once stopped, stop() took them already (and
+        # the collector may serve another measurement now).
+        if not self._stopped:
+            self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
         paths: dict[str, str] = {}
         for context, files in self._finished_contexts.items():
             for filename, bits in files.items():

@@ -87,9 +87,14 @@ def pytest_load_initial_conftests(early_config, parser, args):
         return  # a subset of the tests must not replace the data it was chosen by
     if not options.ccov_source or options.no_ccov:
         return
+    from ccov.errors import CcovError
+
     plugin = CcovPlugin(options)
+    try:
+        plugin.start(str(early_config.rootpath))
+    except CcovError as err:  # no free tool id, an unusable setting: one line, as any usage error
+        raise pytest.UsageError(f"ccov: {err}") from None
     early_config.pluginmanager.register(plugin, "_ccov")
-    plugin.start(str(early_config.rootpath))
 
 
 class CcovPlugin:

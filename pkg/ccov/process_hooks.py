@@ -16,14 +16,16 @@ import os
 
 from ccov.stack import with_room
 
-_current = None
+# The measurements of this process, innermost last (one, unless a measured
+# pytest runs pytest --ccov in-process): each of them saves.
+_current: list = []
 _originals: dict[str, object] = {}
 _fork_hook_registered = False
 
 
 def install(measurement) -> None:
-    global _current, _fork_hook_registered
-    _current = measurement
+    global _fork_hook_registered
+    _current.append(measurement)
     if not _originals:
         for name, save in (("_exit", _save), ("execv", _snapshot), ("execve", _snapshot)):
             _originals[name] = getattr(os, name)
@@ -34,11 +36,13 @@ def install(measurement) -> None:
 
 
 def uninstall(measurement) -> None:
-    """Put os back as it was (unless something wrapped our wrappers since)."""
-    global _current
-    if _current is not measurement:
+    """Forget a measurement; with none left, put os back as it was (unless
+    something wrapped our wrappers since)."""
+    if measurement not in _current:
         return
-    _current = None
+    _current.remove(measurement)
+    if _current:
+        return
     for name, original in _originals.items():
         if getattr(getattr(os, name), "_ccov_wrapper", False):
             setattr(os, name, original)
@@ -63,8 +67,7 @@ def _saving_first(name: str, save):
     real = getattr(os, name)
 
     def wrapper(*args, **kwargs):
-        measurement = _current
-        if measurement is not None:
+        for measurement in reversed(_current):
             with_room(lambda: save(measurement, name))  # os._exit may come at the recursion limit
         return real(*args, **kwargs)
 
@@ -75,5 +78,5 @@ def _saving_first(name: str, save):
 
 
 def _after_fork_in_child() -> None:
-    if _current is not None:
-        _current.forked()
+    for measurement in _current:
+        measurement.forked()
