@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from conftest import ccov, ccov_files, run
+from conftest import ccov, ccov_files, clean_env, run
 
 
 def write(directory, name, text):
@@ -48,6 +48,21 @@ def test_module_sees_what_python_gives_it(project):
         assert measured.returncode == 0, measured.stderr
         assert measured.stdout == plain.stdout
     assert ccov_files(project)["pkg/tool.py"].n_missing == 0
+
+
+@pytest.mark.parametrize("how", [["prog.py"], ["-m", "libprog"]])
+def test_safe_path_leaves_sys_path_as_python_does(project, how):
+    """With PYTHONSAFEPATH python prepends nothing; ccov replaced the first
+    PYTHONPATH entry with the script's directory, and the program failed."""
+    program = "import helper, sys\nprint(helper.VALUE, sys.path[0].endswith('lib'))\n"
+    write(project, "lib/helper.py", "VALUE = 'from lib'\n")
+    write(project, "lib/libprog.py", program)
+    write(project, "prog.py", program)
+    env = clean_env(PYTHONSAFEPATH="1", PYTHONPATH=str(project / "lib"))
+    plain = run([sys.executable, *how], project, env=env)
+    assert plain.stdout == "from lib True\n", plain.stderr
+    measured = ccov("run", *how, cwd=project, env=env)
+    assert (measured.returncode, measured.stdout) == (0, plain.stdout), measured.stderr
 
 
 @pytest.mark.parametrize(

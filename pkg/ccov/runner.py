@@ -19,6 +19,15 @@ class ProgramNotFound(CcovError):
         super().__init__(message, EXIT_USAGE)
 
 
+def _set_path0(directory: str) -> None:
+    """sys.path[0] as python gives it to a program: the script's directory
+    (or the working directory for -m) in place of the one it gave ccov.
+    With -P or PYTHONSAFEPATH python prepends nothing, so sys.path[0] is the
+    program's own first entry (PYTHONPATH's) and stays."""
+    if not sys.flags.safe_path:
+        sys.path[0] = directory
+
+
 def _fresh_main(file: str | None, spec=None, loader=None) -> types.ModuleType:
     main = types.ModuleType("__main__")
     main.__file__ = file
@@ -42,7 +51,7 @@ def prepare_script(path: str, args: list[str]):
     except OSError as err:
         raise ProgramNotFound(f"can't open file {path!r}: {err.strerror}") from None
     sys.argv = [path, *args]
-    sys.path[0] = os.path.dirname(absolute)
+    _set_path0(os.path.dirname(absolute))
     from importlib.machinery import SourceFileLoader
 
     code = compile(source, absolute, "exec", dont_inherit=True)
@@ -70,7 +79,7 @@ def prepare_module(name: str, args: list[str], argv0: str | None = None, path_al
     import importlib.util
 
     if not path_already_set:
-        sys.path[0] = os.getcwd()
+        _set_path0(os.getcwd())
     try:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.submodule_search_locations is not None:
