@@ -351,14 +351,41 @@ def _wrong_settings():
             yield key, value
 
 
-@pytest.mark.parametrize("key, value", list(_wrong_settings()))
-def test_every_setting_with_a_wrong_value_is_a_usage_error(project, key, value):
-    write(project, "pyproject.toml", f"[tool.ccov]\n{key} = {value}\n")
+# Values of the right type that still cannot be used: patterns that do not compile.
+BAD_VALUES = [
+    ("omit", '["[z-a]"]'),
+    ("fail_under_file", '{"[z-a]" = 50}'),
+    ("exclude_also", '["x{100000000000}"]'),
+    ("exclude_lines", '["("]'),
+    ("partial_branches", '["x{100000000000}"]'),
+]
+
+
+def test_every_setting_with_a_wrong_value_is_a_usage_error(project, monkeypatch, capsys):
+    """In-process (ccov.cli.main), so that the ~90 cases take a second, not
+    two processes each: the configuration is read before anything runs."""
+    from ccov.cli import main
+
+    monkeypatch.chdir(project)
     write(project, "prog.py", "x = 1\n")
-    for command in (["report"], ["run", "prog.py"]):
-        result = ccov(*command, cwd=project)
-        assert result.returncode == 3, (command, result.stderr)
-        assert one_error_line(result.stderr) and key.split("_")[0] in result.stderr, result.stderr
+    for key, value in [*_wrong_settings(), *BAD_VALUES]:
+        write(project, "pyproject.toml", f"[tool.ccov]\n{key} = {value}\n")
+        for command in (["report"], ["run", "prog.py"]):
+            status = main(command)
+            stderr = capsys.readouterr().err
+            assert status == 3, (key, value, command, stderr)
+            assert one_error_line(stderr) and key.split("_")[0] in stderr or "pattern" in stderr, (key, value, stderr)
+
+
+def test_odd_but_valid_values_and_a_tool_table_that_is_not_one(project):
+    write(project, "prog.py", "x = 1\n")
+    assert ccov("run", "prog.py", cwd=project).returncode == 0
+    tiny = ccov("report", "--fail-under", "0.00001", cwd=project)  # an IndexError, then INTERNALERROR under pytest
+    assert tiny.returncode == 0 and "TOTAL" in tiny.stdout, tiny.stderr
+    write(project, "pyproject.toml", "tool = 5\n")
+    result = ccov("report", cwd=project)
+    assert result.returncode == 3 and one_error_line(result.stderr), result.stderr
+    assert "[tool] must be a table" in result.stderr
 
 
 def test_a_configuration_file_that_is_not_text(project):

@@ -207,6 +207,26 @@ def test_saving_does_not_depend_on_the_stack_depth(project, ending):
         assert 11 in measured.executed  # then(): the end came three frames from the limit
 
 
+def test_ctrl_c_ends_the_run_as_it_ends_python(project):
+    """The program's KeyboardInterrupt: its traceback, the data saved (atexit
+    handlers included), then death by SIGINT, as python does (exit 130 made
+    shell loops go on)."""
+    write(project, "prog.py", """
+        import atexit, os, signal
+        def at_exit():
+            return "measured"
+        atexit.register(at_exit)
+        def interrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+        interrupt()
+    """)
+    plain = run([sys.executable, "prog.py"], project)
+    measured = ccov("run", "prog.py", cwd=project)
+    assert plain.returncode == measured.returncode == -signal.SIGINT
+    assert measured.stderr == plain.stderr
+    assert ccov_files(project)["prog.py"].n_missing == 0
+
+
 def test_threads_and_atexit_handlers_are_counted(project):
     write(project, "prog.py", """
         import atexit, threading, time

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ccov import __version__
+from ccov import __version__, runner
 from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError, warn
 
 # `ccov run`'s options: (flags, dest, action, metavar, help).  One table for
@@ -88,13 +88,16 @@ def _config(args):
 
 
 def cmd_run(args) -> int:
-    from ccov import childproc, runner
+    from ccov import childproc
     from ccov.measure import Measurement
 
     if not args.program:
         raise UsageError("nothing to run: give a script or -m MODULE (see `ccov run --help`)")
     target, *program_args = args.program
     config = _config(args)
+    import atexit
+
+    atexit.register(_end_by_sigint_if_interrupted)  # before the measurement's save: it runs after it
     childproc.discard()  # a ccov run started by a measured process measures as itself
     measurement = Measurement(config, append=args.append, inherited=childproc.inherited())
     measurement.start()
@@ -319,6 +322,8 @@ def cmd_erase(args) -> int:
     config = _config(args)
     leftovers = datafile.parallel_files(config.data_file) + datafile.abandoned_temporaries(config.data_file)
     for path in [config.data_file, *leftovers]:
+        if not os.path.lexists(path):
+            continue  # nothing to delete is no error, on a read-only filesystem too (EROFS comes before ENOENT)
         try:
             os.remove(path)
         except FileNotFoundError:
@@ -397,13 +402,44 @@ def main(argv: list[str] | None = None) -> int:
     except CcovError as err:
         print(f"ccov: error: {err}", file=sys.stderr)
         return err.exit_code
+    except runner.ProgramInterrupted:
+        # Ctrl-C in the measured program, whose traceback is printed: the
+        # process ends by SIGINT, as python's does (shells use that to stop
+        # loops), once atexit has run, the save included.
+        global _interrupted
+        _interrupted = True
+        return 130  # if that fails
     except KeyboardInterrupt:
-        return 130
+        _die_by_sigint()
     except BrokenPipeError:  # `ccov json -o - | head`: the reader left, not an error of ours
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     return status
+
+
+_interrupted = False
+
+
+def _end_by_sigint_if_interrupted() -> None:
+    """Registered with atexit before the measurement's save, so it runs after
+    it.  (Python's own SIGINT exit cannot be relied on: importing a module in
+    an atexit handler, as the save does, turned it into exit status 1.)"""
+    if _interrupted:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError, AttributeError):
+                pass
+        _die_by_sigint()
+
+
+def _die_by_sigint() -> None:
+    """Ctrl-C in ccov itself (a long report): end as python would, by SIGINT."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 if __name__ == "__main__":

@@ -79,11 +79,19 @@ class Config:
             raise UsageError(f"sort must be one of {', '.join(SORT_COLUMNS)} (optionally with a leading -), not {self.sort!r}")
         import re
 
-        for pattern in self.exclusion_regexes + self.partial_branches:
+        for name in ("exclude_lines", "exclude_also", "partial_branches"):
+            for pattern in getattr(self, name):
+                try:
+                    re.compile(pattern)
+                except (re.error, OverflowError, RecursionError) as err:
+                    raise UsageError(f"{name}: invalid regex {pattern!r}: {err}") from None
+        from ccov.globs import compile_patterns
+
+        for name, patterns in (("omit", self.omit), ("fail_under_file", [p for p in self.fail_under_file if p != "default"])):
             try:
-                re.compile(pattern)
-            except re.error as err:
-                raise UsageError(f"invalid exclusion regex {pattern!r}: {err}") from None
+                compile_patterns(patterns, "/")
+            except UsageError as err:
+                raise UsageError(f"{name}: {err}") from None
 
 
 def _holds_nul(value) -> bool:
@@ -166,9 +174,10 @@ def load(path: str | None = None, warn=None) -> Config:
         raise UsageError(f"{path} is not valid TOML: it is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as err:
         raise UsageError(f"{path} is not valid TOML: {err}") from None
-    section = document.get("tool", {}).get("ccov", {})
+    tools = document.get("tool", {})
+    section = tools.get("ccov", {}) if isinstance(tools, dict) else None
     if not isinstance(section, dict):
-        raise UsageError(f"{path}: [tool.ccov] must be a table")
+        raise UsageError(f"{path}: [tool{'.ccov' if isinstance(tools, dict) else ''}] must be a table")
     for key, value in section.items():
         name = key.replace("-", "_")
         if name not in SETTINGS:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 
+from ccov.errors import UsageError
+
 _TOKENS = re.compile(r"\*\*/?|^\*+|/\*$|\*|\?|\[[^\]/]*\]|[^*?\[]+|\[")
 
 
@@ -52,4 +54,8 @@ def compile_patterns(patterns: list[str], root: str) -> re.Pattern | None:
         regexes.append(_translate(pattern))
     if not regexes:
         return None
-    return re.compile("|".join(f"(?:{r})" for r in regexes) + r"\Z")
+    try:
+        return re.compile("|".join(f"(?:{r})" for r in regexes) + r"\Z")
+    except (re.error, OverflowError, RecursionError) as err:
+        bad = ", ".join(repr(p) for p in patterns)
+        raise UsageError(f"invalid file pattern among {bad}: {err}") from None

@@ -177,6 +177,14 @@ def files_below_minimum(built, minimums: dict, precision: int) -> list[str]:
     return failures
 
 
+def _decimals(number: float) -> int:
+    """Digits after the point that `number` is written with (1e-05: 5)."""
+    from decimal import Decimal
+
+    exponent = Decimal(repr(float(number))).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 def fail_under_shortfall(
     total: float, threshold: float, precision: int, subject: str = "total", limit: str = "--fail-under="
 ) -> str | None:
@@ -189,8 +197,7 @@ def fail_under_shortfall(
         return None
     from ccov.results import display_percent
 
-    text = repr(float(threshold))
-    decimals = max(precision, 0 if text.endswith(".0") else len(text.split(".")[1]))
+    decimals = max(precision, _decimals(threshold))
     failed = total != 100.0 if threshold == 100.0 else round(total, decimals) < threshold
     if not failed:
         return None

@@ -14,6 +14,10 @@ import types
 from ccov.errors import CcovError, EXIT_USAGE
 
 
+class ProgramInterrupted(KeyboardInterrupt):
+    """The program ended by Ctrl-C (its traceback is printed already)."""
+
+
 class ProgramNotFound(CcovError):
     def __init__(self, message: str):
         super().__init__(message, EXIT_USAGE)
@@ -98,7 +102,9 @@ def prepare_module(name: str, args: list[str], argv0: str | None = None, path_al
 
 
 def execute(code, main: types.ModuleType) -> int:
-    """Run the program; returns 1 after printing an uncaught exception, re-raises SystemExit."""
+    """Run the program; returns 1 after printing an uncaught exception,
+    re-raises SystemExit, and raises ProgramInterrupted after printing a
+    KeyboardInterrupt."""
     try:
         exec(code, main.__dict__)
     except SystemExit:
@@ -107,5 +113,7 @@ def execute(code, main: types.ModuleType) -> int:
         # Drop this frame, so the traceback is the one Python would print.
         traceback = exc.__traceback__.tb_next if exc.__traceback__ else None
         sys.excepthook(type(exc), exc.with_traceback(traceback), traceback)
-        return 130 if isinstance(exc, KeyboardInterrupt) else 1
+        if isinstance(exc, KeyboardInterrupt):
+            raise ProgramInterrupted from None
+        return 1
     return 0
