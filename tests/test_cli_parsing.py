@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from ccov.cli import RUN_OPTIONS, parse_run_quickly
 from ccov.cli_parser import build_parser
@@ -35,8 +36,6 @@ def test_unusual_cases_go_to_argparse(argv):
 
 # ---- any command line gets an answer, never a traceback ----------------------------------
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
 
 COMMANDS = ["report", "lcov", "xml", "json", "combine", "erase", "debug", "diff", "help", "bogus", ""]
 WORDS = ["--fail-under", "-o", "--data-file", "--format", "--precision", "--sort", "--skip-covered", "--skip-empty",

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import itertools
 import os
+import random
 
 import pytest
+from hypothesis import HealthCheck, given, seed, settings, strategies as st
 
-hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from conftest import ccov, ccov_files, coverage_json
+from test_oracle import compare
 
-from conftest import ccov, ccov_files, coverage_json  # noqa: E402
-from test_oracle import compare  # noqa: E402
+# Each run draws other programs; a failure says its seed, and
+# CCOV_FUZZ_SEED=<seed> draws the same ones again (CCOV_FUZZ_EXAMPLES: how many).
+SEED = int(os.environ.get("CCOV_FUZZ_SEED") or random.randrange(2**32))
+EXAMPLES = int(os.environ.get("CCOV_FUZZ_EXAMPLES", "6"))
+FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
+@pytest.fixture(autouse=True)
+def say_the_seed(request):
+    """Shown with a failure's report: how to replay the same programs."""
+    request.node.add_report_section("call", "fuzz", f"replay with CCOV_FUZZ_SEED={SEED} CCOV_FUZZ_EXAMPLES={EXAMPLES}")
 
 VARIABLES = ["a", "b", "c"]
 _names = itertools.count()
@@ -129,7 +140,8 @@ def program(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
-@settings(max_examples=int(os.environ.get("CCOV_FUZZ_EXAMPLES", "6")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@FUZZ
+@seed(SEED)
 @given(programs=st.lists(program(), min_size=10, max_size=10))
 def test_generated_programs_match_coverage_py(tmp_path_factory, programs):
     directory = tmp_path_factory.mktemp("fuzz")
@@ -146,7 +158,8 @@ def test_generated_programs_match_coverage_py(tmp_path_factory, programs):
     compare(ours, coverage_json(directory, ["driver.py"]))
 
 
-@settings(max_examples=int(os.environ.get("CCOV_FUZZ_EXAMPLES", "6")), deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@FUZZ
+@seed(SEED)
 @given(programs=st.lists(program(), min_size=10, max_size=10))
 def test_generated_programs_match_coverage_py_branches(tmp_path_factory, programs):
     from test_branch_oracle import compare_branches
