@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from conftest import ccov, ccov_files, clean_env, run
+from conftest import ccov, ccov_files, clean_env, lcov_lines, run
 
 
 def write(directory, name, text):
@@ -354,6 +354,19 @@ def test_a_child_runs_in_the_static_context_of_its_parent(project):
 
 
 # ---- the pytest plugin ---------------------------------------------------------------
+
+
+def test_a_child_running_a_source_module_with_dash_m(project):
+    """--ccov=mod, and a test running `python -m mod`: the child looked for
+    `mod` before its working directory was on sys.path, and reported it at 0%
+    (coverage.py with patch = subprocess: 100%)."""
+    write(project, "mod.py", "import sys\n\n\ndef main():\n    return 0\n\n\nif __name__ == '__main__':\n    sys.exit(main())\n")
+    write(project, "test_child.py", "import subprocess, sys\n\n\ndef test_child():\n"
+          "    assert subprocess.run([sys.executable, '-m', 'mod']).returncode == 0\n")
+    result = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ccov=mod", "--ccov-report=lcov"],
+                 project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert all(lcov_lines(project / "lcov.info")["mod.py"].values())
 
 
 @pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["serial", "xdist"])

@@ -269,6 +269,17 @@ def test_source_and_omit(project):
     assert files["app/unused.py"].n_executed == 0 and files["app/unused.py"].n_statements == 2
 
 
+def test_source_names_a_module_beside_the_script(project):
+    """`--source mod` for mod.py next to the script: coverage.py measures it;
+    ccov looked for the name before the script's directory was on sys.path."""
+    write(project, "app/mod.py", "def f():\n    return 1\n\n\ndef g():\n    return 2\n")
+    write(project, "app/prog.py", "import mod\nmod.f()\n")
+    result = ccov("run", "--source", "mod", "app/prog.py", cwd=project)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    measured = ccov_files(project)
+    assert sorted(measured) == ["app/mod.py"] and measured["app/mod.py"].missing == {6}
+
+
 def test_a_relative_omit_through_a_symlinked_source(project):
     """--source is resolved through the symlink, so a relative --omit written
     through it must be too (it was not applied)."""

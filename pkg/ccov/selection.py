@@ -117,8 +117,10 @@ class FileSelector:
         self.source_dirs: list[str] = []
         self.source_files: set[str] = set()
         self.unresolved_sources: list[str] = []
+        self._resolved_with: tuple = ()  # sys.path when unresolved names were last looked for
         for entry in source:
             self._add_source(entry)
+        self._resolved_with = tuple(sys.path)
         self.omit = compile_patterns([form for pattern in omit for form in _both_spellings(pattern, root)], self.root)
         # Computed now: a decision may be asked for while a module is being
         # imported, and must not import anything itself.
@@ -130,15 +132,32 @@ class FileSelector:
             self.source_dirs.append(canonical(path) + os.sep)
         elif os.path.isfile(path):
             self.source_files.add(canonical(path))
-        else:
-            found = _find_module(entry)
-            if not found:
-                self.unresolved_sources.append(entry)
-            for location in found:
-                if os.path.isdir(location):
-                    self.source_dirs.append(location + os.sep)
-                else:
-                    self.source_files.add(location)
+        elif not self._add_module(entry):
+            self.unresolved_sources.append(entry)
+
+    def _add_module(self, name: str) -> bool:
+        found = _find_module(name)
+        for location in found:
+            if os.path.isdir(location):
+                self.source_dirs.append(location + os.sep)
+            else:
+                self.source_files.add(location)
+        return bool(found)
+
+    def resolve_late(self) -> bool:
+        """Look for the module names not found so far, if sys.path changed
+        since: when measuring starts, the program's own directory is not on
+        sys.path yet (a module beside the script; `python -m mod` in a child,
+        whose working directory is added after the .pth file ran).  Cheap
+        when nothing is unresolved or sys.path is as it was.  Returns whether
+        a name was found."""
+        if not self.unresolved_sources or tuple(sys.path) == self._resolved_with:
+            return False
+        self._resolved_with = tuple(sys.path)
+        still = [name for name in self.unresolved_sources if not self._add_module(name)]
+        found = len(still) < len(self.unresolved_sources)
+        self.unresolved_sources = still
+        return found
 
     @property
     def has_source(self) -> bool:
@@ -151,7 +170,8 @@ class FileSelector:
         if not self.has_source and plain.startswith(self._unmeasured):
             return False  # installed code, decided without a realpath
         path = canonical(plain)
-        return self.wants(path) and (os.path.isfile(path) or _zip_source(path))
+        wanted = self.wants(path) or (self.resolve_late() and self.wants(path))
+        return wanted and (os.path.isfile(path) or _zip_source(path))
 
     def wants(self, path: str) -> bool:
         """Is this canonical path one the configuration measures?"""
@@ -168,6 +188,7 @@ class FileSelector:
 
     def unexecuted_candidates(self) -> list[str]:
         """Importable Python files under the --source directories (and files)."""
+        self.resolve_late()
         found = set(self.source_files)
         for top in self.source_dirs:
             top = top.rstrip(os.sep)
