@@ -144,6 +144,12 @@ PyObject *ccov_on_branch(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 PyObject *ccov_on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *ccov_on_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
+/* ---- SIGTERM that is never lost (sigterm.c) ----------------------------- */
+
+PyObject *ccov_guard_sigterm(PyObject *module, PyObject *ignored);
+PyObject *ccov_sigterm_started(PyObject *module, PyObject *ignored);
+PyObject *ccov_sigterm_after_fork(PyObject *module, PyObject *ignored);
+
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 
 /* Measure a code object if its file is measured; -1 with an exception set. */

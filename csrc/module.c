@@ -218,6 +218,11 @@ static PyMethodDef collector_methods[] = {
     {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL, "PY_RETURN callback (branch mode)."},
     {"on_unwind", (PyCFunction)(void (*)(void))ccov_on_unwind, METH_FASTCALL, "PY_UNWIND callback (branch mode)."},
     {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},
+    {"guard_sigterm", ccov_guard_sigterm, METH_NOARGS,
+     "guard_sigterm() -> bool\n\nWrap the Python-level SIGTERM handler just installed so the signal is\n"
+     "sent again until the handler starts (see sigterm.c); whether it is wrapped."},
+    {"sigterm_started", ccov_sigterm_started, METH_NOARGS, "The Python-level SIGTERM handler began: stop re-sending."},
+    {"sigterm_after_fork", ccov_sigterm_after_fork, METH_NOARGS, "In a forked child: make its own re-send timer."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -394,3 +394,54 @@ def test_a_configuration_file_that_is_not_text(project):
     result = ccov("report", "--config", "binary.toml", cwd=project)
     assert result.returncode == 3 and one_error_line(result.stderr), result.stderr
     assert "binary.toml is not valid TOML" in result.stderr
+
+
+# ---- a SIGTERM that comes just before a blocking wait ------------------------------------
+
+UNBLOCK_THEN_WAIT = """
+#include <signal.h>
+#include <unistd.h>
+/* The pending SIGTERM is delivered inside the first call (Python's C handler
+ * only notes it), then read() blocks: no signal is left to interrupt it.  This
+ * is the window a pool worker is in between its last signal check and sem_wait. */
+long unblock_then_wait(int fd) {
+    sigset_t term;
+    char byte;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &term, 0);
+    return (long)read(fd, &byte, 1);
+}
+"""
+
+
+def test_a_sigterm_just_before_a_blocking_wait_still_ends_the_process(project):
+    """ccov's SIGTERM handler (which saves) is a Python-level one; a signal it
+    gets just before a blocking call was noted and never handled, and the
+    process, which SIG_DFL would have killed, waited for ever (Pool.terminate()
+    hung its parent, a few runs in a hundred under load).  Made certain here
+    with a C call that takes the pending signal and then blocks."""
+    import shutil
+    import subprocess
+
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    assert compiler, "a C compiler builds the extension; the same one builds this"
+    (project / "wait.c").write_text(UNBLOCK_THEN_WAIT)
+    done = subprocess.run([compiler, "-shared", "-fPIC", "-o", str(project / "wait.so"), str(project / "wait.c")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    write(project, "prog.py", """
+        import ctypes, os, signal, sys
+        def before():
+            return 1
+        before()
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        os.kill(os.getpid(), signal.SIGTERM)  # pending until the C call takes it
+        reader, writer = os.pipe()
+        ctypes.CDLL(os.path.abspath("wait.so")).unblock_then_wait(reader)
+        print("not reached")
+    """)
+    result = ccov("run", "prog.py", cwd=project, timeout=20)
+    assert result.returncode == -signal.SIGTERM, result.stderr
+    printed = (project / "prog.py").read_text().splitlines().index('print("not reached")') + 1
+    assert missing(project, "prog.py") == {printed}  # the process ended in the wait, and was saved

@@ -157,6 +157,22 @@ class Collector:
         return {name: {decode_arc(key) for key in keys} for name, keys in _collector.take_arcs().items()}
 
     @staticmethod
+    def guard_sigterm() -> bool:
+        """See csrc/sigterm.c: the SIGTERM handler just installed is sent the
+        signal again until it starts."""
+        return _collector.guard_sigterm()
+
+    @staticmethod
+    def sigterm_started() -> None:
+        _collector.sigterm_started()
+
+    @staticmethod
+    def after_fork() -> None:
+        """In a forked child: what the collector keeps per process (the
+        SIGTERM re-send timer) is made anew."""
+        _collector.sigterm_after_fork()
+
+    @staticmethod
     def record_contexts() -> None:
         """From now on, keep track of what runs so switch_context() can re-arm it."""
         _collector.record_contexts(True)

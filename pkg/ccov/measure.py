@@ -127,10 +127,14 @@ class Measurement:
         try:
             if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
                 signal.signal(signal.SIGTERM, self._on_sigterm)
+                # A SIGTERM that comes just before a blocking wait would
+                # otherwise never be handled, and the process never end.
+                self.collector.guard_sigterm()
         except ValueError:  # not the main thread
             pass
 
     def _on_sigterm(self, signum, frame) -> None:
+        self.collector.sigterm_started()
         if self._saving:
             # The signal interrupted our own save: let it finish, then die.
             self._terminate_after_save = True
@@ -229,6 +233,7 @@ class Measurement:
         """In the child of os.fork(): the data so far is shared with the
         parent (which saves it too); this copy now saves as a child."""
         self.child = True
+        self.collector.after_fork()
 
     # ---- saving -----------------------------------------------------------------
 
