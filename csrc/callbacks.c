@@ -61,18 +61,14 @@ ccov_on_line(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
         ccov_codestate_ran(state);
     }
     long line = PyLong_AsLong(args[1]);
-    if (line > 0 && (ccov_files_record(state->file_index, line) < 0 || ccov_branches_implied(state, line) < 0)) {
+    if (line > 0 && (ccov_files_record(state->file_index, line) < 0 || ccov_branches_line(state, line) < 0)) {
         ccov_report_failure("LINE");
     }
     else if (line == -1 && PyErr_Occurred()) {
         ccov_report_failure("LINE");
     }
     else if (ccov_codestate_see(state, line)) {
-        /* Every line of this code object has run: drop its instrumentation. */
-        ccov_stats.codes_completed++;
-        if (ccov_disarm(state) < 0) {
-            ccov_report_failure("LINE (disarm)");
-        }
+        ccov_codestate_done(state, "LINE");
     }
     return Py_NewRef(ccov_state.disable);
 }

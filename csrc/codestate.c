@@ -101,8 +101,12 @@ first_traceable_offset(PyObject *code)
     const uint8_t *units = (const uint8_t *)PyBytes_AS_STRING(bytecode);
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode), offset = 0;
     for (Py_ssize_t i = 0; i + 1 < size; i += 2) {
-        if (units[i] == ccov_state.resume_opcode) {
+        if (ccov_state.kinds[units[i]] & CCOV_OP_RESUME) {
             offset = i + 2;
+            /* 3.15's RESUME has an inline cache entry: it is prologue too. */
+            while (offset + 1 < size && (ccov_state.kinds[units[offset]] & CCOV_OP_CACHE)) {
+                offset += 2;
+            }
             break;
         }
     }
@@ -241,6 +245,15 @@ int
 ccov_codestate_settle(CodeState *state)
 {
     return --state->pending == 0;
+}
+
+void
+ccov_codestate_done(CodeState *state, const char *where)
+{
+    ccov_stats.codes_completed++;
+    if (ccov_disarm(state) < 0) {
+        ccov_report_failure(where);
+    }
 }
 
 void

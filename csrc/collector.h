@@ -1,8 +1,24 @@
 /* ccov collector: shared declarations.
  *
  * The collector is a process-wide singleton: sys.monitoring instruments code
- * objects, which are shared by every thread, so there is nothing per-thread
- * to keep.  All state is touched with the GIL held.
+ * objects, which are shared by every thread, so there is next to nothing
+ * per-thread to keep (only "this thread is deciding", filelines.c).
+ *
+ * Threads.  Every callback runs with the GIL held, and the state below is
+ * touched only then: the GIL is what makes it safe.  The module declares so
+ * (Py_MOD_GIL_USED, module.c): a free-threaded build keeps the GIL on while
+ * ccov is imported.  To run without it, these would need protecting, since
+ * callbacks of different threads then run at once:
+ *  - the file table and its decisions cache (filelines.c): a lock around
+ *    lookup/add, and the bitmaps and arc sets of each file (a per-file lock,
+ *    or atomic OR on the bitmap bytes);
+ *  - each code object's state (codestate.c: its expected-line bits, its
+ *    pending count, and the armed and ran lists; branches_*.c: the seen
+ *    flags and last_line), changed by whichever thread runs that code: a
+ *    per-state lock, or atomics, plus a lock for the two lists;
+ *  - ccov_state itself, written at start and stop only (a lock there), and
+ *    the statistics (atomics, or per-thread counters summed at stop).
+ * Nothing here can run a free-threaded build, so no support for one is claimed.
  */
 #ifndef CCOV_COLLECTOR_H
 #define CCOV_COLLECTOR_H
@@ -31,10 +47,13 @@ void ccov_files_forget_lines(void);
 int ccov_files_record_arc(Py_ssize_t file_index, long from_line, long to_line);
 /* {filename: set of arcs, each (from_line << 32) | (to_line & 0xffffffff)}, and forget them. */
 PyObject *ccov_files_take_arcs(void);
+/* The first line of the statement `line` belongs to (3.14+ branch mode: the
+ * file's statement map, read once through the branch helper). */
+long ccov_files_statement(Py_ssize_t file_index, long line);
 
 /* ---- per-code-object state (codestate.c) -------------------------------- */
 
-typedef struct BranchTable BranchTable; /* branches.c */
+typedef struct BranchTable BranchTable; /* branches_312.c or branches_314.c */
 
 typedef struct CodeState {
     struct CodeState *prev, *next; /* the list of armed code objects */
@@ -46,7 +65,7 @@ typedef struct CodeState {
     long span;                     /* number of lines the bitmap covers */
     long pending;                  /* expected lines not seen yet */
     long expected;                 /* all expected lines, for re-arming */
-    BranchTable *branches;         /* branch mode: what each BRANCH direction means */
+    BranchTable *branches;         /* branch mode: the code object's branches */
     int branches_built;            /* the table was asked for (it may have failed) */
     uint8_t bits[];                /* bit set = expected line not seen yet; then
                                       as many bytes again: all expected lines */
@@ -62,6 +81,9 @@ int ccov_codestate_see(CodeState *state, long line);
 /* One more expected event (a line or an awaited branch direction) was seen;
  * returns 1 when it was the last. */
 int ccov_codestate_settle(CodeState *state);
+/* Everything expected of a code object was seen: remove its instrumentation
+ * (`where` names the callback, should that fail). */
+void ccov_codestate_done(CodeState *state, const char *where);
 void ccov_codestate_link(CodeState *state);
 void ccov_codestate_unlink(CodeState *state);
 CodeState *ccov_codestate_first_armed(void);
@@ -86,12 +108,25 @@ typedef struct {
     PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *no_events_obj;     /* int: 0 */
     PyObject *tool_id_obj;       /* int: tool_id */
-    int resume_opcode;           /* opcode.opmap["RESUME"] */
+    uint16_t kinds[256];         /* per opcode: CCOV_OP_* flags, from the opcode module */
     int error_reported;          /* a collector failure was printed once */
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
-    PyObject *branch_builder;    /* ccov.bytecode_arcs.branch_table */
+    PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (ccov.bytecode_arcs);
+                                    3.14+: filename -> statement map (ccov.source) */
 } CollectorState;
+
+/* What the collector needs to know of an opcode (ccov.collector.opcode_kinds
+ * reads them from the opcode module of the running Python). */
+#define CCOV_OP_RESUME 1        /* the prologue's end */
+#define CCOV_OP_CACHE 2         /* an inline cache entry */
+#define CCOV_OP_EXTENDED_ARG 4
+#define CCOV_OP_JUMP 8          /* has a jump target (opcode.hasjrel) */
+#define CCOV_OP_ALWAYS 16       /* an unconditional jump */
+#define CCOV_OP_BACKWARD 32     /* its target is behind it */
+#define CCOV_OP_RETURN 64       /* leaves the code object */
+#define CCOV_OP_PY_RETURN 128   /* fires PY_RETURN (RETURN_VALUE) */
+#define CCOV_OP_NO_FALL_THROUGH 256 /* never goes on to the next instruction (RERAISE) */
 
 extern CollectorState ccov_state;
 
@@ -131,17 +166,21 @@ typedef struct {
 extern CollectorStats ccov_stats;
 PyObject *ccov_stats_as_dict(void);
 
-/* ---- branch coverage (branches.c) --------------------------------------- */
+/* ---- branch coverage: branches_312.c (3.12, 3.13) or branches_314.c (3.14+) */
 
 /* In branch mode, build a code object's branch table (once); -1 with an exception. */
 int ccov_branches_attach(CodeState *state);
 void ccov_branches_free(BranchTable *table);
 /* A new context: every direction is unseen again. */
 void ccov_branches_reset(CodeState *state);
-/* A line ran: record the arc it implies, if any; 0, or -1 with an exception. */
-int ccov_branches_implied(CodeState *state, long line);
+/* A line ran: record the arc that tells (3.12/3.13: the arc it implies;
+ * 3.14+: the step from the line before); 0, or -1 with an exception. */
+int ccov_branches_line(CodeState *state, long line);
+/* 3.12/3.13: BRANCH; 3.14+: BRANCH_LEFT and BRANCH_RIGHT. */
 PyObject *ccov_on_branch(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+/* PY_RETURN: 3.12/3.13 in branch mode; 3.14+ in both modes. */
 PyObject *ccov_on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+/* PY_UNWIND: 3.12/3.13 in branch mode only. */
 PyObject *ccov_on_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 /* ---- SIGTERM that is never lost (sigterm.c) ----------------------------- */

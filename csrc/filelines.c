@@ -10,6 +10,11 @@ typedef struct {
     uint8_t *bits;      /* bit n of the bitmap set = line n ran */
     size_t nbytes;
     PyObject *arcs;     /* branch mode: set of encoded arcs, made on first use */
+    /* 3.14+ branch mode: line -> first line of its statement, for the lines of
+     * multi-line statements (0 elsewhere); asked for once. */
+    int32_t *statement_of;
+    long statements_base, statements_span;
+    int statements_asked;
 } FileLines;
 
 static PyObject *decisions;   /* filename -> index (int) or None */
@@ -36,6 +41,7 @@ ccov_files_clear(void)
         Py_DECREF(files[i].filename);
         PyMem_Free(files[i].bits);
         Py_XDECREF(files[i].arcs);
+        PyMem_Free(files[i].statement_of);
     }
     PyMem_Free(files);
     files = NULL;
@@ -56,10 +62,8 @@ add_file(PyObject *filename)
         files = bigger;
         capacity = grown;
     }
+    memset(&files[nfiles], 0, sizeof(FileLines));
     files[nfiles].filename = Py_NewRef(filename);
-    files[nfiles].bits = NULL;
-    files[nfiles].nbytes = 0;
-    files[nfiles].arcs = NULL;
     return nfiles++;
 }
 
@@ -123,6 +127,7 @@ drop_last_file(Py_ssize_t index)
         Py_DECREF(files[index].filename);
         PyMem_Free(files[index].bits);
         Py_XDECREF(files[index].arcs);
+        PyMem_Free(files[index].statement_of);
         nfiles--;
     }
 }
@@ -262,4 +267,78 @@ ccov_files_take_arcs(void)
         Py_CLEAR(files[i].arcs);
     }
     return result;
+}
+
+/* The statement map of a file, asked of the branch helper once: a tuple of
+ * (line, first line of its statement) pairs.  A file that cannot be read
+ * gets none, and its lines stand for themselves (as in coverage.py). */
+static void
+load_statements(Py_ssize_t file_index)
+{
+    files[file_index].statements_asked = 1;
+    PyObject *filename = Py_NewRef(files[file_index].filename);
+    PyObject *pairs = ccov_call_python(ccov_state.branch_helper, filename);
+    Py_DECREF(filename);
+    /* Only now: the call may have grown (moved) the file table. */
+    FileLines *file = &files[file_index];
+    if (pairs == NULL || !PyTuple_Check(pairs)) {
+        if (pairs == NULL) {
+            ccov_report_failure("statement map");
+        }
+        Py_XDECREF(pairs);
+        return;
+    }
+    long low = LONG_MAX, high = 0;
+    Py_ssize_t count = PyTuple_GET_SIZE(pairs);
+    for (int pass = 0; pass < 2; pass++) {
+        for (Py_ssize_t i = 0; i < count; i++) {
+            PyObject *pair = PyTuple_GET_ITEM(pairs, i);
+            if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                continue;
+            }
+            long line = PyLong_AsLong(PyTuple_GET_ITEM(pair, 0));
+            long first = PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
+            if (PyErr_Occurred()) {
+                PyErr_Clear();
+                continue;
+            }
+            if (line <= 0 || first <= 0 || line > INT32_MAX || first > INT32_MAX) {
+                continue;
+            }
+            if (pass == 0) {
+                low = line < low ? line : low;
+                high = line > high ? line : high;
+            }
+            else {
+                file->statement_of[line - file->statements_base] = (int32_t)first;
+            }
+        }
+        if (pass == 0) {
+            if (high < low) {
+                break;
+            }
+            file->statements_base = low;
+            file->statements_span = high - low + 1;
+            file->statement_of = PyMem_Calloc((size_t)file->statements_span, sizeof(int32_t));
+            if (file->statement_of == NULL) {
+                file->statements_span = 0;
+                break;
+            }
+        }
+    }
+    Py_DECREF(pairs);
+}
+
+long
+ccov_files_statement(Py_ssize_t file_index, long line)
+{
+    if (!files[file_index].statements_asked && ccov_state.branch_helper != NULL) {
+        load_statements(file_index);
+    }
+    FileLines *file = &files[file_index];
+    long index = line - file->statements_base;
+    if (file->statement_of == NULL || index < 0 || index >= file->statements_span) {
+        return line;
+    }
+    return file->statement_of[index] ? file->statement_of[index] : line;
 }

@@ -4,72 +4,94 @@
  * callbacks; this module owns what happens on every event. */
 #include "collector.h"
 
+/* The local events an armed code object gets. */
+static PyObject *
+armed_events(PyObject *events)
+{
+    /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
+     * line reports no LINE event unless PY_START is enabled for the code
+     * object (gh-155992).  PY_START fires once, then is disabled. */
+    const char *names[5] = {"LINE", "PY_START", NULL, NULL, NULL};
+#if PY_VERSION_HEX >= 0x030E0000
+    /* PY_RETURN in line mode too: 3.14 fires no LINE event for a return
+     * block the compiler duplicated after a loop (see branches_314.c). */
+    names[2] = "PY_RETURN";
+    if (ccov_state.branches) {
+        names[3] = "BRANCH_LEFT";
+        names[4] = "BRANCH_RIGHT";
+    }
+#else
+    if (ccov_state.branches) {
+        names[2] = "BRANCH";
+        names[3] = "PY_RETURN";
+    }
+#endif
+    long mask = 0;
+    for (int i = 0; i < 5 && names[i] != NULL; i++) {
+        PyObject *value = PyObject_GetAttrString(events, names[i]);
+        long bit = value ? PyLong_AsLong(value) : -1;
+        Py_XDECREF(value);
+        if (bit == -1 && PyErr_Occurred()) {
+            return NULL;
+        }
+        mask |= bit;
+    }
+    return PyLong_FromLong(mask);
+}
+
 static int
 fetch_monitoring_objects(void)
 {
-    PyObject *monitoring = PyImport_ImportModule("sys.monitoring");
+    PyObject *monitoring = PySys_GetObject("monitoring");  /* borrowed */
     if (monitoring == NULL) {
-        PyErr_Clear();
-        PyObject *sys = PyImport_ImportModule("sys");
-        monitoring = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
-        Py_XDECREF(sys);
-        if (monitoring == NULL) {
-            return -1;
-        }
+        PyErr_SetString(PyExc_RuntimeError, "ccov: sys.monitoring is missing (Python 3.12+ is needed)");
+        return -1;
     }
     PyObject *events = PyObject_GetAttrString(monitoring, "events");
     Py_XSETREF(ccov_state.set_local_events, PyObject_GetAttrString(monitoring, "set_local_events"));
     Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
-    PyObject *line = events ? PyObject_GetAttrString(events, "LINE") : NULL;
-    PyObject *py_start = events ? PyObject_GetAttrString(events, "PY_START") : NULL;
-    PyObject *branch = events ? PyObject_GetAttrString(events, "BRANCH") : NULL;
-    PyObject *py_return = events ? PyObject_GetAttrString(events, "PY_RETURN") : NULL;
-    /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
-     * line reports no LINE event unless PY_START is enabled for the code
-     * object (gh-155992).  PY_START fires once, then is disabled. */
-    Py_XSETREF(ccov_state.line_event_obj, line && py_start ? PyNumber_Or(line, py_start) : NULL);
-    if (ccov_state.line_event_obj && branch && py_return && ccov_state.branches) {
-        Py_SETREF(ccov_state.line_event_obj, PyNumber_Or(ccov_state.line_event_obj, branch));
-        if (ccov_state.line_event_obj) {
-            Py_SETREF(ccov_state.line_event_obj, PyNumber_Or(ccov_state.line_event_obj, py_return));
-        }
-    }
-    Py_XDECREF(line);
-    Py_XDECREF(py_start);
-    Py_XDECREF(branch);
-    Py_XDECREF(py_return);
+    Py_XSETREF(ccov_state.line_event_obj, events ? armed_events(events) : NULL);
     Py_XDECREF(events);
-    Py_DECREF(monitoring);
     return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
 }
 
 PyDoc_STRVAR(start_doc,
-"start(tool_id, decide, resume_opcode, watch, branch_builder=None) -> bool\n\n"
-"Begin a session: `decide(filename) -> bool` is called once per file name.\n"
-"With `branch_builder(code) -> table` (ccov.bytecode_arcs.branch_table),\n"
-"BRANCH events are armed too and arcs recorded.\n"
+"start(tool_id, decide, kinds, watch, branch_helper=None) -> bool\n\n"
+"Begin a session: `decide(filename) -> bool` is called once per file name;\n"
+"`kinds` (256 little-endian uint16) says what each opcode is (ccov.collector.opcode_kinds).\n"
+"With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
+"ccov.bytecode_arcs.branch_table(code), on 3.14+ ccov.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).");
 
 static PyObject *
 collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    int tool_id, resume_opcode, watch;
-    PyObject *decide, *branch_builder = Py_None;
-    if (!PyArg_ParseTuple(args, "iOip|O:start", &tool_id, &decide, &resume_opcode, &watch, &branch_builder)) {
+    int tool_id, watch;
+    PyObject *decide, *branch_helper = Py_None;
+    Py_buffer kinds;
+    if (!PyArg_ParseTuple(args, "iOy*p|O:start", &tool_id, &decide, &kinds, &watch, &branch_helper)) {
         return NULL;
     }
-    if (ccov_state.active) {
-        PyErr_SetString(PyExc_RuntimeError, "ccov: the collector is already running");
+    if (ccov_state.active || kinds.len != 512) {
+        PyBuffer_Release(&kinds);
+        PyErr_SetString(ccov_state.active ? PyExc_RuntimeError : PyExc_ValueError,
+                        ccov_state.active ? "ccov: the collector is already running"
+                                          : "ccov: kinds must be 512 bytes (256 little-endian uint16)");
         return NULL;
     }
-    ccov_state.branches = branch_builder != Py_None;
+    const uint8_t *raw = kinds.buf;
+    for (int op = 0; op < 256; op++) {
+        ccov_state.kinds[op] = (uint16_t)(raw[2 * op] | raw[2 * op + 1] << 8);
+    }
+    PyBuffer_Release(&kinds);
+    ccov_state.branches = branch_helper != Py_None;
     if (ccov_codestate_init() < 0 || ccov_files_init() < 0 || fetch_monitoring_objects() < 0
         || ccov_call_python_init() < 0) {
         return NULL;
     }
     Py_XSETREF(ccov_state.decide, Py_NewRef(decide));
-    Py_XSETREF(ccov_state.branch_builder, ccov_state.branches ? Py_NewRef(branch_builder) : NULL);
+    Py_XSETREF(ccov_state.branch_helper, ccov_state.branches ? Py_NewRef(branch_helper) : NULL);
     Py_XSETREF(ccov_state.tool_id_obj, PyLong_FromLong(tool_id));
     Py_XSETREF(ccov_state.no_events_obj, PyLong_FromLong(0));
     if (ccov_state.tool_id_obj == NULL || ccov_state.no_events_obj == NULL) {
@@ -77,7 +99,6 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     }
     memset(&ccov_stats, 0, sizeof(ccov_stats));
     ccov_state.tool_id = tool_id;
-    ccov_state.resume_opcode = resume_opcode;
     ccov_state.error_reported = 0;
     ccov_state.contexts = 0;
     ccov_state.session++;
@@ -133,7 +154,7 @@ collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
         }
     }
     Py_CLEAR(ccov_state.decide);
-    Py_CLEAR(ccov_state.branch_builder);
+    Py_CLEAR(ccov_state.branch_helper);
     Py_RETURN_NONE;
 }
 
@@ -214,9 +235,12 @@ static PyMethodDef collector_methods[] = {
     {"on_py_start", (PyCFunction)(void (*)(void))ccov_on_py_start, METH_FASTCALL,
      "PY_START callback."},
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},
-    {"on_branch", (PyCFunction)(void (*)(void))ccov_on_branch, METH_FASTCALL, "BRANCH callback."},
-    {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL, "PY_RETURN callback (branch mode)."},
-    {"on_unwind", (PyCFunction)(void (*)(void))ccov_on_unwind, METH_FASTCALL, "PY_UNWIND callback (branch mode)."},
+    {"on_branch", (PyCFunction)(void (*)(void))ccov_on_branch, METH_FASTCALL,
+     "BRANCH callback (3.12/3.13); BRANCH_LEFT and BRANCH_RIGHT callback (3.14+)."},
+    {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL,
+     "PY_RETURN callback (3.12/3.13: branch mode; 3.14+: both modes)."},
+    {"on_unwind", (PyCFunction)(void (*)(void))ccov_on_unwind, METH_FASTCALL,
+     "PY_UNWIND callback (3.12/3.13 branch mode)."},
     {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},
     {"guard_sigterm", ccov_guard_sigterm, METH_NOARGS,
      "guard_sigterm() -> bool\n\nWrap the Python-level SIGTERM handler just installed so the signal is\n"
@@ -226,16 +250,31 @@ static PyMethodDef collector_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* Multi-phase initialisation, to say two things the interpreter asks:
+ *  - the collector's state is process-wide (csrc/collector.h): one
+ *    interpreter per process only;
+ *  - it relies on the GIL (see "Threads" in collector.h): a free-threaded
+ *    build keeps the GIL enabled while it is imported.  Nothing here can run a
+ *    free-threaded build, so no support for one is claimed. */
+static PyModuleDef_Slot collector_slots[] = {
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#ifdef Py_mod_gil
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
+    {0, NULL},
+};
+
 static struct PyModuleDef collector_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "ccov._collector",
     .m_doc = "The ccov collector: C callbacks for sys.monitoring.",
-    .m_size = -1,
+    .m_size = 0,
     .m_methods = collector_methods,
+    .m_slots = collector_slots,
 };
 
 PyMODINIT_FUNC
 PyInit__collector(void)
 {
-    return PyModule_Create(&collector_module);
+    return PyModuleDef_Init(&collector_module);
 }

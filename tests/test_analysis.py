@@ -176,3 +176,13 @@ def test_functions_have_qualified_names():
     """)
     found = {f.name: (f.line, sorted(f.lines)) for f in analyze(text, "f.py", DEFAULT_EXCLUDE).functions}
     assert found == {"A.m": (3, [4, 6]), "A.m.inner": (4, [5]), "g": (7, [8])}
+
+
+def test_analysis_repeats_no_compiler_warning(recwarn):
+    """3.14 warns of `return` in `finally` (PEP 765) when the program compiles;
+    a report that analyses the file says nothing more."""
+    from ccov.analysis import analyze
+
+    source = "def f():\n    try:\n        pass\n    finally:\n        return 1\n"
+    assert analyze(source, "warned.py", []).statements
+    assert [str(w.message) for w in recwarn] == []

@@ -13,8 +13,14 @@ import pytest
 from conftest import ccov, clean_env, run
 
 
-def pytest_run(project, *args):
-    result = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], project)
+# coverage.py's sys.monitoring core, its default on 3.14+, keeps no dynamic
+# contexts (it warns no-sysmon-context and gives each line the first test that
+# ran it only): the contexts oracle is its C tracer there.
+ORACLE = clean_env(COVERAGE_CORE="ctrace") if sys.version_info >= (3, 14) else clean_env()
+
+
+def pytest_run(project, *args, env=None):
+    result = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args], project, env)
     assert result.returncode == 0, result.stdout + result.stderr
     return result
 
@@ -33,8 +39,8 @@ def statement_contexts(report: dict) -> dict:
 def test_same_contexts_as_pytest_cov(sample_project, workers):
     pytest_run(sample_project, "--ccov=calc", "--ccov-context=test", "--ccov-report=", *workers)
     assert ccov("json", "--show-contexts", "-o", "ours.json", cwd=sample_project).returncode == 0
-    pytest_run(sample_project, "--cov=calc", "--cov-context=test", "--cov-report=", *workers)
-    done = run([sys.executable, "-m", "coverage", "json", "--show-contexts", "-o", "theirs.json"], sample_project)
+    pytest_run(sample_project, "--cov=calc", "--cov-context=test", "--cov-report=", *workers, env=ORACLE)
+    done = run([sys.executable, "-m", "coverage", "json", "--show-contexts", "-o", "theirs.json"], sample_project, ORACLE)
     assert done.returncode == 0, done.stderr
     ours = statement_contexts(json.loads((sample_project / "ours.json").read_text()))
     theirs = statement_contexts(json.loads((sample_project / "theirs.json").read_text()))

@@ -3,9 +3,12 @@ file by file, on programs that exercise every construct."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import pytest
 
-from conftest import ccov, ccov_files, clean_env, coverage_json
+from conftest import ccov, ccov_files, clean_env, coverage_json, run
 
 CASES = {
     "basics": ["basics.py"],
@@ -79,3 +82,32 @@ def test_modules_imported_from_a_zip_file_are_measured(programs):
     theirs = coverage_json(programs, ["zipped.py"], branch=True)
     assert "lib.zip/zmod.py" in theirs and "lib.zip/zpkg/inner.py" in theirs
     compare_branches(ccov_files(programs), theirs)
+
+
+DUPLICATED_RETURN = """\
+def first_true(items):
+    for item in items:
+        if item:
+            break
+    return item
+
+
+first_true([0])
+"""
+
+
+def test_a_return_after_a_loop_that_ran_to_its_end(project):
+    """3.14+ fires no LINE event for `return item` here (the compiler
+    duplicated the return block for the loop's end), and coverage.py's line
+    mode reports line 5 missing: plainly wrong, it ran (its branch mode counts
+    it, from the PY_RETURN event).  ccov counts it on every Python, in both
+    modes, from PY_RETURN on 3.14+."""
+    (project / "dup.py").write_text(DUPLICATED_RETURN)
+    for mode in ([], ["--branch"]):
+        assert ccov("run", *mode, "dup.py", cwd=project).returncode == 0
+        assert ccov_files(project)["dup.py"].missing == {4}, mode
+    coverage = [sys.executable, "-m", "coverage"]
+    run(coverage + ["run", "dup.py"], project)
+    run(coverage + ["json", "-o", "lines.json"], project)
+    theirs = json.loads((project / "lines.json").read_text())["files"]["dup.py"]["missing_lines"]
+    assert theirs == ([4, 5] if sys.version_info >= (3, 14) else [4])

@@ -10,7 +10,7 @@ import pytest
 
 from ccov.reports.ranges import format_ranges
 
-from conftest import ccov
+from conftest import ccov, genhtml, lcov_summary, lcov_tools
 
 PROGRAM = """\
 def used(x):
@@ -134,17 +134,15 @@ def test_unwritable_lcov_output(measured):
     assert result.stderr.startswith("ccov: error: cannot write blocker/lcov.info")
 
 
-@pytest.mark.skipif(shutil.which("lcov") is None, reason="lcov is not installed (.ci/run installs it)")
-def test_lcov_tool_reads_the_tracefile(measured):
+@pytest.mark.parametrize("tool", lcov_tools(), ids=lambda tool: f"lcov{tool[0]}" if isinstance(tool, tuple) else tool)
+def test_lcov_tool_reads_the_tracefile(measured, tool):
     ccov("lcov", cwd=measured)
-    summary = subprocess.run(["lcov", "--summary", "lcov.info"], cwd=measured, capture_output=True, text=True)
-    assert summary.returncode == 0, summary.stderr
-    output = summary.stdout + summary.stderr
-    assert "lines......: 63.6% (7 of 11 lines)" in output
-    assert "functions..: 50.0% (1 of 2 functions)" in output
-    genhtml = subprocess.run(["genhtml", "-q", "-o", "html", "lcov.info"], cwd=measured, capture_output=True, text=True)
-    assert genhtml.returncode == 0, genhtml.stderr
-    assert (measured / "html" / "index.html").exists()
+    summary = lcov_summary(tool, measured)
+    assert summary["lines"] == (7, 11)
+    assert summary["functions"] == (1, 2)
+    done = genhtml(tool, measured)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (measured / "genhtml-out" / "index.html").exists()
 
 
 def test_file_names_with_control_characters_cannot_forge_records(project):

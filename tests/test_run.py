@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 import textwrap
 
@@ -220,8 +221,15 @@ def test_ctrl_c_ends_the_run_as_it_ends_python(project):
             os.kill(os.getpid(), signal.SIGINT)
         interrupt()
     """)
-    plain = run([sys.executable, "prog.py"], project)
-    measured = ccov("run", "prog.py", cwd=project)
+    def default_sigint():  # a test runner may start processes with SIGINT ignored
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    def interrupted(argv):
+        return subprocess.run(argv, cwd=project, env=clean_env(), capture_output=True, text=True, timeout=60,
+                              preexec_fn=default_sigint)
+
+    plain = interrupted([sys.executable, "prog.py"])
+    measured = interrupted([sys.executable, "-m", "ccov", "run", "prog.py"])
     assert plain.returncode == measured.returncode == -signal.SIGINT
     assert measured.stderr == plain.stderr
     assert ccov_files(project)["prog.py"].n_missing == 0

@@ -21,10 +21,12 @@ import io
 import re
 import token
 import tokenize
+import warnings
 from dataclasses import dataclass
 from types import CodeType
 
 from ccov.arcs import irrefutable, possible_branches
+from ccov.source import multiline_map, tokens_of
 
 
 class AnalysisError(Exception):
@@ -48,6 +50,8 @@ class FileAnalysis:
     branches: dict = None
     # branch lines marked `# pragma: no branch`: counted, never missing (as coverage.py does)
     no_branch: frozenset = frozenset()
+    # {`with` line: (its last line, what follows it)}: see ccov.arcs.possible_branches
+    withs: dict = None
 
     def first_line(self, line: int) -> int:
         return self.multiline.get(line, line)
@@ -63,20 +67,6 @@ def _code_lines(code: CodeType) -> set[int]:
         stack.extend(c for c in current.co_consts if isinstance(c, CodeType))
         lines.update(line for _, _, line in current.co_lines() if line)
     return lines
-
-
-def _multiline_map(tokens) -> dict[int, int]:
-    mapping = {}
-    first = 0
-    for kind, text, (start_line, _), (end_line, _), _ in tokens:
-        if kind == token.NEWLINE:
-            if first and end_line != first:
-                for line in range(first, end_line + 1):
-                    mapping[line] = first
-            first = 0
-        if text.strip() and kind != tokenize.COMMENT and not first:
-            first = start_line
-    return mapping
 
 
 def _lines_matching(text: str, regex: str, multiline: dict) -> set[int]:
@@ -206,33 +196,22 @@ def _functions(tree: ast.Module, statements: frozenset) -> list[Function]:
     return functions
 
 
-def _tokens(text: str) -> list:
-    """(type, string, start, end, line) tuples.  The C tokenizer's own tuples
-    when available: tokenize.generate_tokens wraps each in a namedtuple, which
-    is a third of the cost of analysing a file."""
-    readline = io.StringIO(text).readline
-    try:
-        import _tokenize
-
-        return list(_tokenize.TokenizerIter(readline, extra_tokens=True))
-    except SyntaxError as err:
-        raise tokenize.TokenError(err.msg, (err.lineno, err.offset)) from None
-    except (ImportError, TypeError):
-        return list(tokenize.generate_tokens(readline))
-
-
 def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str] = ()) -> FileAnalysis:
     """Analyse decoded source text; raises AnalysisError if it does not parse.
     `no_branch`: regexes of lines whose branches are not counted."""
     try:
-        tree = ast.parse(text, filename)
-        code = compile(tree, filename, "exec", dont_inherit=True)
-        tokens = _tokens(text)
+        # The program was warned already when it compiled this (3.14+: `return`
+        # in `finally`, PEP 765); a report does not say it again.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text, filename)
+            code = compile(tree, filename, "exec", dont_inherit=True)
+        tokens = tokens_of(text)
     except (SyntaxError, ValueError, tokenize.TokenError, RecursionError, MemoryError) as err:
         line = getattr(err, "lineno", None)
         where = f" at line {line}" if line else ""
         raise AnalysisError(f"{filename} is not valid Python{where}: {getattr(err, 'msg', None) or err}") from None
-    multiline = _multiline_map(tokens)
+    multiline = multiline_map(tokens)
     excluded = _lines_matching(text, "|".join(f"(?:{r})" for r in exclusions), multiline) if exclusions else set()
     if excluded:
         _exclude_suites(tokens, excluded)
@@ -243,11 +222,13 @@ def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str
     ignored = excluded | docstrings
     statements = frozenset({multiline.get(line, line) for line in code_lines - ignored} - ignored)
     quiet = _lines_matching(text, "|".join(f"(?:{r})" for r in no_branch), multiline) if no_branch else set()
+    branches, withs = possible_branches(tree, frozenset(excluded))
     return FileAnalysis(
         statements=statements,
         excluded=frozenset(excluded),
         functions=_functions(tree, statements),
         multiline=multiline,
-        branches=possible_branches(tree, frozenset(excluded)),
+        branches=branches,
+        withs=withs,
         no_branch=frozenset(quiet),
     )

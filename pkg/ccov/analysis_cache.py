@@ -17,8 +17,8 @@ import sys
 from ccov import __version__
 from ccov.analysis import FileAnalysis, Function
 
-# Bumped whenever what analysis produces changes (2: branches), so old entries never answer.
-_FORMAT = 2
+# Bumped whenever what analysis produces changes (2: branches; 3: withs), so old entries never answer.
+_FORMAT = 3
 _ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3]}"
 
 
@@ -36,6 +36,7 @@ def _encode(analysis: FileAnalysis) -> str:
             "m": sorted(analysis.multiline.items()),
             "b": sorted([line, list(to)] for line, to in (analysis.branches or {}).items()),
             "n": sorted(analysis.no_branch),
+            "w": sorted([line, list(span)] for line, span in (analysis.withs or {}).items()),
         },
         separators=(",", ":"),
     )
@@ -50,6 +51,7 @@ def _decode(text: str) -> FileAnalysis:
         multiline=dict(raw["m"]),
         branches={line: tuple(to) for line, to in raw["b"]},
         no_branch=frozenset(raw["n"]),
+        withs={line: tuple(span) for line, span in raw["w"]},
     )
 
 

@@ -52,6 +52,8 @@ class _Finder:
     def __init__(self, excluded: frozenset):
         self.excluded = excluded
         self.branches: dict[int, tuple[int, ...]] = {}
+        # {`with` line: (last line of the statement, where control goes after it)}
+        self.withs: dict[int, tuple[int, int]] = {}
 
     def add(self, line: int, destinations: list[int]) -> None:
         if line in self.excluded:
@@ -104,6 +106,7 @@ class _Finder:
             self.block(node.orelse, leave, scope)
             self.block(node.finalbody, after, scope)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
+            self.withs[node.lineno] = (node.end_lineno, after)
             self.block(node.body, after, scope)
         elif isinstance(node, ast.Match):
             self.match(node, after, scope)
@@ -119,8 +122,14 @@ class _Finder:
             self.block(case.body, after, scope)
 
 
-def possible_branches(tree: ast.Module, excluded: frozenset) -> dict[int, tuple[int, ...]]:
-    """{branch line: destination lines}, for lines with two or more destinations."""
+def possible_branches(tree: ast.Module, excluded: frozenset) -> tuple[dict, dict]:
+    """({branch line: destination lines}, for lines with two or more
+    destinations; {`with` line: (its last line, what follows it)}).
+
+    Leaving a `with` block runs its exit on the `with` line (3.10+), so a
+    recorded arc from inside the block to the `with` line is the way out of
+    it: coverage.py joins it with what follows, and so does the report
+    (ccov.results)."""
     finder = _Finder(excluded)
     finder.block(tree.body, -1, _Scope(-1))
-    return finder.branches
+    return finder.branches, finder.withs

@@ -8,6 +8,9 @@ import sys
 from ccov import __version__, runner
 from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError, warn
 
+# The Pythons ccov is tested on (.ci/run), as `ccov debug` says.
+SUPPORTED_PYTHONS = ("3.12", "3.13", "3.14", "3.15")
+
 # `ccov run`'s options: (flags, dest, action, metavar, help).  One table for
 # argparse and for the fast parser below.
 RUN_OPTIONS = [
@@ -341,6 +344,10 @@ def cmd_debug(args) -> int:
     config = _config(args)
     print(f"ccov {__version__}  collector {_collector.__file__}")
     print(f"python {sys.version.split()[0]} ({platform.python_implementation()}) at {sys.executable}")
+    from ccov.collector import NEW_BRANCH_EVENTS
+
+    print(f"supported: CPython {', '.join(SUPPORTED_PYTHONS)}; branches measured with "
+          f"{'BRANCH_LEFT/BRANCH_RIGHT' if NEW_BRANCH_EVENTS else 'BRANCH'} events on this one")
     print(f"platform {platform.platform()}")
     free = [i for i in range(6) if sys.monitoring.get_tool(i) is None]
     print(f"free sys.monitoring tool ids: {free}")

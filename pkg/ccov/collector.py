@@ -57,21 +57,15 @@ class Collector:
         global _sessions_in_process
         monitoring = sys.monitoring
         events = monitoring.events
-        import opcode
-
-        monitoring.register_callback(tool_id, events.PY_START, _collector.on_py_start)
-        monitoring.register_callback(tool_id, events.LINE, _collector.on_line)
-        builder = None
-        if self.branch:
-            from ccov.bytecode_arcs import branch_table as builder
-
-            monitoring.register_callback(tool_id, events.BRANCH, _collector.on_branch)
-            monitoring.register_callback(tool_id, events.PY_RETURN, _collector.on_return)
-            # Global (PY_UNWIND cannot be set per code object): an exception
-            # leaving a function counts as its exit, as in coverage.py.
-            monitoring.register_callback(tool_id, events.PY_UNWIND, _collector.on_unwind)
+        for event, callback in _callbacks(self.branch):
+            monitoring.register_callback(tool_id, event, callback)
+        helper = None
+        if self.branch and NEW_BRANCH_EVENTS:
+            from ccov.source import statement_map as helper
+        elif self.branch:
+            from ccov.bytecode_arcs import branch_table as helper
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
-        self.watching = _collector.start(tool_id, self._decide, opcode.opmap["RESUME"], want_watcher, builder)
+        self.watching = _collector.start(tool_id, self._decide, opcode_kinds(), want_watcher, helper)
         self._session = True
         if self.watching:
             # New code is armed as it is created; code that exists already is found here.
@@ -83,7 +77,7 @@ class Collector:
                 # would otherwise stay silent.  This re-arms other tools' disabled
                 # events too, which they must tolerate anyway.
                 monitoring.restart_events()
-        if self.branch:
+        if self.branch and not NEW_BRANCH_EVENTS:
             monitoring.set_events(tool_id, monitoring.get_events(tool_id) | events.PY_UNWIND)
         _sessions_in_process += 1
         self._track_running_frames()
@@ -132,10 +126,7 @@ class Collector:
         if self._session:
             self._session = False
             _collector.stop()
-        registered = [events.PY_START, events.LINE]
-        if self.branch:
-            registered += [events.BRANCH, events.PY_RETURN, events.PY_UNWIND]
-        for event in registered:
+        for event, _ in _callbacks(self.branch):
             _unregister(tool_id, event)
         if ours:
             _quietly(monitoring.free_tool_id, tool_id)
@@ -193,6 +184,64 @@ class Collector:
 
 _OUR_CALLBACKS = {_collector.on_py_start, _collector.on_line, _collector.on_branch, _collector.on_return,
                   _collector.on_unwind}
+
+# 3.14+: BRANCH_LEFT and BRANCH_RIGHT, each direction on its own (csrc/branches_314.c).
+NEW_BRANCH_EVENTS = sys.version_info >= (3, 14)
+
+
+def _callbacks(branch: bool) -> list:
+    """(event, callback) for each event the collector handles."""
+    events = sys.monitoring.events
+    found = [(events.PY_START, _collector.on_py_start), (events.LINE, _collector.on_line)]
+    if NEW_BRANCH_EVENTS:
+        # PY_RETURN in line mode too: a return the compiler duplicated after a
+        # loop fires no LINE event on 3.14+.
+        found.append((events.PY_RETURN, _collector.on_return))
+        if branch:
+            found += [(events.BRANCH_LEFT, _collector.on_branch), (events.BRANCH_RIGHT, _collector.on_branch)]
+    elif branch:
+        found += [(events.BRANCH, _collector.on_branch), (events.PY_RETURN, _collector.on_return),
+                  # Global (PY_UNWIND cannot be set per code object): an exception
+                  # leaving a function counts as its exit, as in coverage.py's C tracer.
+                  (events.PY_UNWIND, _collector.on_unwind)]
+    return found
+
+
+# The CCOV_OP_* flags of csrc/collector.h.
+_RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH = (
+    1, 2, 4, 8, 16, 32, 64, 128, 256)
+_kinds: bytes | None = None
+
+
+def opcode_kinds() -> bytes:
+    """What the collector needs to know of each opcode, read from the opcode
+    module of this Python (no opcode number is written into the C code): 256
+    little-endian uint16 of CCOV_OP_* flags."""
+    global _kinds
+    if _kinds is None:
+        import opcode
+
+        flags = [0] * 256
+
+        def mark(names, flag: int) -> None:
+            for name in names:
+                number = opcode.opmap.get(name)
+                if number is not None and number < 256:
+                    flags[number] |= flag
+
+        mark(["RESUME"], _RESUME)
+        mark(["CACHE"], _CACHE)
+        mark(["EXTENDED_ARG"], _EXTENDED_ARG)
+        for number in set(opcode.hasjrel) | set(getattr(opcode, "hasjabs", ())):
+            if number < 256:
+                flags[number] |= _JUMP
+        mark(["JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _ALWAYS)
+        mark(["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _BACKWARD)
+        mark(["RETURN_VALUE", "RETURN_GENERATOR"], _RETURN)
+        mark(["RETURN_VALUE"], _PY_RETURN)
+        mark(["RERAISE"], _NO_FALL_THROUGH)
+        _kinds = b"".join(flag.to_bytes(2, "little") for flag in flags)
+    return _kinds
 
 
 def _quietly(call, *args) -> None:

@@ -261,10 +261,14 @@ def _branches_taken(analysis: FileAnalysis, arcs) -> dict[int, frozenset]:
     branch arcs.  An arc out of a code object ends at a negative line, and
     the one exit a branch line can have is negative too."""
     run: dict[int, set[int]] = {}
+    withs = analysis.withs or {}
     for start, end in arcs:
         source = analysis.first_line(start)
         if source in analysis.branches:
-            run.setdefault(source, set()).add(analysis.first_line(end) if end > 0 else -1)
+            to = analysis.first_line(end) if end > 0 else -1
+            if to in withs and to < source <= withs[to][0]:
+                to = withs[to][1] if withs[to][1] > 0 else -1  # out of a `with` by its exit
+            run.setdefault(source, set()).add(to)
     taken = {}
     for line, went in run.items():
         hit = frozenset(to for to in analysis.branches[line] if (to if to > 0 else -1) in went)

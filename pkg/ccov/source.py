@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import token
 import tokenize
 
 from ccov.selection import zip_member
@@ -51,3 +52,44 @@ def decode(data: bytes, path: str) -> str:
 
 def content_hash(data: bytes) -> str:
     return blake2b(data, digest_size=16).hexdigest()
+
+
+def multiline_map(tokens) -> dict[int, int]:
+    """{line: first line of its statement} for the lines of multi-line statements."""
+    mapping = {}
+    first = 0
+    for kind, text, (start_line, _), (end_line, _), _ in tokens:
+        if kind == token.NEWLINE:
+            if first and end_line != first:
+                for line in range(first, end_line + 1):
+                    mapping[line] = first
+            first = 0
+        if text.strip() and kind != tokenize.COMMENT and not first:
+            first = start_line
+    return mapping
+
+
+def tokens_of(text: str) -> list:
+    """(type, string, start, end, line) tuples.  The C tokenizer's own tuples
+    when available: tokenize.generate_tokens wraps each in a namedtuple, which
+    is a third of the cost of analysing a file."""
+    readline = io.StringIO(text).readline
+    try:
+        import _tokenize
+
+        return list(_tokenize.TokenizerIter(readline, extra_tokens=True))
+    except SyntaxError as err:
+        raise tokenize.TokenError(err.msg, (err.lineno, err.offset)) from None
+    except (ImportError, TypeError):
+        return list(tokenize.generate_tokens(readline))
+
+
+def statement_map(path: str) -> tuple:
+    """((line, first line of its statement), ...) for the multi-line
+    statements of a source file; () if it cannot be read or tokenized.  The
+    3.14+ branch collector asks it once per file (csrc/branches_314.c)."""
+    try:
+        text = decode(read_bytes(path), path)
+        return tuple(multiline_map(tokens_of(text)).items())
+    except (SourceError, tokenize.TokenError, SyntaxError, ValueError):
+        return ()

@@ -1,4 +1,5 @@
-/* Branch coverage: the BRANCH callback and the per-code-object branch table.
+/* Branch coverage on 3.12 and 3.13: the BRANCH callback and the
+ * per-code-object branch table.  (3.14+: branches_314.c.)
  *
  * Two ways were measured (bench/branch_study.py, README "Branch coverage"):
  *
@@ -25,6 +26,8 @@
  * the table and the recorded arcs stay the same there.
  */
 #include "collector.h"
+
+#if PY_VERSION_HEX < 0x030E0000
 
 typedef struct {
     int32_t at;           /* offset of the branch instruction */
@@ -169,7 +172,7 @@ fill_returns(BranchTable *table, PyObject *returns)
 static BranchTable *
 build_table(PyObject *code)
 {
-    PyObject *answer = ccov_call_python(ccov_state.branch_builder, code);
+    PyObject *answer = ccov_call_python(ccov_state.branch_helper, code);
     if (answer == NULL) {
         return NULL;
     }
@@ -229,7 +232,7 @@ ccov_branches_reset(CodeState *state)
 }
 
 int
-ccov_branches_implied(CodeState *state, long line)
+ccov_branches_line(CodeState *state, long line)
 {
     BranchTable *table = state->branches;
     if (table == NULL || line <= 0) {
@@ -278,10 +281,7 @@ see_way(CodeState *state, long at, long destination)
                 ccov_report_failure("BRANCH");
             }
             if (way->needed && ccov_codestate_settle(state)) {
-                ccov_stats.codes_completed++;
-                if (ccov_disarm(state) < 0) {
-                    ccov_report_failure("BRANCH (disarm)");
-                }
+                ccov_codestate_done(state, "BRANCH");
                 return 0;
             }
         }
@@ -338,10 +338,7 @@ ccov_on_return(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t narg
             ccov_report_failure("PY_RETURN");
         }
         if (ccov_codestate_settle(state)) {
-            ccov_stats.codes_completed++;
-            if (ccov_disarm(state) < 0) {
-                ccov_report_failure("PY_RETURN (disarm)");
-            }
+            ccov_codestate_done(state, "PY_RETURN");
             break;
         }
     }
@@ -371,3 +368,5 @@ ccov_on_unwind(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t narg
     }
     Py_RETURN_NONE;
 }
+
+#endif /* 3.12, 3.13 */
