@@ -13,6 +13,7 @@ BRANCH_CASES = {
     **CASES,
     "branches": ["branches.py"],
     "branches_more": ["branches_more.py"],
+    "branches_real": ["branches_real.py"],
 }
 
 

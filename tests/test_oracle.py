@@ -22,6 +22,7 @@ CASES = {
     # A plain directory (no __init__.py): its never-run files are reported too.
     "directory_source": ["--source=plain_dir", "uses_plain_dir.py"],
     "module": ["-m", "uses_package"],
+    "branches_real": ["branches_real.py"],
 }
 
 

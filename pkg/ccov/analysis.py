@@ -222,7 +222,8 @@ def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str
     ignored = excluded | docstrings
     statements = frozenset({multiline.get(line, line) for line in code_lines - ignored} - ignored)
     quiet = _lines_matching(text, "|".join(f"(?:{r})" for r in no_branch), multiline) if no_branch else set()
-    branches, withs = possible_branches(tree, frozenset(excluded))
+    with_code = frozenset(multiline.get(line, line) for line in code_lines)
+    branches, withs = possible_branches(tree, frozenset(excluded), with_code, multiline)
     return FileAnalysis(
         statements=statements,
         excluded=frozenset(excluded),

@@ -17,8 +17,9 @@ import sys
 from ccov import __version__
 from ccov.analysis import FileAnalysis, Function
 
-# Bumped whenever what analysis produces changes (2: branches; 3: withs), so old entries never answer.
-_FORMAT = 3
+# Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
+# branch model's code-less statements and one-line bodies), so old entries never answer.
+_FORMAT = 4
 _ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3]}"
 
 

@@ -34,8 +34,11 @@ def irrefutable(case: ast.match_case) -> bool:
     return isinstance(pattern, ast.MatchAs) and pattern.pattern is None
 
 
-def _always_true(test: ast.expr) -> bool:
-    return isinstance(test, ast.Constant) and bool(test.value)
+
+def _constant(test: ast.expr) -> bool:
+    """A test the compiler decides (`if True:`, `if 0:`, `if __debug__:`):
+    it goes one way only, so it is no branch (coverage.py counts none)."""
+    return isinstance(test, ast.Constant) or (isinstance(test, ast.Name) and test.id == "__debug__")
 
 
 class _Scope:
@@ -49,25 +52,51 @@ class _Scope:
 
 
 class _Finder:
-    def __init__(self, excluded: frozenset):
+    def __init__(self, excluded: frozenset, with_code: frozenset | None = None, multiline: dict | None = None):
         self.excluded = excluded
+        # Statements (by first line) the compiler made code for: a `global`,
+        # `nonlocal` or bare annotation has none, nor has code it found
+        # unreachable or a test it folded (`if 0:`, `if __debug__:`).  None: all.
+        self.with_code = with_code
+        self.multiline = multiline or {}
         self.branches: dict[int, tuple[int, ...]] = {}
         # {`with` line: (last line of the statement, where control goes after it)}
         self.withs: dict[int, tuple[int, int]] = {}
 
+    def runs(self, node: ast.stmt) -> bool:
+        line = first_line(node)
+        return self.with_code is None or self.multiline.get(line, line) in self.with_code
+
+    def same_statement(self, a: int, b: int) -> bool:
+        """Whether two lines belong to one statement (a body on its header's
+        last line, `if (a and\n b): raise E`, is on the header's line)."""
+        return self.multiline.get(a, a) == self.multiline.get(b, b)
+
+    def start(self, body: list, index: int, after: int) -> int:
+        """Where control goes entering body[index:]: the first statement that
+        runs (statements without code are passed over), else `after`."""
+        for statement in body[index:]:
+            if self.runs(statement):
+                return first_line(statement)
+        return after
+
     def add(self, line: int, destinations: list[int]) -> None:
-        if line in self.excluded:
-            return
+        if line in self.excluded or (self.with_code is not None and line not in self.with_code):
+            return  # no code on that line: the compiler decided it, it is no branch
         # An arc to its own line (`if x: y()` on one line) is no arc at all.
         kept = {d for d in destinations if d not in self.excluded and d != line}
         if len(kept) > 1:
             self.branches[line] = tuple(sorted(kept))
 
     def entering(self, line: int, body: list, after: int, scope: _Scope) -> int:
-        """Where a branch on `line` goes when it enters `body`: its first line,
-        or, for a body written on the branch's own line, where that leads."""
-        first = body[0]
-        if first_line(first) != line:
+        """Where a branch on `line` goes when it enters `body`: its first
+        statement that runs, or, for a body written on the branch's own line,
+        where that leads."""
+        index = next((i for i, statement in enumerate(body) if self.runs(statement)), None)
+        if index is None:
+            return after
+        first = body[index]
+        if not self.same_statement(first_line(first), line):
             return first_line(first)
         if isinstance(first, ast.Break) and scope.loop_after is not None:
             return scope.loop_after
@@ -75,32 +104,37 @@ class _Finder:
             return scope.loop_header
         if isinstance(first, (ast.Return, ast.Raise)):
             return scope.exit
-        return first_line(body[1]) if len(body) > 1 else after
+        return self.start(body, index + 1, after)
 
     def block(self, body: list, after: int, scope: _Scope) -> None:
         """Statements in sequence; control leaves the last one for `after`."""
         for index, statement in enumerate(body):
-            following = first_line(body[index + 1]) if index + 1 < len(body) else after
-            self.statement(statement, following, scope)
+            self.statement(statement, self.start(body, index + 1, after), scope)
 
     def statement(self, node: ast.stmt, after: int, scope: _Scope) -> None:
         if isinstance(node, (*_FUNCTIONS, ast.ClassDef)):
-            self.block(node.body, -first_line(node), _Scope(-first_line(node)))
+            exit = -first_line(node)
+            if node.body and self.same_statement(first_line(node.body[0]), node.lineno):
+                # A body on the `def` or `class` line: that line goes on to
+                # what follows, and (running the body) out of the function.
+                self.add(node.lineno, [after, exit])
+            self.block(node.body, exit, _Scope(exit))
         elif isinstance(node, ast.If):
             otherwise = self.entering(node.lineno, node.orelse, after, scope) if node.orelse else after
-            self.add(node.lineno, [self.entering(node.lineno, node.body, after, scope), otherwise])
+            if not _constant(node.test):
+                self.add(node.lineno, [self.entering(node.lineno, node.body, after, scope), otherwise])
             self.block(node.body, after, scope)
             self.block(node.orelse, after, scope)
         elif isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
-            otherwise = first_line(node.orelse[0]) if node.orelse else after
+            otherwise = self.start(node.orelse, 0, after)
             inner = _Scope(scope.exit, node.lineno, after)
-            if not (isinstance(node, ast.While) and _always_true(node.test)):
+            if not (isinstance(node, ast.While) and _constant(node.test)):
                 self.add(node.lineno, [self.entering(node.lineno, node.body, node.lineno, inner), otherwise])
             self.block(node.body, node.lineno, inner)
             self.block(node.orelse, after, scope)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
-            leave = first_line(node.finalbody[0]) if node.finalbody else after
-            self.block(node.body, first_line(node.orelse[0]) if node.orelse else leave, scope)
+            leave = self.start(node.finalbody, 0, after)
+            self.block(node.body, self.start(node.orelse, 0, leave), scope)
             for handler in node.handlers:
                 self.block(handler.body, leave, scope)
             self.block(node.orelse, leave, scope)
@@ -122,7 +156,8 @@ class _Finder:
             self.block(case.body, after, scope)
 
 
-def possible_branches(tree: ast.Module, excluded: frozenset) -> tuple[dict, dict]:
+def possible_branches(tree: ast.Module, excluded: frozenset, with_code: frozenset | None = None,
+                      multiline: dict | None = None) -> tuple[dict, dict]:
     """({branch line: destination lines}, for lines with two or more
     destinations; {`with` line: (its last line, what follows it)}).
 
@@ -130,6 +165,6 @@ def possible_branches(tree: ast.Module, excluded: frozenset) -> tuple[dict, dict
     recorded arc from inside the block to the `with` line is the way out of
     it: coverage.py joins it with what follows, and so does the report
     (ccov.results)."""
-    finder = _Finder(excluded)
+    finder = _Finder(excluded, with_code, multiline)
     finder.block(tree.body, -1, _Scope(-1))
     return finder.branches, finder.withs

@@ -52,6 +52,7 @@ _UNCONDITIONAL = {_OPMAP["JUMP_FORWARD"]} | _BACKWARD
 _RETURNS = {_OPMAP["RETURN_VALUE"], _OPMAP["RETURN_CONST"]}
 _STOPS = {_OPMAP["RAISE_VARARGS"], _OPMAP["RERAISE"]}
 _FOR_ITER = _OPMAP["FOR_ITER"]
+_RESUME = _OPMAP["RESUME"]
 _SEND = _OPMAP["SEND"]
 _EXTENDED_ARG = _OPMAP["EXTENDED_ARG"]
 # FOR_ITER, when the iterator is done, goes past these (3.12: END_FOR; 3.13: END_FOR, POP_TOP).
@@ -321,7 +322,20 @@ def branch_table(code: CodeType):
             returns.append((path[-1], line, exit_line))
             needed = False
         directions.append((at, destination, line, arrives or 0, needed))
+    returns.extend(_one_line_body_exits(decoded, exit_line, {at for at, _, _ in returns}))
     return tuple(directions), tuple(implied.items()), tuple(returns)
+
+
+def _one_line_body_exits(code: _Code, exit_line: int, taken: set) -> list:
+    """A body written on its `def` or `class` line (`def f(x): return x`):
+    that line is a branch, on to what follows and out of the body (ccov.arcs),
+    and its way out is proved by the body's own returns."""
+    resume = next((at for at in code.offsets if code.ops[at] == _RESUME), None)
+    body = {line for at, line in code.line.items() if line and (resume is None or at > resume)}
+    if len(body) != 1:
+        return []
+    (line,) = body
+    return [(at, line, exit_line) for at in code.offsets if code.ops[at] in _RETURNS and at not in taken]
 
 
 def describe(code: CodeType) -> str:
