@@ -44,11 +44,13 @@ typedef struct {
 } ReturnArc;
 
 struct BranchTable {
-    Py_ssize_t nways, nreturns;
+    Py_ssize_t nways, nreturns, nsteps;
     long needed;
     long implied_base, implied_span;
     int32_t *implied_from; /* per line in the span: the line that implies it, or 0 */
     ReturnArc *returns;
+    int32_t (*steps)[2];   /* (line, to_line): the step on from a line, to_line 0: the next line run */
+    long last_step;        /* a line with to_line 0, just seen (0: none) */
     BranchWay ways[];      /* in order of `at` */
 };
 
@@ -58,6 +60,7 @@ ccov_branches_free(BranchTable *table)
     if (table != NULL) {
         PyMem_Free(table->implied_from);
         PyMem_Free(table->returns);
+        PyMem_Free(table->steps);
         PyMem_Free(table);
     }
 }
@@ -168,6 +171,26 @@ fill_returns(BranchTable *table, PyObject *returns)
     return 0;
 }
 
+static int
+fill_steps(BranchTable *table, PyObject *steps)
+{
+    table->nsteps = PyTuple_GET_SIZE(steps);
+    if (table->nsteps == 0) {
+        return 0;
+    }
+    table->steps = PyMem_Calloc((size_t)table->nsteps, sizeof(table->steps[0]));
+    if (table->steps == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < table->nsteps; i++) {
+        if (int32_fields(PyTuple_GET_ITEM(steps, i), 2, table->steps[i], "steps") < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Ask ccov.bytecode_arcs for the table of a code object; NULL + exception on error. */
 static BranchTable *
 build_table(PyObject *code)
@@ -176,11 +199,12 @@ build_table(PyObject *code)
     if (answer == NULL) {
         return NULL;
     }
-    PyObject *ways = NULL, *implied = NULL, *returns = NULL;
-    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 3
+    PyObject *ways = NULL, *implied = NULL, *returns = NULL, *steps = NULL;
+    if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 4
         || !PyTuple_Check(ways = PyTuple_GET_ITEM(answer, 0))
         || !PyTuple_Check(implied = PyTuple_GET_ITEM(answer, 1))
-        || !PyTuple_Check(returns = PyTuple_GET_ITEM(answer, 2))) {
+        || !PyTuple_Check(returns = PyTuple_GET_ITEM(answer, 2))
+        || !PyTuple_Check(steps = PyTuple_GET_ITEM(answer, 3))) {
         PyErr_SetString(PyExc_TypeError, "ccov: branch builder returned the wrong shape");
         Py_DECREF(answer);
         return NULL;
@@ -193,7 +217,8 @@ build_table(PyObject *code)
         return NULL;
     }
     table->nways = nways;
-    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0 || fill_returns(table, returns) < 0) {
+    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0 || fill_returns(table, returns) < 0
+        || fill_steps(table, steps) < 0) {
         ccov_branches_free(table);
         table = NULL;
     }
@@ -229,6 +254,34 @@ ccov_branches_reset(CodeState *state)
     for (Py_ssize_t i = 0; table != NULL && i < table->nreturns; i++) {
         table->returns[i].seen = 0;
     }
+    if (table != NULL) {
+        table->last_step = 0;
+    }
+}
+
+/* A step with no branch instruction: on from a line holding a one-line body
+ * (known in advance), or out of an `async for` (to the next line that runs). */
+static int
+record_step(CodeState *state, long line)
+{
+    BranchTable *table = state->branches;
+    long from = table->last_step;
+    table->last_step = 0;
+    if (from && from != line && ccov_files_record_arc(state->file_index, from, line) < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < table->nsteps; i++) {
+        if (table->steps[i][0] != line) {
+            continue;
+        }
+        if (table->steps[i][1] == 0) {
+            table->last_step = line;
+        }
+        else if (ccov_files_record_arc(state->file_index, line, table->steps[i][1]) < 0) {
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int
@@ -237,6 +290,9 @@ ccov_branches_line(CodeState *state, long line)
     BranchTable *table = state->branches;
     if (table == NULL || line <= 0) {
         return 0;
+    }
+    if (table->nsteps && record_step(state, line) < 0) {
+        return -1;
     }
     long index = line - table->implied_base;
     if (index < 0 || index >= table->implied_span) {

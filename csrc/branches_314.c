@@ -251,6 +251,45 @@ load_units(BranchTable *table, PyObject *code)
     return PyErr_Occurred() ? -1 : 0;
 }
 
+/* One varint of co_exceptiontable (6 bits a byte, 0x40: more follow). */
+static long
+table_varint(const uint8_t *bytes, Py_ssize_t size, Py_ssize_t *at)
+{
+    long value = 0;
+    while (*at < size) {
+        uint8_t byte = bytes[(*at)++];
+        value = (value << 6) | (byte & 0x3f);
+        if (!(byte & 0x40)) {
+            break;
+        }
+    }
+    return value;
+}
+
+/* Whether an exception raised at `offset` is caught in the code object
+ * (co_exceptiontable has an entry covering it); -1 on error. */
+static int
+handled_at(PyObject *code, long offset)
+{
+    PyObject *table = PyObject_GetAttrString(code, "co_exceptiontable");
+    if (table == NULL || !PyBytes_Check(table)) {
+        Py_XDECREF(table);
+        return -1;
+    }
+    const uint8_t *bytes = (const uint8_t *)PyBytes_AS_STRING(table);
+    Py_ssize_t size = PyBytes_GET_SIZE(table), at = 0;
+    int handled = 0;
+    while (at < size && !handled) {
+        long start = table_varint(bytes, size, &at) * 2;
+        long length = table_varint(bytes, size, &at) * 2;
+        table_varint(bytes, size, &at);  /* the handler */
+        table_varint(bytes, size, &at);  /* depth and lasti */
+        handled = start <= offset && offset < start + length;
+    }
+    Py_DECREF(table);
+    return handled;
+}
+
 static long
 line_at(const BranchTable *table, long offset)
 {
@@ -308,6 +347,20 @@ resolve(CodeState *state, long at, long destination, long *from, long *to)
         if (kind & CCOV_OP_RETURN) {
             *to = -(long)((PyCodeObject *)state->code)->co_firstlineno;
             return 1;
+        }
+        if (kind & CCOV_OP_RAISE) {
+            /* A raise in a body on the branch's own line (`if x: raise E`):
+             * out of the function, unless a handler here catches it (whose
+             * line, when it runs, records the step). */
+            int handled = handled_at(state->code, offset);
+            if (handled == 0) {
+                *to = -(long)((PyCodeObject *)state->code)->co_firstlineno;
+                return 1;
+            }
+            if (handled < 0) {
+                PyErr_Clear();
+            }
+            return 0;
         }
         if (kind & CCOV_OP_NO_FALL_THROUGH) {
             return 0;  /* what follows belongs to another path */

@@ -127,6 +127,7 @@ typedef struct {
 #define CCOV_OP_RETURN 64       /* leaves the code object */
 #define CCOV_OP_PY_RETURN 128   /* fires PY_RETURN (RETURN_VALUE) */
 #define CCOV_OP_NO_FALL_THROUGH 256 /* never goes on to the next instruction (RERAISE) */
+#define CCOV_OP_RAISE 512       /* raises (RAISE_VARARGS) */
 
 extern CollectorState ccov_state;
 

@@ -4,9 +4,12 @@ exercise every kind of branch (and on every program the line oracle uses)."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import pytest
 
-from conftest import ccov, ccov_files, clean_env, coverage_json
+from conftest import ccov, ccov_files, clean_env, coverage_json, run
 from test_oracle import CASES, CORES, compare
 
 BRANCH_CASES = {
@@ -52,3 +55,61 @@ def test_the_branch_programs_take_and_miss_branches(programs):
     entry = ccov_files(programs)["branches.py"]
     both = [line for line, tos in entry.taken.items() if len(tos) == len(entry.branches[line])]
     assert both and entry.partial_lines and set(entry.branches) - set(entry.taken)
+
+
+def test_a_one_line_raise_inside_with_is_taken_where_coverage_py_misses_it(tmp_path):
+    """coverage.py is wrong here, so ccov differs on purpose (README, "Where
+    ccov differs"): `if a: raise E` on one line inside a `with` raises, yet
+    coverage.py (7.17) reports both directions of the `if` missed: its trace
+    goes from the `if` line to the `with` line (the context manager's exit),
+    and its with-exit rewriting skips exits by exception.  (On 3.14+ its
+    default core takes the arc to line 5, as in
+    test_a_raise_on_the_condition_line_leaves_the_function.)  Written on two
+    lines, the same code is taken in both tools."""
+    (tmp_path / "raise_in_with.py").write_text(
+        "import contextlib\n"
+        "def main(a):\n"
+        "    with contextlib.nullcontext():\n"
+        "        if a: raise ValueError(a)\n"
+        "        a = 1\n"
+        "try:\n"
+        "    main(2)\n"
+        "except ValueError:\n"
+        "    pass\n"
+    )
+    ccov("run", "--branch", "raise_in_with.py", cwd=tmp_path)
+    ours = ccov_files(tmp_path)["raise_in_with.py"]
+    assert ours.taken[4] == frozenset({-2}), ours.taken
+    theirs = coverage_json(tmp_path, ["raise_in_with.py"], branch=True)["raise_in_with.py"]
+    # What coverage.py says instead: nothing taken (its C tracer), or on
+    # 3.14+ (its sys.monitoring core walks past the raise) the arc to line 5.
+    assert [tuple(arc) for arc in theirs["executed_branches"]] in ([], [(4, 5)], [(4, -2)])
+
+
+def test_a_raise_on_the_condition_line_leaves_the_function(tmp_path):
+    """`if (x and\\n y): raise E` raises out of the function: the arc taken is
+    to the exit, as coverage.py's C tracer says on every version.  On 3.14+
+    coverage.py's default (sys.monitoring) core is wrong here: it walks past
+    the raise to the next statement, so it reports that arc taken and that
+    line run, though neither ran (README, "Where ccov differs")."""
+    (tmp_path / "raise_on_line.py").write_text(
+        "def main(a, b, c):\n"
+        "    if (a > 1 and\n"
+        "            a and b): raise ValueError(a)\n"
+        "    if c in (1, 2):\n"
+        "        c = 1\n"
+        "    c = b - c\n"
+        "try:\n"
+        "    main(3, 2, -1)\n"
+        "except ValueError:\n"
+        "    pass\n"
+    )
+    ccov("run", "--branch", "raise_on_line.py", cwd=tmp_path)
+    ours = ccov_files(tmp_path)["raise_on_line.py"]
+    assert ours.taken[2] == frozenset({-1}) and 4 not in ours.executed
+    traced = run([sys.executable, "-m", "coverage", "run", "--branch", "raise_on_line.py"], tmp_path,
+                 clean_env(COVERAGE_CORE="ctrace"))
+    assert traced.returncode == 0, traced.stderr
+    run([sys.executable, "-m", "coverage", "json", "-o", "coverage.json"], tmp_path)
+    theirs = json.loads((tmp_path / "coverage.json").read_text())["files"]
+    compare_branches({"raise_on_line.py": ours}, theirs)

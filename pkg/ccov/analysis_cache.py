@@ -18,8 +18,9 @@ from ccov import __version__
 from ccov.analysis import FileAnalysis, Function
 
 # Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
-# branch model's code-less statements and one-line bodies), so old entries never answer.
-_FORMAT = 4
+# branch model's code-less statements and one-line bodies; 5: where a raise in a
+# try goes), so old entries never answer.
+_FORMAT = 5
 _ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3]}"
 
 

@@ -41,14 +41,30 @@ def _constant(test: ast.expr) -> bool:
     return isinstance(test, ast.Constant) or (isinstance(test, ast.Name) and test.id == "__debug__")
 
 
+_NO_ARC = None  # a `raise` whose arc coverage.py does not draw (a `finally` takes it)
+
+
 class _Scope:
     """Where control goes from a statement that jumps: `return` leaves by
-    `exit`, `break` goes to `loop_after`, `continue` to `loop_header`."""
+    `exit`, `break` goes to `loop_after`, `continue` to `loop_header`, and
+    `raise` to `raise_to`: the exit, or, inside a `try` body, its first
+    `except` line; inside a `try` that has only a `finally` (or in the
+    handlers and `else` of one with a `finally`), nowhere coverage.py draws
+    an arc to (_NO_ARC).  `return`, `break` and `continue` go straight to
+    their targets, through any `finally`, as in coverage.py's model."""
 
-    def __init__(self, exit: int, loop_header: int | None = None, loop_after: int | None = None):
+    def __init__(self, exit: int, loop_header: int | None = None, loop_after: int | None = None,
+                 raise_to: int | None = 0):
         self.exit = exit
         self.loop_header = loop_header
         self.loop_after = loop_after
+        self.raise_to = exit if raise_to == 0 else raise_to
+
+    def where(self, raise_to: int | None) -> _Scope:
+        return _Scope(self.exit, self.loop_header, self.loop_after, raise_to)
+
+    def loop(self, header: int, after: int) -> _Scope:
+        return _Scope(self.exit, header, after, self.raise_to)
 
 
 class _Finder:
@@ -84,7 +100,7 @@ class _Finder:
         if line in self.excluded or (self.with_code is not None and line not in self.with_code):
             return  # no code on that line: the compiler decided it, it is no branch
         # An arc to its own line (`if x: y()` on one line) is no arc at all.
-        kept = {d for d in destinations if d not in self.excluded and d != line}
+        kept = {d for d in destinations if d is not _NO_ARC and d not in self.excluded and d != line}
         if len(kept) > 1:
             self.branches[line] = tuple(sorted(kept))
 
@@ -102,8 +118,10 @@ class _Finder:
             return scope.loop_after
         if isinstance(first, ast.Continue) and scope.loop_header is not None:
             return scope.loop_header
-        if isinstance(first, (ast.Return, ast.Raise)):
+        if isinstance(first, ast.Return):
             return scope.exit
+        if isinstance(first, ast.Raise):
+            return scope.raise_to
         return self.start(body, index + 1, after)
 
     def block(self, body: list, after: int, scope: _Scope) -> None:
@@ -127,17 +145,19 @@ class _Finder:
             self.block(node.orelse, after, scope)
         elif isinstance(node, (ast.While, ast.For, ast.AsyncFor)):
             otherwise = self.start(node.orelse, 0, after)
-            inner = _Scope(scope.exit, node.lineno, after)
+            inner = scope.loop(node.lineno, after)
             if not (isinstance(node, ast.While) and _constant(node.test)):
                 self.add(node.lineno, [self.entering(node.lineno, node.body, node.lineno, inner), otherwise])
             self.block(node.body, node.lineno, inner)
             self.block(node.orelse, after, scope)
         elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
             leave = self.start(node.finalbody, 0, after)
-            self.block(node.body, self.start(node.orelse, 0, leave), scope)
+            in_body = scope.where(node.handlers[0].lineno if node.handlers else _NO_ARC)
+            self.block(node.body, self.start(node.orelse, 0, leave), in_body)
+            afterwards = scope.where(_NO_ARC) if node.finalbody else scope
             for handler in node.handlers:
-                self.block(handler.body, leave, scope)
-            self.block(node.orelse, leave, scope)
+                self.block(handler.body, leave, afterwards)
+            self.block(node.orelse, leave, afterwards)
             self.block(node.finalbody, after, scope)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             self.withs[node.lineno] = (node.end_lineno, after)

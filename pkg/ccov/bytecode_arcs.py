@@ -54,6 +54,7 @@ _STOPS = {_OPMAP["RAISE_VARARGS"], _OPMAP["RERAISE"]}
 _FOR_ITER = _OPMAP["FOR_ITER"]
 _RESUME = _OPMAP["RESUME"]
 _SEND = _OPMAP["SEND"]
+_END_ASYNC_FOR = _OPMAP["END_ASYNC_FOR"]
 _EXTENDED_ARG = _OPMAP["EXTENDED_ARG"]
 # FOR_ITER, when the iterator is done, goes past these (3.12: END_FOR; 3.13: END_FOR, POP_TOP).
 _AFTER_LOOP_SKIPS = {_OPMAP["END_FOR"], _OPMAP["POP_TOP"]}
@@ -292,14 +293,19 @@ def _only_way(preds: dict, source: int, path: list[int]) -> bool:
 
 
 def branch_table(code: CodeType):
-    """(directions, implied, returns) for the collector:
+    """(directions, implied, returns, steps) for the collector:
 
     directions: tuple of (instruction, destination, from_line, to_line, needed),
         to_line 0 for a direction that makes no arc of its own;
     implied: tuple of (to_line, from_line) pairs;
     returns: tuple of (return instruction, from_line, exit_line): a PY_RETURN
         event there proves that branch direction (the loop at the end of a
-        function that ends: its last check leaves through a return of its own).
+        function that ends: its last check leaves through a return of its own);
+    steps: tuple of (line, to_line) for lines whose step on is a branch
+        direction with no branch instruction: a line holding a nested one-line
+        body (`def f(x): return x`, a branch in coverage.py's model) goes on
+        to to_line, recorded when it runs; to_line 0 (an `async for`, whose
+        end is an exception) records the next line that runs after it.
     """
     decoded = _Code(code)
     preds = _predecessors(decoded)
@@ -322,30 +328,64 @@ def branch_table(code: CodeType):
             returns.append((path[-1], line, exit_line))
             needed = False
         directions.append((at, destination, line, arrives or 0, needed))
-    returns.extend(_one_line_body_exits(decoded, exit_line, {at for at, _, _ in returns}))
-    return tuple(directions), tuple(implied.items()), tuple(returns)
+    line, returning = _one_line_body(decoded)
+    if line is not None:
+        taken = {at for at, _, _ in returns}
+        returns.extend((at, line, exit_line) for at in returning if at not in taken)
+    lines_here = set(decoded.line.values())
+    # An `async for` ends by an exception, with no branch instruction: its
+    # way out is the step from its line to the next line that runs.
+    steps = {(decoded.line[at], 0) for at in decoded.offsets
+             if decoded.ops[at] == _END_ASYNC_FOR and decoded.line.get(at)}
+    # A line holding a nested one-line body runs straight on: where it goes
+    # is known here, and recorded when the line runs (the next line's own
+    # event may have been disabled on an earlier visit).
+    one_line = set()
+    for nested in code.co_consts:
+        if isinstance(nested, CodeType):
+            nested_line, _ = _one_line_body(_Code(nested))
+            if nested_line is not None and nested_line in lines_here:
+                one_line.add(nested_line)
+    for line in one_line:
+        # Where each copy of the line goes (a `finally` body has two): known
+        # only if they agree.
+        starts = [at for before, at in zip([None, *decoded.offsets], decoded.offsets)
+                  if decoded.line.get(at) == line and decoded.line.get(before) != line]
+        arrivals = {_arrival(decoded, at, line, exit_line)[0] for at in starts}
+        steps.add((line, arrivals.pop() or 0 if len(arrivals) == 1 else 0))
+    # Every return leaves from its own line, as a tracer sees it: the way out
+    # of a loop that ends the function without a branch instruction (`async
+    # for`, whose end is an exception), or of a line holding a one-line body.
+    taken = {at for at, _, _ in returns}
+    returns.extend(
+        (at, decoded.line[at], exit_line)
+        for at in decoded.offsets
+        if decoded.ops[at] in _RETURNS and decoded.line.get(at) and at not in taken
+    )
+    return tuple(directions), tuple(implied.items()), tuple(returns), tuple(sorted(steps))
 
 
-def _one_line_body_exits(code: _Code, exit_line: int, taken: set) -> list:
+def _one_line_body(code: _Code) -> tuple[int | None, list[int]]:
     """A body written on its `def` or `class` line (`def f(x): return x`):
-    that line is a branch, on to what follows and out of the body (ccov.arcs),
-    and its way out is proved by the body's own returns."""
+    (that line, its return instructions), else (None, []).  The line is a
+    branch, on to what follows and out of the body (ccov.arcs): its way out is
+    proved by the body's returns, its way on by the step recorded after it."""
     resume = next((at for at in code.offsets if code.ops[at] == _RESUME), None)
     body = {line for at, line in code.line.items() if line and (resume is None or at > resume)}
     if len(body) != 1:
-        return []
-    (line,) = body
-    return [(at, line, exit_line) for at in code.offsets if code.ops[at] in _RETURNS and at not in taken]
+        return None, []
+    return next(iter(body)), [at for at in code.offsets if code.ops[at] in _RETURNS]
 
 
 def describe(code: CodeType) -> str:
     """A readable dump, for `ccov debug` and for tests."""
-    directions, implied, returns = branch_table(code)
+    directions, implied, returns, steps = branch_table(code)
     out = [f"{code.co_name} (line {code.co_firstlineno}):"]
     for at, destination, line, to, needed in directions:
         out.append(f"  @{at} -> @{destination}: {line} -> {to or '-'}{'  (waits)' if needed else ''}")
     out.extend(f"  {line} implies {source} -> {line}" for line, source in sorted(implied))
     out.extend(f"  return @{at} implies {line} -> exit" for at, line, _ in returns)
+    out.extend(f"  {line} steps to {to}" if to else f"  the step after {line} is recorded" for line, to in steps)
     return "\n".join(out)
 
 

@@ -208,8 +208,8 @@ def _callbacks(branch: bool) -> list:
 
 
 # The CCOV_OP_* flags of csrc/collector.h.
-_RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH = (
-    1, 2, 4, 8, 16, 32, 64, 128, 256)
+_RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH, _RAISE = (
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _kinds: bytes | None = None
 
 
@@ -240,6 +240,7 @@ def opcode_kinds() -> bytes:
         mark(["RETURN_VALUE", "RETURN_GENERATOR"], _RETURN)
         mark(["RETURN_VALUE"], _PY_RETURN)
         mark(["RERAISE"], _NO_FALL_THROUGH)
+        mark(["RAISE_VARARGS"], _RAISE | _NO_FALL_THROUGH)
         _kinds = b"".join(flag.to_bytes(2, "little") for flag in flags)
     return _kinds
 

@@ -258,20 +258,25 @@ def _contexts_by_line(analysis: FileAnalysis, lines_by_context: dict[str, int]) 
 
 def _branches_taken(analysis: FileAnalysis, arcs) -> dict[int, frozenset]:
     """The recorded arcs (raw lines) on statement lines, kept where they are
-    branch arcs.  An arc out of a code object ends at a negative line, and
-    the one exit a branch line can have is negative too."""
+    branch arcs.  An arc out of a code object ends at a negative line; a
+    branch line with one exit takes it by any such arc, one with two (a
+    one-line body on a `def` line: out of the body, out of the function
+    around it) by the exact one."""
     run: dict[int, set[int]] = {}
     withs = analysis.withs or {}
     for start, end in arcs:
         source = analysis.first_line(start)
         if source in analysis.branches:
-            to = analysis.first_line(end) if end > 0 else -1
+            to = analysis.first_line(end) if end > 0 else end
             if to in withs and to < source <= withs[to][0]:
-                to = withs[to][1] if withs[to][1] > 0 else -1  # out of a `with` by its exit
+                to = withs[to][1]  # out of a `with` by its exit
             run.setdefault(source, set()).add(to)
     taken = {}
     for line, went in run.items():
-        hit = frozenset(to for to in analysis.branches[line] if (to if to > 0 else -1) in went)
+        ways = analysis.branches[line]
+        exits = [to for to in ways if to < 0]
+        left = any(to < 0 for to in went)
+        hit = frozenset(to for to in ways if to in went or (to < 0 and len(exits) == 1 and left))
         if hit:
             taken[line] = hit
     return taken
