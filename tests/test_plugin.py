@@ -276,3 +276,24 @@ def test_xdist_workers_on_a_copy_elsewhere(sample_project, tmp_path):
     serial = pytest_run(sample_project, "--ccov=calc", "--ccov-report=lcov:serial.info")
     assert serial.returncode == 0
     assert lcov_lines(sample_project / "remote.info") == lcov_lines(sample_project / "serial.info")
+
+
+def test_tests_marked_no_cover_are_not_measured_as_in_pytest_cov(project):
+    """pytest-cov leaves a test marked no_cover (or asking for the no_cover
+    fixture) unmeasured while it runs; `pytest --ccov` measured it."""
+    (project / "mod.py").write_text(
+        "def marked():\n    return 1\n\ndef by_fixture():\n    return 2\n\ndef measured():\n    return 3\n"
+    )
+    (project / "test_mod.py").write_text(
+        "import pytest\nimport mod\n\n"
+        "@pytest.mark.no_cover\ndef test_marked():\n    assert mod.marked() == 1\n\n"
+        "def test_fixture(no_cover):\n    assert mod.by_fixture() == 2\n\n"
+        "def test_measured():\n    assert mod.measured() == 3\n"
+    )
+    ours = pytest_run(project, "--ccov=mod", "--ccov-report=lcov:ccov.info", "test_mod.py")
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    theirs = pytest_run(project, "--cov=mod", "--cov-report=lcov:cov.info", "test_mod.py")
+    assert theirs.returncode == 0, theirs.stdout + theirs.stderr
+    lines = lcov_lines(project / "ccov.info")["mod.py"]
+    assert lines[2] is False and lines[5] is False and lines[8] is True
+    assert lines == lcov_lines(project / "cov.info")["mod.py"]

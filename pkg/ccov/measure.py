@@ -168,6 +168,15 @@ class Measurement:
             if innermost and _running:
                 _running[-1]._resume()
 
+    def pause(self) -> None:
+        """Measure nothing until resume() (a test marked no_cover); what ran
+        so far is kept."""
+        if not self._stopped:
+            self._suspend()
+
+    def resume(self) -> None:
+        self._resume()
+
     def _suspend(self) -> None:
         """Another measurement starts in this process: keep what ran so far
         and let go of the collector (there is one per process)."""

@@ -79,6 +79,20 @@ def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
     return reports
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "no_cover: do not measure coverage while this test runs (as pytest-cov)")
+
+
+@pytest.fixture
+def no_cover():
+    """A test that asks for this fixture is not measured while it runs, as
+    with the no_cover marker (pytest-cov's fixture of the same name)."""
+
+
+def _unmeasured(item) -> bool:
+    return item.get_closest_marker("no_cover") is not None or "no_cover" in getattr(item, "fixturenames", ())
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     options = early_config.known_args_namespace
@@ -197,7 +211,15 @@ class CcovPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
-        return (yield from self._test_context(item, "run"))
+        if not _unmeasured(item):
+            return (yield from self._test_context(item, "run"))
+        # Marked no_cover: the test itself runs unmeasured (its setup and
+        # teardown are measured), as pytest-cov does.
+        self.measurement.pause()
+        try:
+            return (yield)
+        finally:
+            self.measurement.resume()
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_teardown(self, item):
