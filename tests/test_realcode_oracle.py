@@ -1,0 +1,125 @@
+"""The same numbers as coverage.py on real projects: each pinned library's own
+test suite runs under `pytest --cov` (pytest-cov) and under `pytest --ccov`,
+and the two JSON reports must agree file by file: statements, executed
+lines, and the arcs taken and missed.
+
+The sdists are downloaded from PyPI by this module the first time (checked
+against the pinned SHA-256) and cached in .cache/realcode of the checkout;
+CCOV_REALCODE_CACHE moves the cache, CCOV_REALCODE=0 skips these tests (they
+need the network once).  A library's suite runs from its unpacked sdist,
+imported from its source tree, with its own pytest configuration."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tarfile
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import LINES_FROM_BRANCH_MODE, clean_env, run
+
+CACHE = Path(os.environ.get("CCOV_REALCODE_CACHE") or Path(__file__).parent.parent / ".cache" / "realcode")
+ENABLED = os.environ.get("CCOV_REALCODE", "1") != "0"
+
+
+@dataclass(frozen=True)
+class Library:
+    name: str
+    version: str
+    sha256: str
+    package: str  # what --cov/--ccov measure, relative to the unpacked sdist
+    path: str = "."  # sys.path entry for the package, relative to the sdist
+    args: tuple = ()  # extra pytest arguments (what cannot run from a source tree)
+
+    @property
+    def sdist(self) -> str:
+        return f"{self.name.replace('-', '_')}-{self.version}.tar.gz"
+
+
+LIBRARIES = [
+    # test_deprecations reads the installed distribution's metadata.
+    Library("click", "8.5.1", "9bbfada76703fd1d784b83eea012e3e8c6a001a876543ef104fa56aaaeb072b4",
+            "src/click", "src", ("--ignore=tests/test_deprecations.py",)),
+    Library("attrs", "26.1.0", "d03ceb89cb322a8fd706d4fb91940737b6642aa36998fe130a9bc96c985eff32",
+            "src/attr", "src"),
+    Library("boltons", "26.2.0", "d39cfd15c1a1c3bd4d705c82252fa9edb8e4f5e8cc039f8e39afac7b1b47e92c",
+            "boltons"),
+    Library("cachetools", "8.0.2", "30ac523adfc118b51d2b2e7bad8a0ddb31370dfe2700c7f10ca224f36ccf81e0",
+            "src/cachetools", "src"),
+]
+
+
+def _download(library: Library) -> Path:
+    """The cached sdist, fetched from PyPI (by its JSON API) when missing."""
+    target = CACHE / library.sdist
+    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == library.sha256:
+        return target
+    index = f"https://pypi.org/pypi/{library.name}/json"
+    with urllib.request.urlopen(index, timeout=60) as answer:
+        releases = json.load(answer)["releases"]
+    (entry,) = [e for e in releases[library.version] if e["packagetype"] == "sdist"]
+    with urllib.request.urlopen(urllib.parse.urljoin(index, entry["url"]), timeout=120) as answer:
+        data = answer.read()
+    assert hashlib.sha256(data).hexdigest() == library.sha256, f"{library.sdist}: not the pinned file"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = target.with_suffix(".part")
+    partial.write_bytes(data)
+    partial.replace(target)
+    return target
+
+
+def _unpack(library: Library, into: Path) -> Path:
+    with tarfile.open(_download(library)) as archive:
+        archive.extractall(into, filter="data")
+    (tree,) = into.iterdir()
+    return tree
+
+
+def _suite(tree: Path, library: Library, measure: list[str]) -> None:
+    """Run the library's tests with one tool's options; a failing test does
+    not matter (both tools run the same tests), a suite that cannot run does."""
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            "-p", "no:randomly", "--hypothesis-seed=0", *library.args, *measure, "tests"]
+    env = clean_env(PYTHONPATH=str(tree / library.path), PYTHONHASHSEED="0")
+    done = run(args, tree, env, timeout=600)
+    assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def _files(report: Path) -> dict:
+    return {name: entry for name, entry in json.loads(report.read_text())["files"].items()}
+
+
+def _compare(ours: dict, theirs: dict, branch: bool) -> None:
+    assert sorted(ours) == sorted(theirs), "measured files differ"
+    for name, entry in theirs.items():
+        mine = ours[name]
+        keys = ["executed_lines", "missing_lines"] + (["executed_branches", "missing_branches"] if branch else [])
+        for key in keys:
+            assert mine[key] == entry[key], f"{name}: {key}"
+
+
+@pytest.mark.skipif(not ENABLED, reason="CCOV_REALCODE=0")
+@pytest.mark.parametrize("branch", [True, False], ids=["branch", "line"])
+@pytest.mark.parametrize("library", LIBRARIES, ids=[lib.name for lib in LIBRARIES])
+def test_a_real_suite_gives_coverage_py_numbers(library, branch, tmp_path):
+    tree = _unpack(library, tmp_path)
+    # Neither tool reads the library's own coverage settings: the comparison
+    # is of measurement, under the same (default) exclusions.
+    (tmp_path / "empty.cfg").write_text("")
+    (tmp_path / "ccov.toml").write_text("[tool.ccov]\n")
+    _suite(tree, library, [f"--cov={library.package}", f"--cov-config={tmp_path / 'empty.cfg'}",
+                           f"--cov-report=json:{tmp_path / 'theirs.json'}"]
+           + (["--cov-branch"] if branch or LINES_FROM_BRANCH_MODE else []))
+    _suite(tree, library, [f"--ccov={library.package}", f"--ccov-config={tmp_path / 'ccov.toml'}",
+                           f"--ccov-report=json:{tmp_path / 'ours.json'}"]
+           + (["--ccov-branch"] if branch else []))
+    theirs, ours = _files(tmp_path / "theirs.json"), _files(tmp_path / "ours.json")
+    assert len(theirs) > 3, "coverage.py measured next to nothing"
+    _compare(ours, theirs, branch)
