@@ -49,11 +49,18 @@ def _branch_records(entry: FileCoverage, out: TextIO) -> None:
     from a `# pragma: no branch` line that was not taken is neither (it is
     excused), so it has no BRDA but counts in BRF and BRH: coverage.py's lcov
     does the same, and tools that recount from the BRDA records (lcov 1.16's
-    --summary) find fewer branches on such lines."""
+    --summary) find fewer branches on such lines.
+
+    Likewise a line that ran but never went either way (its condition raised
+    every time): lcov 2.x rejects a tracefile with a hit line and no branch
+    taken ("line is hit but no branches on line have been evaluated"), so
+    that line gets no BRDA either; its arcs count, missed, in BRF."""
     for line in sorted(entry.branches):
         if line not in entry.statements:
             continue
         taken = entry.taken.get(line, ())
+        if line in entry.executed and not taken:
+            continue
         for number, destination in enumerate(entry.branches[line]):
             went = destination in taken
             if line in entry.no_branch and not went:

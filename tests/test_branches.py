@@ -376,3 +376,23 @@ def test_a_line_run_by_the_garbage_collector_inside_a_callback_is_kept(project, 
         entry = ccov_files(project)["gcfin.py"]
         assert 8 in entry.executed, branch  # except Exception: (GeneratorExit passes through)
         assert entry.missing == {7, 9, 26}, branch
+
+
+@pytest.mark.parametrize("tool", lcov_tools(), ids=lambda tool: f"lcov{tool[0]}" if isinstance(tool, tuple) else tool)
+def test_a_branch_line_that_ran_but_went_nowhere_is_accepted_by_genhtml(project, tool):
+    """A condition that raised every time: its line ran, neither arc was
+    taken.  lcov 2.x's genhtml rejected such a tracefile ("line is hit but
+    no branches on line have been evaluated", boltons' suite); the line now
+    has no BRDA records, and its two arcs still count, missed, in BRF."""
+    (project / "raiser.py").write_text(
+        "def f(x):\n    try:\n        if int(x):\n            return 1\n        return 2\n    except ValueError:\n"
+        "        return 3\n\nf('a')\n"
+    )
+    assert ccov("run", "--branch", "raiser.py", cwd=project).returncode == 0
+    assert ccov("lcov", cwd=project).returncode == 0
+    record = (project / "lcov.info").read_text()
+    assert "DA:3,1" in record and "BRDA:3," not in record
+    entry = ccov_files(project)["raiser.py"]
+    assert f"BRF:{entry.n_branches}\nBRH:{entry.n_taken}\n" in record and entry.n_branches == 2
+    done = genhtml(tool, project, branches=True)
+    assert done.returncode == 0, done.stdout + done.stderr

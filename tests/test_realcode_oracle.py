@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LINES_FROM_BRANCH_MODE, clean_env, run
+from conftest import LINES_FROM_BRANCH_MODE, clean_env, genhtml, lcov_tools, run
 
 CACHE = Path(os.environ.get("CCOV_REALCODE_CACHE") or Path(__file__).parent.parent / ".cache" / "realcode")
 ENABLED = os.environ.get("CCOV_REALCODE", "1") != "0"
@@ -118,8 +118,13 @@ def test_a_real_suite_gives_coverage_py_numbers(library, branch, tmp_path):
                            f"--cov-report=json:{tmp_path / 'theirs.json'}"]
            + (["--cov-branch"] if branch or LINES_FROM_BRANCH_MODE else []))
     _suite(tree, library, [f"--ccov={library.package}", f"--ccov-config={tmp_path / 'ccov.toml'}",
-                           f"--ccov-report=json:{tmp_path / 'ours.json'}"]
+                           f"--ccov-report=json:{tmp_path / 'ours.json'}", "--ccov-report=lcov:ccov.info"]
            + (["--ccov-branch"] if branch else []))
     theirs, ours = _files(tmp_path / "theirs.json"), _files(tmp_path / "ours.json")
     assert len(theirs) > 3, "coverage.py measured next to nothing"
     _compare(ours, theirs, branch)
+    # Every lcov at hand (1.16, 2.x) renders the tracefile of a real suite:
+    # lcov 2.x's genhtml rejected one ("line is hit but no branches").
+    for tool in lcov_tools():
+        rendered = genhtml(tool, tree, "ccov.info", branches=branch)
+        assert rendered.returncode == 0, f"genhtml {tool[0]}.x: {rendered.stderr[-2000:]}"
