@@ -6,6 +6,7 @@ closing line, async generators, generators closed midway or by the GC."""
 import asyncio
 import functools
 import gc
+import sys
 
 COUNTER = 0
 
@@ -93,10 +94,14 @@ constants()
 unreachable(True)
 one_line(1)
 multi_line_condition(1, 0)
-try:
-    multi_line_condition(1, 1)
-except ValueError:
-    pass
+# The raise on the condition's line: on 3.14+ coverage.py's default core gets
+# it wrong (test_branch_oracle's raise_on_the_condition_line compares ccov
+# with its C tracer there).
+if sys.version_info < (3, 14):
+    try:
+        multi_line_condition(1, 1)
+    except ValueError:
+        pass
 after_with_one_line(2)
 after_with_one_line(0)
 
