@@ -185,3 +185,58 @@ square(3)
 asyncio.run(consume(4))
 closed_midway()
 finalized_by_gc()
+
+
+# Found by the widened fuzzer (#17): each failed before the fix.
+async def empty_at_the_end(n):
+    async for value in ticker(n):
+        break
+
+
+async def break_then_return(n):
+    async for value in ticker(n):
+        break
+    return n
+
+
+def one_line_class_in_a_loop(items):
+    for item in items:
+        if item > 1:
+            item = 0
+        elif item:
+            class Local: value = item
+        if item:
+            continue
+        item += 1
+
+
+def one_line_class_in_finally(a):
+    try:
+        if a:
+            raise ValueError(a)
+    finally:
+        if a % 2 == 0:
+            pass
+        else:
+            class Local: value = a
+            note: int
+    return a
+
+
+def one_line_def_at_the_end(a):
+    for b in range(a):
+        if b:
+            break
+    else:
+        def inner(q): return q + 1
+
+
+asyncio.run(empty_at_the_end(0))
+asyncio.run(break_then_return(0))
+one_line_class_in_a_loop([0, 2, 1, 0])
+one_line_class_in_a_loop([1])
+try:
+    one_line_class_in_finally(3)
+except ValueError:
+    pass
+one_line_def_at_the_end(0)
