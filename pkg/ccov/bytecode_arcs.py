@@ -328,10 +328,6 @@ def branch_table(code: CodeType):
             returns.append((path[-1], line, exit_line))
             needed = False
         directions.append((at, destination, line, arrives or 0, needed))
-    line, returning = _one_line_body(decoded)
-    if line is not None:
-        taken = {at for at, _, _ in returns}
-        returns.extend((at, line, exit_line) for at in returning if at not in taken)
     lines_here = set(decoded.line.values())
     # An `async for` ends by an exception, with no branch instruction: its
     # way out is the step from its line to the next line that runs.
@@ -343,7 +339,7 @@ def branch_table(code: CodeType):
     one_line = set()
     for nested in code.co_consts:
         if isinstance(nested, CodeType):
-            nested_line, _ = _one_line_body(_Code(nested))
+            nested_line = _one_line_body(_Code(nested))
             if nested_line is not None and nested_line in lines_here:
                 one_line.add(nested_line)
     for line in one_line:
@@ -355,7 +351,8 @@ def branch_table(code: CodeType):
         steps.add((line, arrivals.pop() or 0 if len(arrivals) == 1 else 0))
     # Every return leaves from its own line, as a tracer sees it: the way out
     # of a loop that ends the function without a branch instruction (`async
-    # for`, whose end is an exception), or of a line holding a one-line body.
+    # for`, whose end is an exception), of a line holding a one-line body, and
+    # of a one-line body itself.
     taken = {at for at, _, _ in returns}
     returns.extend(
         (at, decoded.line[at], exit_line)
@@ -365,16 +362,14 @@ def branch_table(code: CodeType):
     return tuple(directions), tuple(implied.items()), tuple(returns), tuple(sorted(steps))
 
 
-def _one_line_body(code: _Code) -> tuple[int | None, list[int]]:
-    """A body written on its `def` or `class` line (`def f(x): return x`):
-    (that line, its return instructions), else (None, []).  The line is a
-    branch, on to what follows and out of the body (ccov.arcs): its way out is
-    proved by the body's returns, its way on by the step recorded after it."""
+def _one_line_body(code: _Code) -> int | None:
+    """The line of a body written on its `def` or `class` line (`def f(x):
+    return x`), else None.  The line is a branch, on to what follows and out
+    of the body (ccov.arcs): its way out is proved by the body's returns, its
+    way on by the step recorded for it in the code around it."""
     resume = next((at for at in code.offsets if code.ops[at] == _RESUME), None)
     body = {line for at, line in code.line.items() if line and (resume is None or at > resume)}
-    if len(body) != 1:
-        return None, []
-    return next(iter(body)), [at for at in code.offsets if code.ops[at] in _RETURNS]
+    return next(iter(body)) if len(body) == 1 else None
 
 
 def describe(code: CodeType) -> str:
