@@ -10,6 +10,8 @@ SORT_KEYS = {
     "name": lambda f: f.name,
     "stmts": lambda f: (f.n_statements, f.name),
     "miss": lambda f: (f.n_missing, f.name),
+    "branch": lambda f: (f.n_branches, f.name),
+    "brpart": lambda f: (f.n_partial, f.name),
     "cover": lambda f: (f.percent, f.name),
 }
 

@@ -37,13 +37,15 @@ def write(
     cover = header.index("Cover")
 
     name_width = max([len(r[0]) for r in rows] + [len("TOTAL")])
-    cover_width = max(len("Cover"), len(total[cover]), *(len(r[cover]) for r in rows))
+    # coverage.py's width: the total's percentage and two spaces (at least
+    # " Cover"), and one more; wider only for a longer percentage in a row.
+    cover_width = max(max(len(total[cover]) + 1, len(" Cover")) + 1, *(len(r[cover]) + 1 for r in rows))
 
     def line(cells: list[str]) -> str:
         text = f"{cells[0]:<{name_width}}   {cells[1]:>5}  {cells[2]:>5}"
         if branch:
             text += f" {cells[3]:>6} {cells[4]:>6}"
-        text += f"  {cells[cover]:>{cover_width}}"
+        text += f"{cells[cover]:>{cover_width}}"
         if show_missing:
             text += f"   {cells[cover + 1]}"
         return text.rstrip()

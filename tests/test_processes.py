@@ -329,15 +329,17 @@ def test_settings_survive_the_environment_and_reject_separators():
     from ccov.childproc import Settings
 
     settings = Settings("/r", "/r/.ccov", "abc123", ["src", "pkg.mod"], ["*/tests/*"], "tests/t.py::test_x|run",
-                        everywhere=True)
+                        source_pkgs=["pkg"], include=["src/*", "lib/*"], everywhere=True)
     back = Settings.decode(settings.encode())
     assert vars(back) == vars(settings)
     assert Settings("/r\x1e", "/r/.ccov", "abc").encode() is None
     assert Settings("/r", "/r/.ccov", "abc", context="a\x1fb").encode() is None
     with pytest.raises(ValueError):
-        Settings.decode("ccov-process-2\x1erelative\x1e/x\x1eabc\x1e\x1e\x1e\x1e")
-    with pytest.raises(ValueError):  # an older ccov's value
-        Settings.decode("ccov-process-1\x1e/r\x1e/r/.ccov\x1eabc\x1e\x1e\x1e")
+        Settings.decode("ccov-process-3\x1erelative\x1e/x\x1eabc\x1e\x1e\x1e\x1e\x1e\x1e")
+    for older in ("ccov-process-1\x1e/r\x1e/r/.ccov\x1eabc\x1e\x1e\x1e",
+                  "ccov-process-2\x1e/r\x1e/r/.ccov\x1eabc\x1e\x1e\x1e\x1e"):
+        with pytest.raises(ValueError):  # an older ccov's value
+            Settings.decode(older)
 
 
 def test_a_child_runs_in_the_static_context_of_its_parent(project):

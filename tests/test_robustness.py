@@ -336,6 +336,7 @@ WRONG_VALUES = {
     "list[str]": ["1", "[1]", "{a = 1}", "true", '["a\\u0000b"]'],
     "str": ["1", '["a"]', "{a = 1}", "false", '"a\\u0000b"'],
     "bool": ['"yes"', "1", "[true]"],
+    "optional bool": ['"yes"', "0", "[false]"],
     "float": ['"90"', "true", "[90]"],
     "int": ["1.5", '"2"', "true"],
     "minimums": ['"x"', '{"a" = "b"}', '{"a" = 101}', "-1"],
@@ -358,6 +359,12 @@ BAD_VALUES = [
     ("exclude_also", '["x{100000000000}"]'),
     ("exclude_lines", '["("]'),
     ("partial_branches", '["x{100000000000}"]'),
+    ("partial_also", '["("]'),
+    ("include", '["[z-a]"]'),
+    ("report_omit", '["[z-a]"]'),
+    ("report_include", '["[z-a]"]'),
+    ("format", '"html"'),
+    ("sort", '"size"'),
 ]
 
 

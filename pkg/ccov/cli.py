@@ -20,7 +20,7 @@ RUN_OPTIONS = [
     (("-p", "--parallel"), "parallel", "store_true", None, "write a uniquely named data file"),
     (("-m", "--module"), "module", "store_true", None, "the program is a module, as python -m"),
     (("--data-file",), "data_file", "store", "PATH", "data file (default .ccov, or [tool.ccov] data_file)"),
-    (("--config",), "config", "store", "PYPROJECT", "read [tool.ccov] from this file instead of ./pyproject.toml"),
+    (("--config",), "config", "store", "FILE", "read the configuration from this file only (TOML or .coveragerc)"),
     (("--context",), "context", "store", "NAME", "label the lines of this run (a static context, e.g. py3.13)"),
     (("--branch",), "branch", "store_true", None, "measure branches too (which way each one went)"),
 ]
@@ -65,10 +65,18 @@ def parse_run_quickly(argv: list[str]):
 # ---- configuration ---------------------------------------------------------------
 
 
+def _patterns(values: list[str] | None) -> list[str] | None:
+    """--include/--omit, each repeatable and comma-separated as coverage.py's."""
+    if values is None:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
 def _config(args):
     from ccov import config as config_module
 
     config = config_module.load(getattr(args, "config", None), warn=warn)
+    html = getattr(args, "command", None) == "html"
     overrides = {
         "data_file": getattr(args, "data_file", None),
         "fail_under": getattr(args, "fail_under", None),
@@ -82,6 +90,12 @@ def _config(args):
         "parallel": getattr(args, "parallel", None),
         "context": getattr(args, "context", None),
         "branch": getattr(args, "branch", None),
+        "format": getattr(args, "format", None) if getattr(args, "command", None) == "report" else None,
+        "report_include": _patterns(getattr(args, "report_include", None)),
+        "report_omit": _patterns(getattr(args, "report_omit", None)),
+        "json_show_contexts": getattr(args, "show_contexts", None),
+        "html_skip_covered": getattr(args, "skip_covered", None) if html else None,
+        "html_skip_empty": getattr(args, "skip_empty", None) if html else None,
     }
     config.override(**overrides)
     return config
@@ -158,8 +172,10 @@ def cmd_report(args) -> int:
 
     config = _config(args)
     built = _load_results(config)
-    if args.format == "markdown":
+    if config.format == "markdown":
         reporting.write_markdown(built, config, sys.stdout)
+    elif config.format == "total":
+        reporting.write_total(built, config, sys.stdout)
     else:
         reporting.write_terminal(built, config, sys.stdout)
     if args.step_summary:
@@ -174,11 +190,12 @@ def _file_report(args, kind: str, what: str) -> int:
     from ccov import reporting
 
     config = _config(args)
-    show_contexts = getattr(args, "show_contexts", False)
+    show_contexts = kind == "json" and config.json_show_contexts
     built = _load_results(config, contexts=show_contexts)
-    reporting.write_file_report(kind, built, config, args.output, show_contexts)
-    if args.output != "-":
-        print(f"Wrote {what} to {args.output}")
+    output = args.output or getattr(config, f"{kind}_output")
+    reporting.write_file_report(kind, built, config, output, show_contexts)
+    if output != "-":
+        print(f"Wrote {what} to {output}")
     return _gates(built, config)
 
 
@@ -351,9 +368,10 @@ def cmd_debug(args) -> int:
     print(f"platform {platform.platform()}")
     free = [i for i in range(6) if sys.monitoring.get_tool(i) is None]
     print(f"free sys.monitoring tool ids: {free}")
-    print(f"configuration ({'pyproject.toml' if os.path.isfile(args.config or 'pyproject.toml') else 'defaults'}):")
+    print("configuration (each value's origin after it; unmarked ones are ccov's defaults):")
     for name, value in config.as_dict().items():
-        print(f"  {name} = {value!r}")
+        origin = config.origins.get(name)
+        print(f"  {name} = {value!r}" + (f"    # from {origin}" if origin else ""))
     print(f"data file {os.path.abspath(config.data_file)}:")
     try:
         data = datafile.read(config.data_file)
@@ -401,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in (None, "help"):
             from ccov.cli_parser import build_parser
 
+            topic = getattr(args, "topic", None)
+            if topic is not None and topic not in COMMANDS:
+                raise UsageError(f"no command {topic!r} (see `ccov help`)")
+            if topic is not None:
+                build_parser(only=topic).parse_args([topic, "--help"])  # prints, exits 0
             build_parser().print_help()
             if args.command is None:
                 raise UsageError("no command given")

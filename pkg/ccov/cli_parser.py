@@ -23,20 +23,31 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_config_options(parser):
     parser.add_argument("--data-file", metavar="PATH", help="data file (default .ccov, or [tool.ccov] data_file)")
-    parser.add_argument("--config", metavar="PYPROJECT", help="read [tool.ccov] from this file instead of ./pyproject.toml")
+    parser.add_argument("--config", metavar="FILE", help="read the configuration from this file only: a TOML file's "
+                        "[tool.ccov] and [tool.coverage], or a .coveragerc-style INI file")
+
+
+def _add_file_filters(parser):
+    parser.add_argument("--include", action="append", dest="report_include", metavar="GLOB",
+                        help="report only files matching these patterns (repeatable, or comma-separated)")
+    parser.add_argument("--omit", action="append", dest="report_omit", metavar="GLOB",
+                        help="leave out files matching these patterns (repeatable, or comma-separated)")
 
 
 def _add_report_options(parser, *, table: bool):
     parser.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
     parser.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
+    _add_file_filters(parser)
     if table:
-        parser.add_argument("--format", choices=("text", "markdown"), default="text", help="text (default) or markdown")
+        parser.add_argument("--format", choices=("text", "markdown", "total"), default=None,
+                            help="text (default), markdown, or total (just the total percentage)")
         parser.add_argument("--step-summary", action="store_true",
                             help="also append the Markdown table to $GITHUB_STEP_SUMMARY when it is set")
         parser.add_argument("-m", "--show-missing", action="store_true", default=None, help="list missing lines")
         parser.add_argument("--skip-covered", action="store_true", default=None, help="leave out fully covered files")
         parser.add_argument("--skip-empty", action="store_true", default=None, help="leave out files without statements")
-        parser.add_argument("--sort", metavar="COLUMN", help="name, stmts, miss or cover; prefix - to reverse")
+        parser.add_argument("--sort", metavar="COLUMN",
+                            help="name, stmts, miss, branch, brpart or cover (any case); prefix - to reverse")
 
 
 class _OnlyOne:
@@ -79,17 +90,17 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _add_report_options(report, table=True)
 
     lcov = commands.add_parser("lcov", help="write an lcov tracefile", epilog=EPILOG)
-    lcov.add_argument("-o", "--output", default="lcov.info", metavar="FILE", help="default lcov.info; - for stdout")
+    lcov.add_argument("-o", "--output", metavar="FILE", help="default lcov.info, or [lcov] output; - for stdout")
     _add_config_options(lcov)
     _add_report_options(lcov, table=False)
 
     for name, default, what in (("xml", "coverage.xml", "Cobertura XML"), ("json", "coverage.json", "JSON")):
         writer = commands.add_parser(name, help=f"write a {what} report", epilog=EPILOG)
-        writer.add_argument("-o", "--output", default=default, metavar="FILE", help=f"default {default}; - for stdout")
+        writer.add_argument("-o", "--output", metavar="FILE", help=f"default {default}, or [{name}] output; - for stdout")
         _add_config_options(writer)
         _add_report_options(writer, table=False)
         if name == "json":
-            writer.add_argument("--show-contexts", action="store_true",
+            writer.add_argument("--show-contexts", action="store_true", default=None,
                                 help="for each executed line, the contexts (tests) that ran it")
 
     html = commands.add_parser("html", help="write the HTML report", epilog=EPILOG)
@@ -98,6 +109,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     html.add_argument("--skip-covered", action="store_true", default=None, help="leave out fully covered files")
     html.add_argument("--skip-empty", action="store_true", default=None, help="leave out files without statements")
     _add_config_options(html)
+    _add_file_filters(html)
     html.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if the total is below PCT")
     html.add_argument("--precision", type=int, metavar="N", help="digits after the decimal point")
 
@@ -127,7 +139,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     debug = commands.add_parser("debug", help="configuration, interpreter and data file summary")
     _add_config_options(debug)
 
-    commands.add_parser("help", help="show this help")
+    help_command = commands.add_parser("help", help="show this help, or a command's (ccov help COMMAND)")
+    help_command.add_argument("topic", nargs="?", metavar="COMMAND")
     return parser
 
 

@@ -1,4 +1,7 @@
-"""Settings: defaults, then `[tool.ccov]` in pyproject.toml, then the command line.
+"""Settings, each from the last of: the defaults; coverage.py's configuration
+(ccov.covconfig: .coveragerc, setup.cfg, tox.ini or [tool.coverage]);
+`[tool.ccov]` in pyproject.toml; $COVERAGE_FILE for the data file; the
+command line.  `Config.origins` says where each value came from.
 
 Values are data: they are type-checked, never evaluated.
 """
@@ -20,13 +23,18 @@ DEFAULT_EXCLUDE = [
 # Lines whose branches are not reported as partial (coverage.py's default).
 DEFAULT_PARTIAL_BRANCHES = [r"#\s*(?:pragma|PRAGMA)[:\s]?\s*(?:no|NO)\s*(?:branch|BRANCH)"]
 
-SORT_COLUMNS = ("name", "stmts", "miss", "cover")
+SORT_COLUMNS = ("name", "stmts", "miss", "branch", "brpart", "cover")
+REPORT_FORMATS = ("text", "markdown", "total")
 
 
 # name -> (type, default); the types are what pyproject.toml values are checked against.
 SETTINGS = {
     "source": ("list[str]", []),
+    "source_pkgs": ("list[str]", []),
+    "include": ("list[str]", []),
     "omit": ("list[str]", []),
+    "report_include": ("list[str]", []),
+    "report_omit": ("list[str]", []),
     "data_file": ("str", ".ccov"),
     "exclude_lines": ("list[str]", DEFAULT_EXCLUDE),
     "exclude_also": ("list[str]", []),
@@ -45,6 +53,14 @@ SETTINGS = {
     "paths": ("paths", {}),
     "branch": ("bool", False),
     "partial_branches": ("list[str]", DEFAULT_PARTIAL_BRANCHES),
+    "partial_also": ("list[str]", []),
+    "format": ("str", "text"),
+    "html_skip_covered": ("optional bool", None),
+    "html_skip_empty": ("optional bool", None),
+    "xml_output": ("str", "coverage.xml"),
+    "json_output": ("str", "coverage.json"),
+    "json_show_contexts": ("bool", False),
+    "lcov_output": ("str", "lcov.info"),
 }
 
 
@@ -55,6 +71,7 @@ class Config:
     def __init__(self):
         for name, (_, default) in SETTINGS.items():
             setattr(self, name, type(default)(default) if isinstance(default, (list, dict)) else default)
+        self.origins: dict[str, str] = {}  # setting -> where its value came from, if not a default
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in SETTINGS}
@@ -63,11 +80,20 @@ class Config:
     def exclusion_regexes(self) -> list[str]:
         return self.exclude_lines + self.exclude_also
 
+    @property
+    def partial_regexes(self) -> list[str]:
+        """Lines whose branches are not reported as partial."""
+        return self.partial_branches + self.partial_also
+
+    def set(self, name: str, value, origin: str) -> None:
+        setattr(self, name, value)
+        self.origins[name] = origin
+
     def override(self, **values) -> None:
         """Apply command-line values; None means "not given"."""
         for name, value in values.items():
             if value is not None:
-                setattr(self, name, value)
+                self.set(name, value, "command line")
         self.validate()
 
     def validate(self) -> None:
@@ -77,9 +103,11 @@ class Config:
             raise UsageError(f"fail_under must be between 0 and 100, not {self.fail_under:g}")
         if self.sort.lstrip("-").lower() not in SORT_COLUMNS:
             raise UsageError(f"sort must be one of {', '.join(SORT_COLUMNS)} (optionally with a leading -), not {self.sort!r}")
+        if self.format not in REPORT_FORMATS:
+            raise UsageError(f"format must be one of {', '.join(REPORT_FORMATS)}, not {self.format!r}")
         import re
 
-        for name in ("exclude_lines", "exclude_also", "partial_branches"):
+        for name in ("exclude_lines", "exclude_also", "partial_branches", "partial_also"):
             for pattern in getattr(self, name):
                 try:
                     re.compile(pattern)
@@ -87,7 +115,9 @@ class Config:
                     raise UsageError(f"{name}: invalid regex {pattern!r}: {err}") from None
         from ccov.globs import compile_patterns
 
-        for name, patterns in (("omit", self.omit), ("fail_under_file", [p for p in self.fail_under_file if p != "default"])):
+        minimums = [p for p in self.fail_under_file if p != "default"]
+        for name in ("include", "omit", "report_include", "report_omit", "fail_under_file"):
+            patterns = minimums if name == "fail_under_file" else getattr(self, name)
             try:
                 compile_patterns(patterns, "/")
             except UsageError as err:
@@ -102,16 +132,16 @@ def _holds_nul(value) -> bool:
     return isinstance(value, list) and any(_holds_nul(v) for v in value)
 
 
-def _check_type(key: str, value, expected: str) -> object:
+def _check_type(key: str, value, expected: str, origin: str = "") -> object:
     if _holds_nul(value):  # no file name or pattern can hold one
-        raise UsageError(f"[tool.ccov] {key} contains a NUL character")
+        raise UsageError(f"{origin or f'[tool.ccov] {key}'} contains a NUL character")
     if expected == "list[str]":
         if isinstance(value, str):
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
         raise UsageError(f"[tool.ccov] {key} must be a string or a list of strings, not {value!r}")
-    if expected == "bool":
+    if expected in ("bool", "optional bool"):
         if isinstance(value, bool):
             return value
         raise UsageError(f"[tool.ccov] {key} must be true or false, not {value!r}")
@@ -155,25 +185,39 @@ def _path_rules(key: str, value) -> dict[str, list[str]]:
 
 
 def load(path: str | None = None, warn=None) -> Config:
-    """Read `[tool.ccov]` from `path` (default: ./pyproject.toml, if present)."""
-    config = Config()
-    explicit = path is not None
-    path = path or "pyproject.toml"
-    if not os.path.isfile(path):
-        if explicit:
-            raise UsageError(f"configuration file {path} not found")
-        return config
-    import tomllib
+    """The settings from the configuration files: `path` alone when given (a
+    TOML file's [tool.coverage] and [tool.ccov], or an INI file's coverage.py
+    sections), else coverage.py's own file, wherever coverage.py finds it,
+    under ./pyproject.toml's [tool.ccov].  `warn` hears of every setting
+    that is not used."""
+    from ccov import covconfig
 
-    try:
-        with open(path, "rb") as toml_file:
-            document = tomllib.load(toml_file)
-    except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError:  # 3.13's tomllib decodes the whole file first
-        raise UsageError(f"{path} is not valid TOML: it is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
-        raise UsageError(f"{path} is not valid TOML: {err}") from None
+    config = Config()
+    documents: dict[str, dict] = {}
+
+    def read_toml(name: str) -> dict:
+        if name not in documents:
+            documents[name] = covconfig.read_toml(name)
+        return documents[name]
+
+    found = covconfig.find(path, read_toml)
+    for message in found.warnings:
+        if warn:
+            warn(message)
+    for name, value in found.values.items():
+        config.set(name, _check_type(name, value, SETTINGS[name][0], found.origins[name]), found.origins[name])
+    ccov_file = path if path is None or path.endswith(".toml") else None
+    if ccov_file is None and path is None:
+        ccov_file = "pyproject.toml"
+    if ccov_file is not None and os.path.isfile(ccov_file):
+        _apply_ccov_section(config, ccov_file, read_toml(ccov_file), warn)
+    if os.environ.get("COVERAGE_FILE"):
+        config.set("data_file", os.environ["COVERAGE_FILE"], "$COVERAGE_FILE")
+    config.validate()
+    return config
+
+
+def _apply_ccov_section(config: Config, path: str, document: dict, warn) -> None:
     tools = document.get("tool", {})
     section = tools.get("ccov", {}) if isinstance(tools, dict) else None
     if not isinstance(section, dict):
@@ -184,6 +228,5 @@ def load(path: str | None = None, warn=None) -> Config:
             if warn:
                 warn(f"{path}: unknown setting [tool.ccov] {key} ignored")
             continue
-        setattr(config, name, _check_type(key, value, SETTINGS[name][0]))
-    config.validate()
-    return config
+        origin = f"{path} [tool.ccov] {key}"
+        config.set(name, _check_type(key, value, SETTINGS[name][0], origin), origin)

@@ -54,7 +54,8 @@ class Measurement:
         self.append = append
         self.everywhere = everywhere
         self.leave_coverage_id = leave_coverage_id
-        self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere)
+        self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere,
+                                     source_pkgs=config.source_pkgs, include=config.include)
         self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id, branch=config.branch)
         # A process started by a measured one, measuring into the same data
         # file, is part of that run (an xdist worker, a nested `ccov run`).
@@ -113,6 +114,8 @@ class Measurement:
             relative_files=self.config.relative_files,
             branch=self.config.branch,
             context=self.context,
+            source_pkgs=self.config.source_pkgs,
+            include=self.config.include,
         )
         value = settings.encode()
         if self._previous_env is _NOT_ANNOUNCED:

@@ -16,14 +16,33 @@ def build_results(data, config, warn: Callable[[str], None], contexts: bool = Fa
     from ccov import paths, results
 
     root = root or os.getcwd()
-    built = results.build(paths.localized(data, config, base=root), config.exclusion_regexes, root=root,
-                          contexts=contexts, no_branch=config.partial_branches)
+    data = reported_files(paths.localized(data, config, base=root), config, root)
+    built = results.build(data, config.exclusion_regexes, root=root, contexts=contexts,
+                          no_branch=config.partial_regexes)
     built.root = root
     for warning in built.warnings:
         warn(warning)
     if not built.files:
         raise CcovError("no data to report")
     return built
+
+
+def reported_files(data, config, root: str):
+    """The data of the files a report shows: coverage.py's report-time
+    `include` and `omit` patterns (relative ones from `root`)."""
+    if not config.report_include and not config.report_omit:
+        return data
+    from ccov import datafile
+    from ccov.globs import compile_patterns
+
+    include = compile_patterns(config.report_include, root)
+    omit = compile_patterns(config.report_omit, root)
+    kept = datafile.CoverageData(meta=data.meta)
+    for path, entry in data.files.items():
+        name = os.path.abspath(os.path.join(root, path)).replace(os.sep, "/")
+        if (include is None or include.match(name)) and not (omit is not None and omit.match(name)):
+            kept.files[path] = entry
+    return kept
 
 
 def table_options(config, **overrides) -> dict:
@@ -46,16 +65,17 @@ def write_terminal(built, config, out: TextIO, *, show_missing=None, skip_covere
     terminal.write(built, out, **table_options(config, show_missing=show_missing, skip_covered=skip_covered))
 
 
-def write_report_file(path: str, writer: Callable[[TextIO], None], root: str | None = None) -> None:
+def write_report_file(path: str, writer: Callable[[TextIO], None], root: str | None = None, append: bool = False) -> None:
     """Write a report to `path` (`-` is stdout), relative to `root` (default:
-    the working directory); a path that cannot be written is a CcovError."""
+    the working directory), or add it at the end of what is there; a path
+    that cannot be written is a CcovError."""
     if path == "-":
         writer(sys.stdout)
         return
     where = os.path.join(root, path) if root else path
     try:
         os.makedirs(os.path.dirname(os.path.abspath(where)), exist_ok=True)
-        with open(where, "w", encoding="utf-8", newline="\n") as out:
+        with open(where, "a" if append else "w", encoding="utf-8", newline="\n") as out:
             writer(out)
     except OSError as err:
         raise CcovError(f"cannot write {path}: {err.strerror or err}") from None
@@ -88,10 +108,23 @@ def write_html(built, config, directory: str | None = None, title: str | None = 
     try:
         counts = html.write(built, os.path.join(built.root, directory), title=title or config.html_title,
                             precision=config.precision,
-                            skip_covered=config.skip_covered, skip_empty=config.skip_empty)
+                            skip_covered=_either(config.html_skip_covered, config.skip_covered),
+                            skip_empty=_either(config.html_skip_empty, config.skip_empty))
     except OSError as err:
         raise CcovError(f"cannot write the HTML report to {directory}: {err.strerror or err}") from None
     return directory, counts
+
+
+def _either(specific, general):
+    """A report's own setting ([html] skip_covered), else the general one."""
+    return general if specific is None else specific
+
+
+def write_total(built, config, out: TextIO) -> None:
+    """Just the total percentage, as `coverage report --format=total`."""
+    from ccov.results import display_percent
+
+    out.write(display_percent(built.totals.percent, config.precision) + "\n")
 
 
 def write_markdown(built, config, out: TextIO) -> None:
@@ -100,12 +133,12 @@ def write_markdown(built, config, out: TextIO) -> None:
     markdown.write(built, out, **table_options(config))
 
 
-def write_file_report(kind: str, built, config, path: str, show_contexts: bool = False) -> None:
+def write_file_report(kind: str, built, config, path: str, show_contexts: bool = False, append: bool = False) -> None:
     """lcov, xml, json or markdown to `path` (relative to the results' root):
     one entry point for the CLI and the plugin.  `show_contexts` (JSON) needs
-    results built with contexts."""
+    results built with contexts; `append` adds a Markdown table to the file."""
     if kind == "markdown":
-        write_report_file(path, lambda out: write_markdown(built, config, out), built.root)
+        write_report_file(path, lambda out: write_markdown(built, config, out), built.root, append=append)
     elif kind == "json":
         write_json(built, path, show_contexts)
     else:

@@ -111,7 +111,8 @@ def _zip_source(path: str) -> bool:
 class FileSelector:
     """Callable `selector(filename) -> bool`, given to the collector."""
 
-    def __init__(self, root: str, source: list[str], omit: list[str], everywhere: bool = False):
+    def __init__(self, root: str, source: list[str], omit: list[str], everywhere: bool = False,
+                 source_pkgs: list[str] = (), include: list[str] = ()):  # type: ignore[assignment]
         self.root = canonical(root)
         self.everywhere = everywhere  # not only under root: anything not installed
         self.source_dirs: list[str] = []
@@ -120,8 +121,15 @@ class FileSelector:
         self._resolved_with: tuple = ()  # sys.path when unresolved names were last looked for
         for entry in source:
             self._add_source(entry)
+        for name in source_pkgs:  # importable names only, as coverage.py's source_pkgs
+            if not self._add_module(name):
+                self.unresolved_sources.append(name)
         self._resolved_with = tuple(sys.path)
         self.omit = compile_patterns([form for pattern in omit for form in _both_spellings(pattern, root)], self.root)
+        # coverage.py's [run] include: only files matching these, and only when
+        # no source is given (source wins, as there).
+        self.include = None if self.has_source else compile_patterns(
+            [form for pattern in include for form in _both_spellings(pattern, root)], self.root)
         # Computed now: a decision may be asked for while a module is being
         # imported, and must not import anything itself.
         self._unmeasured = tuple(_unmeasured_roots())
@@ -167,7 +175,7 @@ class FileSelector:
         if not filename or filename.startswith("<"):
             return False
         plain = os.path.normcase(os.path.abspath(os.path.join(self.root, filename)))
-        if not self.has_source and plain.startswith(self._unmeasured):
+        if not self.has_source and self.include is None and plain.startswith(self._unmeasured):
             return False  # installed code, decided without a realpath
         path = canonical(plain)
         wanted = self.wants(path) or (self.resolve_late() and self.wants(path))
@@ -179,6 +187,8 @@ class FileSelector:
             return False
         if self.has_source:
             return path in self.source_files or path.startswith(tuple(self.source_dirs))
+        if self.include is not None:
+            return bool(self.include.match(path.replace(os.sep, "/")))
         if not self.everywhere and not path.startswith(self.root + os.sep):
             return False
         if path.startswith(self._unmeasured):

@@ -1,0 +1,268 @@
+"""coverage.py's configuration, found and read as coverage.py does, in ccov's terms.
+
+A project that measured with coverage.py or pytest-cov keeps its settings
+when it switches: the file is looked for where coverage.py looks (the one
+given, else $COVERAGE_RCFILE, .coveragerc, .coveragerc.toml, then the first of
+setup.cfg, tox.ini and pyproject.toml that holds coverage settings), values
+are read with coverage.py's syntax (lists split on commas and lines,
+regexes one per line, $VAR expanded), and each setting ccov has is taken
+under its coverage.py name and meaning.  A setting ccov does not have is
+named in a warning that says what ccov does instead, and an option neither
+tool knows is warned about as coverage.py does: nothing is dropped silently.
+
+Values are data: they are type-checked, never evaluated.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from ccov.errors import UsageError
+
+# (section, option) -> (ccov setting, how coverage.py reads the value).
+HONOURED = {
+    ("run", "branch"): ("branch", "bool"),
+    ("run", "context"): ("context", "str"),
+    ("run", "data_file"): ("data_file", "file"),
+    ("run", "include"): ("include", "list"),
+    ("run", "omit"): ("omit", "list"),
+    ("run", "parallel"): ("parallel", "bool"),
+    ("run", "relative_files"): ("relative_files", "bool"),
+    ("run", "source"): ("source", "list"),
+    ("run", "source_dirs"): ("source", "list"),  # directories: ccov's source takes them as they are
+    ("run", "source_pkgs"): ("source_pkgs", "list"),
+    ("report", "exclude_lines"): ("exclude_lines", "regexlist"),
+    ("report", "exclude_also"): ("exclude_also", "regexlist"),
+    ("report", "fail_under"): ("fail_under", "float"),
+    ("report", "format"): ("format", "str"),
+    ("report", "include"): ("report_include", "list"),
+    ("report", "omit"): ("report_omit", "list"),
+    ("report", "partial_branches"): ("partial_branches", "regexlist"),
+    ("report", "partial_also"): ("partial_also", "regexlist"),
+    ("report", "precision"): ("precision", "int"),
+    ("report", "show_missing"): ("show_missing", "bool"),
+    ("report", "skip_covered"): ("skip_covered", "bool"),
+    ("report", "skip_empty"): ("skip_empty", "bool"),
+    ("report", "sort"): ("sort", "str"),
+    ("html", "directory"): ("html_dir", "file"),
+    ("html", "title"): ("html_title", "str"),
+    ("html", "skip_covered"): ("html_skip_covered", "bool"),
+    ("html", "skip_empty"): ("html_skip_empty", "bool"),
+    ("xml", "output"): ("xml_output", "file"),
+    ("json", "output"): ("json_output", "file"),
+    ("json", "show_contexts"): ("json_show_contexts", "bool"),
+    ("lcov", "output"): ("lcov_output", "file"),
+}
+
+# coverage.py settings ccov has no use for -> what ccov does instead.
+NOT_HONOURED = {
+    ("run", "command_line"): "give the program to `ccov run`",
+    ("run", "concurrency"): "sys.monitoring sees every thread, and ccov measures child processes by itself",
+    ("run", "core"): "ccov always measures with its own sys.monitoring collector",
+    ("run", "cover_pylib"): "the standard library is measured only when source names it",
+    ("run", "debug"): "see `ccov debug`, and CCOV_STATS=1 for the collector's statistics",
+    ("run", "debug_file"): "see `ccov debug`, and CCOV_STATS=1 for the collector's statistics",
+    ("run", "disable_warnings"): "ccov's warnings cannot be turned off one by one",
+    ("run", "dynamic_context"): "pytest --ccov-context=test records per-test contexts",
+    ("run", "patch"): "ccov measures subprocesses, fork, exec and os._exit without patching",
+    ("run", "plugins"): "ccov has no plugins: what a plugin would measure (templates, Cython) is not measured",
+    ("run", "sigterm"): "ccov saves its data on SIGTERM by itself",
+    ("run", "timid"): "it means nothing to a sys.monitoring collector",
+    ("report", "contexts"): "reports cover every context",
+    ("report", "ignore_errors"): "ccov warns about a source file it cannot read and reports the rest",
+    ("report", "include_namespace_packages"): "never-run files are looked for only in packages with __init__.py",
+    ("report", "partial_branches_always"): "constant tests (while True:, if 0:) are not branches, as by default",
+    ("html", "extra_css"): "the HTML report keeps its own style",
+    ("html", "show_contexts"): "the HTML report shows contexts whenever the data has them",
+    ("xml", "package_depth"): "the Cobertura report has one package per directory",
+    ("json", "pretty_print"): "ccov's JSON report is always indented",
+    ("lcov", "line_checksums"): "ccov's lcov tracefile has no line checksums",
+}
+
+SECTIONS = ("run", "report", "html", "xml", "json", "lcov")
+_BOOLEANS = {"1": True, "yes": True, "true": True, "on": True, "0": False, "no": False, "false": False, "off": False}
+
+
+class Found:
+    """What was read from the file coverage.py would use: {ccov setting: value},
+    where each came from, and the warnings to give."""
+
+    def __init__(self, path: str | None = None):
+        self.path = path
+        self.values: dict[str, object] = {}
+        self.origins: dict[str, str] = {}
+        self.warnings: list[str] = []
+        self.any_setting = False  # one coverage.py knows, used by ccov or not
+
+
+def candidates(given: str | None) -> list[tuple[str, bool, bool]]:
+    """(file, is coverage.py's own file, must exist), in coverage.py's order."""
+    if given == ".coveragerc":  # pytest-cov's default for --cov-config: the usual search
+        given = None
+    if given is None and os.environ.get("COVERAGE_RCFILE"):
+        given = os.environ["COVERAGE_RCFILE"]
+    first = [(given, True, True)] if given else [(".coveragerc", True, False)]
+    return first + [(".coveragerc.toml", True, False), ("setup.cfg", False, False), ("tox.ini", False, False),
+                    ("pyproject.toml", False, False)]
+
+
+def find(given: str | None = None, toml_reader=None) -> Found:
+    """coverage.py's configuration: from `given` (a file name, TOML or INI) or
+    from the first file coverage.py would use.  A file that is not coverage.py's
+    own counts only if it holds a coverage setting, as with coverage.py."""
+    for path, own, required in candidates(given):
+        if not os.path.isfile(path):
+            if required:
+                raise UsageError(f"configuration file {path} not found")
+            continue
+        if path.endswith(".toml"):
+            document = (toml_reader or read_toml)(path)
+            sections = _toml_sections(document, path, own)
+        else:
+            sections = _ini_sections(path, own)
+        found = _convert(sections, path)
+        if own or found.any_setting:
+            return found
+    return Found()
+
+
+def read_toml(path: str) -> dict:
+    import tomllib
+
+    try:
+        with open(path, "rb") as toml_file:
+            return tomllib.load(toml_file)
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:  # 3.13's tomllib decodes the whole file first
+        raise UsageError(f"{path} is not valid TOML: it is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as err:
+        raise UsageError(f"{path} is not valid TOML: {err}") from None
+
+
+# ---- the two file syntaxes, read into {section: (its name in the file, {option: raw value})} ----
+
+
+def _toml_sections(document: dict, path: str, own: bool) -> dict:
+    tool = document.get("tool")
+    coverage = tool.get("coverage") if isinstance(tool, dict) else None
+    if coverage is not None and not isinstance(coverage, dict):
+        raise UsageError(f"{path}: [tool.coverage] must be a table")
+    found = {}
+    for section in (*SECTIONS, "paths"):
+        for prefix, table in (("tool.coverage.", coverage or {}), ("", document if own else {})):
+            if section in table:
+                if not isinstance(table[section], dict):
+                    raise UsageError(f"{path}: [{prefix}{section}] must be a table")
+                found[section] = (prefix + section, table[section])
+                break
+    return found
+
+
+def _ini_sections(path: str, own: bool) -> dict:
+    import configparser
+
+    parser = configparser.RawConfigParser()
+    try:
+        with open(path, encoding="utf-8") as ini_file:
+            parser.read_file(ini_file)
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a valid configuration file: it is not UTF-8 text") from None
+    except configparser.Error as err:
+        first_line = str(err).strip().splitlines()[0]
+        raise UsageError(f"{path} is not a valid configuration file: {first_line}") from None
+    found = {}
+    for section in (*SECTIONS, "paths"):
+        for name in (f"coverage:{section}", *([section] if own else [])):
+            if parser.has_section(name):
+                found[section] = (name, {option: parser.get(name, option) for option in parser.options(name)})
+                break
+    return found
+
+
+# ---- values ------------------------------------------------------------------------------
+
+
+def _convert(sections: dict, path: str) -> Found:
+    found = Found(path)
+    for section, (real_name, options) in sections.items():
+        if section == "paths":
+            rules = {str(name): _value(value, "list", path, real_name, name) for name, value in options.items()}
+            if rules:
+                found.any_setting = True
+                found.values["paths"] = rules
+                found.origins["paths"] = f"{path} [{real_name}]"
+            continue
+        for option, raw in options.items():
+            key = (section, option)
+            found.any_setting = found.any_setting or key in HONOURED or key in NOT_HONOURED
+            if key in HONOURED:
+                setting, kind = HONOURED[key]
+                value = _value(raw, kind, path, real_name, option)
+                if setting == "source" and "source" in found.values:  # source and source_dirs: both
+                    value = found.values["source"] + value  # type: ignore[operator]
+                found.values[setting] = value
+                found.origins[setting] = f"{path} [{real_name}] {option}"
+            elif key in NOT_HONOURED:
+                found.warnings.append(f"{path}: [{real_name}] {option} is not used by ccov: {NOT_HONOURED[key]}")
+            else:
+                found.warnings.append(f"{path}: unknown setting [{real_name}] {option} ignored")
+    return found
+
+
+def _value(raw, kind: str, path: str, section: str, option: str):
+    """One value, as coverage.py reads it from either syntax."""
+    where = f"{path}: [{section}] {option}"
+    if isinstance(raw, str):
+        raw = expand_variables(raw, where)
+    if kind in ("list", "regexlist"):
+        if isinstance(raw, list):
+            if not all(isinstance(item, str) for item in raw):
+                raise UsageError(f"{where} must be a list of strings, not {raw!r}")
+            items = [expand_variables(item, where) for item in raw]
+        elif isinstance(raw, str):
+            # INI: one per line, and for plain lists (not regexes) also split on commas.
+            lines = raw.splitlines()
+            items = [part for line in lines for part in (line.split(",") if kind == "list" else [line])]
+        else:
+            raise UsageError(f"{where} must be a list of strings, not {raw!r}")
+        return [item.strip() for item in items if item.strip()]
+    if kind == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in _BOOLEANS:
+            return _BOOLEANS[raw.strip().lower()]
+        raise UsageError(f"{where} must be true or false, not {raw!r}")
+    if kind in ("int", "float"):
+        number = int if kind == "int" else float
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise UsageError(f"{where} must be a number, not {raw!r}")
+        try:
+            return number(raw.strip() if isinstance(raw, str) else raw)
+        except ValueError:
+            raise UsageError(f"{where} must be {'an integer' if kind == 'int' else 'a number'}, not {raw!r}") from None
+    if not isinstance(raw, str):
+        raise UsageError(f"{where} must be a string, not {raw!r}")
+    return os.path.expanduser(raw.strip()) if kind == "file" else raw.strip()
+
+
+_VARIABLE = re.compile(r"\$(?:(?P<dollar>\$)|(?P<plain>\w+)|\{(?P<braced>\w+)(?:(?P<strict>\?)|-(?P<default>[^}]*))?\})")
+
+
+def expand_variables(text: str, where: str) -> str:
+    """coverage.py's $VAR, ${VAR}, ${VAR-default}, ${VAR?} (an error if unset) and $$."""
+
+    def replace(match: re.Match) -> str:
+        if match.group("dollar"):
+            return "$"
+        name = match.group("plain") or match.group("braced")
+        if name in os.environ:
+            return os.environ[name]
+        if match.group("strict"):
+            raise UsageError(f"{where}: environment variable {name} is not set")
+        return match.group("default") or ""
+
+    return _VARIABLE.sub(replace, text) if "$" in text else text
