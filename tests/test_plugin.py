@@ -65,11 +65,11 @@ def test_no_report_and_no_ccov(sample_project):
 def test_fail_under(sample_project):
     failed = pytest_run(sample_project, "--ccov=calc", "--ccov-fail-under=95")
     assert failed.returncode == 1
-    assert "FAIL Required coverage of 95% not reached. Total coverage: " in failed.stdout
+    assert "FAIL Required test coverage of 95% not reached. Total coverage: " in failed.stdout
     assert "passed" in failed.stdout and " failed" not in failed.stdout.splitlines()[-1]
     passed = pytest_run(sample_project, "--ccov=calc", "--ccov-fail-under=50")
     assert passed.returncode == 0
-    assert "Required coverage of 50% reached." in passed.stdout
+    assert "Required test coverage of 50% reached." in passed.stdout
 
 
 def test_per_file_minimums_fail_the_run_as_in_ccov_report(sample_project):
@@ -297,3 +297,37 @@ def test_tests_marked_no_cover_are_not_measured_as_in_pytest_cov(project):
     lines = lcov_lines(project / "ccov.info")["mod.py"]
     assert lines[2] is False and lines[5] is False and lines[8] is True
     assert lines == lcov_lines(project / "cov.info")["mod.py"]
+
+
+def test_pytest_cov_option_names_when_pytest_cov_is_not_there(sample_project):
+    """A CI file or an editor written for pytest-cov runs unchanged: without
+    pytest-cov (here: blocked), ccov answers its option names, as its own."""
+    without = ("-p", "no:pytest_cov")
+    (sample_project / "summary.md").write_text("# Earlier step\n")
+    theirs = pytest_run(sample_project, *without, "--cov=calc", "--cov-branch", "--cov-report=lcov:names.info",
+                        "--cov-report=markdown-append:summary.md", "--cov-report=term-missing", "--cov-precision=1",
+                        "--cov-fail-under=99", "--cov-context=test")
+    assert theirs.returncode == 1, theirs.stdout + theirs.stderr  # the gate fails the run, as pytest-cov's
+    assert "FAIL Required test coverage of 99% not reached. Total coverage: " in theirs.stdout
+    assert re.search(r"^TOTAL +24 +5 +4 +0 +75\.0%$", theirs.stdout, re.M), theirs.stdout  # --cov-precision=1
+    ours = pytest_run(sample_project, *without, "--ccov=calc", "--ccov-branch", "--ccov-report=lcov:ours.info")
+    assert lcov_lines(sample_project / "names.info") == lcov_lines(sample_project / "ours.info")
+    summary = (sample_project / "summary.md").read_text()
+    assert summary.startswith("# Earlier step\n| Name | Stmts | Miss | Branch | BrPart | Cover |"), summary
+    assert ours.returncode == 0 and (sample_project / ".ccov").exists()
+    # --cov-reset forgets the --cov before it (in addopts, say); --no-cov turns measuring off.
+    for options in (["--cov=calc", "--cov-reset"], ["--cov=calc", "--no-cov"]):
+        (sample_project / ".ccov").unlink(missing_ok=True)
+        off = pytest_run(sample_project, *without, *options)
+        assert off.returncode == 0 and "TOTAL" not in off.stdout and not (sample_project / ".ccov").exists(), options
+    # With pytest-cov there, --cov is pytest-cov's (test_beside_pytest_cov), and ccov's are --ccov only.
+    help_text = pytest_run(sample_project, "--help").stdout
+    assert "--ccov-reset" in help_text and "--ccov-precision" in help_text
+    assert "--ccov-reset, --cov-reset" in pytest_run(sample_project, *without, "--help").stdout
+
+
+def test_unused_coverage_settings_are_named_under_pytest_too(sample_project):
+    (sample_project / "setup.cfg").write_text("[coverage:run]\nbrnach = true\nconcurrency = thread\n")
+    result = pytest_run(sample_project, "--ccov=calc")
+    assert "ccov: warning: setup.cfg: unknown setting [coverage:run] brnach ignored" in result.stdout
+    assert "ccov: warning: setup.cfg: [coverage:run] concurrency is not used by ccov" in result.stdout

@@ -1,4 +1,5 @@
-"""pytest plugin: `pytest --ccov`, the options of pytest-cov with `ccov` for `cov`.
+"""pytest plugin: `pytest --ccov`, the options of pytest-cov with `ccov` for `cov`,
+and pytest-cov's own names for them too when pytest-cov is not installed.
 
 Measurement starts in `pytest_load_initial_conftests`, before conftest.py and
 test modules import the code under test.  With pytest-xdist every worker
@@ -18,51 +19,87 @@ import os
 
 import pytest
 
-REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown", "html")
-# type -> (default file, what the summary calls it)
+REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown", "markdown-append", "html", "annotate")
+# type -> (the setting naming its default file, what the summary calls it)
 FILE_REPORTS = {
-    "lcov": ("lcov.info", "LCOV"),
-    "xml": ("coverage.xml", "XML"),
-    "json": ("coverage.json", "JSON"),
-    "markdown": ("coverage.md", "Markdown"),
+    "lcov": ("lcov_output", "LCOV"),
+    "xml": ("xml_output", "XML"),
+    "json": ("json_output", "JSON"),
+    "markdown": (None, "Markdown"),
+    "markdown-append": (None, "Markdown"),
 }
+MARKDOWN_FILE = "coverage.md"
 
 
-def pytest_addoption(parser):
-    group = parser.getgroup("ccov", "coverage measured by ccov")
-    group.addoption(
-        "--ccov", action="append", nargs="?", const=True, default=[], dest="ccov_source", metavar="SOURCE",
+def _options(aliases: bool):
+    """(names, keyword arguments) of each option; with `aliases`, pytest-cov's
+    name of it too (`--cov` for `--ccov`), so that a CI file or an editor
+    written for pytest-cov runs unchanged when pytest-cov is not installed."""
+    def names(ours: str, theirs: str) -> tuple[str, ...]:
+        return (ours, theirs) if aliases else (ours,)
+
+    yield names("--ccov", "--cov"), dict(
+        action="append", nargs="?", const=True, default=[], dest="ccov_source", metavar="SOURCE",
         help="measure coverage; SOURCE (repeatable) limits it to a directory or package; "
-        "bare --ccov uses [tool.ccov] source or the current directory; --ccov= measures everything not installed",
-    )
-    group.addoption("--no-ccov", action="store_true", default=False, dest="no_ccov",
-                    help="turn ccov off, even when --ccov is in addopts")
-    group.addoption(
-        "--ccov-report", action="append", default=None, dest="ccov_report", metavar="TYPE[:DEST]",
+        "bare --ccov uses the configured source or the current directory; --ccov= measures everything not installed")
+    yield names("--ccov-reset", "--cov-reset"), dict(
+        action="store_const", const=[], dest="ccov_source",
+        help="forget the --ccov options given so far (in addopts, say): coverage is off unless another follows")
+    yield names("--no-ccov", "--no-cov"), dict(
+        action="store_true", default=False, dest="no_ccov", help="turn ccov off, even when --ccov is in addopts")
+    yield names("--ccov-report", "--cov-report"), dict(
+        action="append", default=None, dest="ccov_report", metavar="TYPE[:DEST]",
         help="term, term-missing (each optionally :skip-covered), lcov[:FILE], xml[:FILE], json[:FILE], "
-        "markdown[:FILE], html[:DIR]; repeatable; "
-        "--ccov-report= writes none; default term",
-    )
-    group.addoption("--ccov-fail-under", type=float, default=None, dest="ccov_fail_under", metavar="PCT",
-                    help="fail the run if the total coverage is below PCT")
-    group.addoption("--ccov-append", action="store_true", default=False, dest="ccov_append",
-                    help="add to the existing data file instead of replacing it")
-    group.addoption("--ccov-config", default=None, dest="ccov_config", metavar="PATH",
-                    help="a pyproject.toml to read [tool.ccov] from")
-    group.addoption("--no-ccov-on-fail", action="store_true", default=False, dest="no_ccov_on_fail",
-                    help="write no report when tests failed")
-    group.addoption("--ccov-branch", action="store_true", default=None, dest="ccov_branch",
-                    help="measure branches too (or [tool.ccov] branch = true)")
-    group.addoption("--ccov-context", choices=("test",), default=None, dest="ccov_context",
-                    help="test: record which test (and phase: setup, run, teardown) ran each line")
-    group.addoption(
-        "--ccov-affected", nargs="?", const="HEAD", default=None, dest="ccov_affected", metavar="REF",
+        "markdown[:FILE], markdown-append[:FILE], html[:DIR]; repeatable; --ccov-report= writes none; default term")
+    yield names("--ccov-fail-under", "--cov-fail-under"), dict(
+        type=_percentage, default=None, dest="ccov_fail_under", metavar="PCT",
+        help="fail the run if the total coverage is below PCT")
+    yield names("--ccov-precision", "--cov-precision"), dict(
+        type=int, default=None, dest="ccov_precision", metavar="N", help="digits after the decimal point in reports")
+    yield names("--ccov-append", "--cov-append"), dict(
+        action="store_true", default=False, dest="ccov_append",
+        help="add to the existing data file instead of replacing it")
+    yield names("--ccov-config", "--cov-config"), dict(
+        default=None, dest="ccov_config", metavar="PATH",
+        help="read the configuration from this file only: a TOML file's [tool.ccov] and [tool.coverage], "
+        "or a .coveragerc-style file (default: where coverage.py looks, and ./pyproject.toml)")
+    yield names("--no-ccov-on-fail", "--no-cov-on-fail"), dict(
+        action="store_true", default=False, dest="no_ccov_on_fail", help="write no report when tests failed")
+    yield names("--ccov-branch", "--cov-branch"), dict(
+        action="store_true", default=None, dest="ccov_branch", help="measure branches too (or branch = true)")
+    yield names("--ccov-context", "--cov-context"), dict(
+        choices=("test",), default=None, dest="ccov_context",
+        help="test: record which test (and phase: setup, run, teardown) ran each line")
+    yield ("--ccov-affected",), dict(
+        nargs="?", const="HEAD", default=None, dest="ccov_affected", metavar="REF",
         help="run only the tests that ran lines changed since REF (default HEAD), by the data a "
-        "`--ccov --ccov-context=test` run recorded at REF; plus new tests and those that did not pass",
-    )
+        "`--ccov --ccov-context=test` run recorded at REF; plus new tests and those that did not pass")
 
 
-def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
+def _percentage(text: str) -> int | float:
+    """A whole number stays one, so that the summary says "95%" for 95 and
+    "95.0%" for 95.0 (or a configured value), in pytest-cov's words."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def answers_pytest_cov_options(pluginmanager) -> bool:
+    """Whether ccov takes pytest-cov's option names too: only when pytest-cov
+    is not there to take them (not installed, or blocked by -p no:pytest_cov)."""
+    import importlib.util
+
+    return pluginmanager.is_blocked("pytest_cov") or importlib.util.find_spec("pytest_cov") is None
+
+
+def pytest_addoption(parser, pluginmanager):
+    group = parser.getgroup("ccov", "coverage measured by ccov")
+    for names, keywords in _options(answers_pytest_cov_options(pluginmanager)):
+        group.addoption(*names, **keywords)
+
+
+def parse_reports(values: list[str] | None, warn=None) -> list[tuple[str, str | None]]:
     """[(type, argument)]: `term-missing:skip-covered` -> ("term-missing", "skip-covered")."""
     if values is None:
         return [("term", None)]
@@ -75,6 +112,10 @@ def parse_reports(values: list[str] | None) -> list[tuple[str, str | None]]:
             raise pytest.UsageError(f"--ccov-report: unknown report type {kind!r} (choose from {', '.join(REPORT_TYPES)})")
         if kind.startswith("term") and argument not in ("", "skip-covered"):
             raise pytest.UsageError(f"--ccov-report={value}: the only option of {kind} is :skip-covered")
+        if kind == "annotate":  # pytest-cov's annotated copies of the sources
+            if warn:
+                warn("--cov-report=annotate is not written by ccov: its HTML report (html) shows the annotated sources")
+            continue
         reports.append((kind, argument or None))
     return reports
 
@@ -117,14 +158,15 @@ class CcovPlugin:
         from ccov.errors import CcovError
 
         self.worker = False  # known for sure only at the end: xdist sets workeroutput
-        self.reports = parse_reports(options.ccov_report)
+        self.messages: list[str] = []
+        self.reports = parse_reports(options.ccov_report, self._warn)
         try:
-            self.config = config_module.load(options.ccov_config)
+            self.config = config_module.load(options.ccov_config, warn=self._warn)
             sources = [s for s in options.ccov_source if s is not True]
             self.everywhere = "" in sources
             sources = [s for s in sources if s]
             self.config.override(source=sources or None, fail_under=options.ccov_fail_under,
-                                 branch=options.ccov_branch)
+                                 branch=options.ccov_branch, precision=options.ccov_precision)
         except CcovError as err:
             raise pytest.UsageError(f"ccov: {err}") from None
         self.append = options.ccov_append
@@ -135,12 +177,15 @@ class CcovPlugin:
         self.worker_data = []
         self.results = None
         self.total = None
-        self.messages: list[str] = []
         self.gate = None  # reporting.GateResult, once reported
         # Reports go where pytest was started, and name files relative to it,
         # even if a test changed the working directory and did not change it back.
         self.invocation_dir = os.getcwd()
         self.tests_failed = False
+
+    def _warn(self, message: str) -> None:
+        """Said in the terminal summary (by the controller only, under xdist)."""
+        self.messages.append(f"ccov: warning: {message}")
 
     def _root(self, rootdir: str) -> str:
         """Where relative sources are found: the working directory, except in
@@ -305,9 +350,9 @@ class CcovPlugin:
 
         data = datafile.read(data_path)
         with_contexts = self.test_contexts and any(kind == "html" for kind, _ in self.reports)
+        json_contexts = self.config.json_show_contexts and self.test_contexts and any(k == "json" for k, _ in self.reports)
         self.results = reporting.build_results(
-            data, self.config, lambda w: self.messages.append(f"ccov: warning: {w}"), contexts=with_contexts,
-            root=self.invocation_dir,
+            data, self.config, self._warn, contexts=with_contexts or json_contexts, root=self.invocation_dir,
         )
         self.total = self.results.totals.percent
         for kind, argument in self.reports:
@@ -315,10 +360,12 @@ class CcovPlugin:
                 directory, _ = reporting.write_html(self.results, self.config, argument)
                 self.messages.append(f"Coverage HTML written to dir {directory}")
             if kind in FILE_REPORTS:
-                default, what = FILE_REPORTS[kind]
-                target = argument or default
-                reporting.write_file_report(kind, self.results, self.config, target)
-                self.messages.append(f"Coverage {what} written to file {target}")
+                setting, what = FILE_REPORTS[kind]
+                target = argument or (getattr(self.config, setting) if setting else MARKDOWN_FILE)
+                appending = kind == "markdown-append"
+                reporting.write_file_report(kind.removesuffix("-append"), self.results, self.config, target,
+                                            show_contexts=kind == "json" and json_contexts, append=appending)
+                self.messages.append(f"Coverage {what} {'appended to' if appending else 'written to'} file {target}")
         self.gate = reporting.gates(self.results, self.config)
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -347,12 +394,14 @@ class CcovPlugin:
         for message in self.messages:
             writer.write_line(message)
         if self.config.fail_under and self.gate is not None:
-            threshold = f"{self.config.fail_under:g}"
+            threshold = self.config.fail_under
+            # pytest-cov's words, which CI scripts look for.
             if self.gate.total is None:
-                writer.write_line(f"Required coverage of {threshold}% reached. Total coverage: {self.total:.2f}%", green=True)
+                writer.write_line(f"Required test coverage of {threshold}% reached. Total coverage: {self.total:.2f}%",
+                                  green=True)
             else:
                 writer.write_line(
-                    f"FAIL Required coverage of {threshold}% not reached. Total coverage: {self.total:.2f}%",
+                    f"FAIL Required test coverage of {threshold}% not reached. Total coverage: {self.total:.2f}%",
                     red=True,
                     bold=True,
                 )
@@ -368,8 +417,9 @@ class AffectedTests:
         from ccov import config as config_module
         from ccov.errors import CcovError
 
+        self.warnings: list[str] = []
         try:
-            self.config = config_module.load(options.ccov_config)
+            self.config = config_module.load(options.ccov_config, warn=lambda w: self.warnings.append(f"ccov: warning: {w}"))
         except CcovError as err:
             raise pytest.UsageError(f"ccov: {err}") from None
         self.ref = options.ccov_affected
@@ -406,7 +456,7 @@ class AffectedTests:
                         f"{self.ref} ran in them. Selected: {', '.join(reasons)}.")
 
     def pytest_report_collectionfinish(self, config, start_path, items):
-        notes = [self.message] if self.message else []
+        notes = self.warnings + ([self.message] if self.message else [])
         if self.measuring:
             notes.append("ccov: not measuring: --ccov-affected runs a subset, and the recorded data is kept")
         return notes
