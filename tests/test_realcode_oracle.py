@@ -82,7 +82,7 @@ def _unpack(library: Library, into: Path) -> Path:
     return tree
 
 
-def _suite(tree: Path, library: Library, measure: list[str]) -> None:
+def _suite(tree: Path, library: Library, measure: list[str]):
     """Run the library's tests with one tool's options; a failing test does
     not matter (both tools run the same tests), a suite that cannot run does."""
     args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
@@ -90,6 +90,7 @@ def _suite(tree: Path, library: Library, measure: list[str]) -> None:
     env = clean_env(PYTHONPATH=str(tree / library.path), PYTHONHASHSEED="0")
     done = run(args, tree, env, timeout=600)
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
+    return done
 
 
 def _files(report: Path) -> dict:
@@ -105,9 +106,15 @@ def _compare(ours: dict, theirs: dict, branch: bool) -> None:
             assert mine[key] == entry[key], f"{name}: {key}"
 
 
+# attrs' line mode is left out: its suite runs with its own configuration,
+# in branch mode, in test_a_real_project_configured_for_coverage_py.
+CASES = [(library, branch) for library in LIBRARIES for branch in (True, False)
+         if branch or library.name != "attrs"]
+
+
 @pytest.mark.skipif(not ENABLED, reason="CCOV_REALCODE=0")
-@pytest.mark.parametrize("branch", [True, False], ids=["branch", "line"])
-@pytest.mark.parametrize("library", LIBRARIES, ids=[lib.name for lib in LIBRARIES])
+@pytest.mark.parametrize(("library", "branch"), CASES,
+                         ids=[f"{lib.name}-{'branch' if branch else 'line'}" for lib, branch in CASES])
 def test_a_real_suite_gives_coverage_py_numbers(library, branch, tmp_path):
     tree = _unpack(library, tmp_path)
     # Neither tool reads the library's own coverage settings: the comparison
@@ -128,3 +135,31 @@ def test_a_real_suite_gives_coverage_py_numbers(library, branch, tmp_path):
     for tool in lcov_tools():
         rendered = genhtml(tool, tree, "ccov.info", branches=branch)
         assert rendered.returncode == 0, f"genhtml {tool[0]}.x: {rendered.stderr[-2000:]}"
+
+
+def _table(output: str) -> list[str]:
+    """The terminal table, from its header to the files skipped after it."""
+    lines = [line.rstrip() for line in output.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Name "))
+    end = next(i for i, line in enumerate(lines) if line.startswith("TOTAL"))
+    skipped = [line for line in lines[end:] if "skipped due to complete coverage" in line]
+    return lines[start:end + 1] + skipped
+
+
+@pytest.mark.skipif(not ENABLED, reason="CCOV_REALCODE=0")
+def test_a_real_project_configured_for_coverage_py(tmp_path):
+    """attrs as its maintainers measure it: bare `--cov` and bare `--ccov`
+    both read its [tool.coverage] (branch, parallel, source_pkgs, [paths],
+    exclude_lines, show_missing, skip_covered; ccov warns that it has no use
+    for `patch`).  The table and the JSON numbers must be the same."""
+    (library,) = [lib for lib in LIBRARIES if lib.name == "attrs"]
+    tree = _unpack(library, tmp_path)
+    theirs = _suite(tree, library, ["--cov", f"--cov-report=json:{tmp_path / 'theirs.json'}", "--cov-report=term"])
+    ours = _suite(tree, library, ["--ccov", f"--ccov-report=json:{tmp_path / 'ours.json'}", "--ccov-report=term"])
+    assert _table(ours.stdout) == _table(theirs.stdout)
+    assert "ccov: warning: pyproject.toml: [tool.coverage.run] patch is not used by ccov" in ours.stdout
+    their_files, our_files = _files(tmp_path / "theirs.json"), _files(tmp_path / "ours.json")
+    assert len(their_files) > 10, "coverage.py measured next to nothing"
+    _compare(our_files, their_files, branch=True)
+    for name, entry in their_files.items():
+        assert our_files[name]["excluded_lines"] == entry["excluded_lines"], name
