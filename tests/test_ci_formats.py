@@ -80,11 +80,79 @@ def test_json_matches_its_schema(measured):
     schema = report_schema()
     jsonschema.validate(document, schema)
     app = document["files"]["pkg/app.py"]
-    assert app["missing_lines"] == [4, 8] and app["summary"]["percent_covered"] == pytest.approx(71.4286)
-    assert document["totals"]["statements"] == 8 and document["totals"]["files"] == 3
-    broken = dict(document, totals={"statements": -1})
+    assert app["missing_lines"] == [4, 8] and app["summary"]["percent_covered"] == pytest.approx(71.4286, abs=1e-4)
+    assert document["totals"]["num_statements"] == 8 and document["totals"]["files"] == 3
+    assert app["functions"]["unused"]["missing_lines"] == [8] and app["functions"][""]["start_line"] == 1
+    broken = dict(document, totals={"num_statements": -1})
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
+
+
+JSON_PROGRAM = """\
+import os
+
+
+class Box:
+    size = 1
+
+    def grow(self, by):
+        if by < 0:
+            raise ValueError(by)
+        self.size += by
+        return self
+
+    class Lid:
+        def close(self):
+            def latch():
+                return 3
+            return latch()
+
+
+def make(n):
+    if n:
+        return Box().grow(n)
+    return Box.Lid().close()
+
+
+def make(n):  # defined again: coverage.py tells the two apart by their line
+    for _ in range(n):
+        pass
+    return n
+
+
+def never():  # pragma: no cover
+    return 0
+
+
+make(2)
+Box().grow(1)
+Box.Lid().close()
+"""
+
+
+@pytest.mark.parametrize("branch", [False, True], ids=["line", "branch"])
+def test_json_is_coverage_py_s_format(project, branch):
+    """A reader of coverage.py's JSON reads ccov's: every key and value
+    coverage.py writes (summaries, display strings at the precision, the
+    functions and classes maps), with ccov's own keys beside them."""
+    (project / "prog.py").write_text(JSON_PROGRAM)
+    (project / "pyproject.toml").write_text("[tool.coverage.report]\nprecision = 1\n")
+    flag = ["--branch"] if branch else []
+    assert ccov("run", *flag, "prog.py", cwd=project).returncode == 0
+    assert ccov("json", "-o", "ours.json", cwd=project).returncode == 0
+    run([sys.executable, "-m", "coverage", "run", *flag, "prog.py"], project)
+    assert run([sys.executable, "-m", "coverage", "json", "-o", "theirs.json"], project).returncode == 0
+    ours, theirs = (json.loads((project / name).read_text()) for name in ("ours.json", "theirs.json"))
+    jsonschema.validate(ours, report_schema())
+    assert ours["meta"]["format"] == theirs["meta"]["format"] == 3
+    assert {key: ours["meta"][key] for key in theirs["meta"] if key not in ("version", "timestamp")} == \
+        {key: value for key, value in theirs["meta"].items() if key not in ("version", "timestamp")}
+    mine = ours["files"]["prog.py"]
+    assert mine.pop("path") == str(project / "prog.py")
+    assert mine == theirs["files"]["prog.py"]
+    assert list(mine["functions"]) == ["Box.grow", "Box.Lid.close", "Box.Lid.close.latch", "make", "make@26", "never", ""]
+    assert ours["totals"].pop("files") == 1
+    assert ours["totals"] == theirs["totals"]
 
 
 def test_markdown_table(measured):

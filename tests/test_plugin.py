@@ -239,9 +239,9 @@ def test_ci_report_types(sample_project):
         assert message in result.stdout
     totals = json.loads((sample_project / "coverage.json").read_text())["totals"]
     root = ElementTree.parse(sample_project / "out" / "cov.xml").getroot()
-    assert int(root.get("lines-valid")) == totals["statements"]
-    assert int(root.get("lines-covered")) == totals["executed"]
-    assert f"| **TOTAL** | **{totals['statements']}** | **{totals['missing']}** |" in (sample_project / "cov.md").read_text()
+    assert int(root.get("lines-valid")) == totals["num_statements"]
+    assert int(root.get("lines-covered")) == totals["covered_lines"]
+    assert f"| **TOTAL** | **{totals['num_statements']}** | **{totals['missing_lines']}** |" in (sample_project / "cov.md").read_text()
 
 
 def test_xdist_workers_hand_their_data_over_and_save_nothing(sample_project):

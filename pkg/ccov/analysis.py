@@ -40,6 +40,18 @@ class Function:
     lines: frozenset   # statements of its body (nested functions' bodies excluded)
 
 
+@dataclass(frozen=True)
+class Region:
+    """A function or class as coverage.py's JSON report counts it: a
+    function's lines run from its body's first line to its end, less its
+    nested functions' bodies; a class's lines are its methods' bodies, less
+    its nested classes'.  Blank and comment lines included."""
+    kind: str          # "function" or "class"
+    name: str          # qualified: Class.method, outer.inner
+    start: int         # the `def` or `class` line
+    lines: frozenset
+
+
 @dataclass
 class FileAnalysis:
     statements: frozenset
@@ -52,6 +64,8 @@ class FileAnalysis:
     no_branch: frozenset = frozenset()
     # {`with` line: (its last line, what follows it)}: see ccov.arcs.possible_branches
     withs: dict = None
+    regions: tuple = ()  # Region, in source order
+    line_count: int = 0  # lines in the source
 
     def first_line(self, line: int) -> int:
         return self.multiline.get(line, line)
@@ -196,6 +210,42 @@ def _functions(tree: ast.Module, statements: frozenset) -> list[Function]:
     return functions
 
 
+def _regions(tree: ast.Module) -> tuple:
+    """Every function and class as a Region, in source order.  Iterative: a
+    long elif chain nests as deep as it is long."""
+    found = []  # (kind, name, start, the set of lines, still changing)
+    context: list[tuple[str, str, set]] = []  # (kind, qualified name, lines) of the enclosing definitions
+    todo: list = [tree]
+    while todo:
+        node = todo.pop()
+        if node is None:  # the end of a definition's body
+            kind, _, lines = context.pop()
+            if kind == "class":
+                for outer_kind, _, outer_lines in reversed(context):
+                    if outer_kind == "class":
+                        outer_lines -= lines
+                        break
+            continue
+        if isinstance(node, _DEFINITIONS):
+            name = f"{context[-1][1]}.{node.name}" if context else node.name
+            if isinstance(node, _FUNCTIONS):
+                lines = set(range(node.body[0].lineno, node.body[-1].end_lineno + 1))
+                if context and context[-1][0] == "class":
+                    context[-1][2].update(lines)
+                for outer_kind, _, outer_lines in reversed(context):
+                    if outer_kind == "function":
+                        outer_lines -= lines
+                        break
+                context.append(("function", name, lines))
+            else:
+                context.append(("class", name, set()))
+            found.append((context[-1][0], name, node.lineno, context[-1][2]))
+            todo.append(None)
+        children = [child for field in _BLOCK_FIELDS for child in getattr(node, field, None) or ()]
+        todo.extend(reversed(children))
+    return tuple(Region(kind, name, start, frozenset(lines)) for kind, name, start, lines in found)
+
+
 def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str] = ()) -> FileAnalysis:
     """Analyse decoded source text; raises AnalysisError if it does not parse.
     `no_branch`: regexes of lines whose branches are not counted."""
@@ -232,4 +282,6 @@ def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str
         branches=branches,
         withs=withs,
         no_branch=frozenset(quiet),
+        regions=_regions(tree),
+        line_count=len(text.splitlines()),
     )

@@ -15,12 +15,12 @@ import sqlite3
 import sys
 
 from ccov import __version__
-from ccov.analysis import FileAnalysis, Function
+from ccov.analysis import FileAnalysis, Function, Region
 
 # Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
 # branch model's code-less statements and one-line bodies; 5: where a raise in a
 # try goes), so old entries never answer.
-_FORMAT = 5
+_FORMAT = 6
 _ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3]}"
 
 
@@ -39,6 +39,8 @@ def _encode(analysis: FileAnalysis) -> str:
             "b": sorted([line, list(to)] for line, to in (analysis.branches or {}).items()),
             "n": sorted(analysis.no_branch),
             "w": sorted([line, list(span)] for line, span in (analysis.withs or {}).items()),
+            "r": [[r.kind, r.name, r.start, _spans(r.lines)] for r in analysis.regions],
+            "c": analysis.line_count,
         },
         separators=(",", ":"),
     )
@@ -54,7 +56,25 @@ def _decode(text: str) -> FileAnalysis:
         branches={line: tuple(to) for line, to in raw["b"]},
         no_branch=frozenset(raw["n"]),
         withs={line: tuple(span) for line, span in raw["w"]},
+        regions=tuple(Region(kind, name, start, _lines(spans)) for kind, name, start, spans in raw["r"]),
+        line_count=raw["c"],
     )
+
+
+def _spans(lines: frozenset) -> list[list[int]]:
+    """[[first, last], ...] of the runs of consecutive lines: a region's lines
+    are mostly one run."""
+    spans: list[list[int]] = []
+    for line in sorted(lines):
+        if spans and spans[-1][1] == line - 1:
+            spans[-1][1] = line
+        else:
+            spans.append([line, line])
+    return spans
+
+
+def _lines(spans: list) -> frozenset:
+    return frozenset(line for first, last in spans for line in range(first, last + 1))
 
 
 class AnalysisCache:

@@ -93,10 +93,10 @@ def write_xml(built, path: str) -> None:
     write_report_file(path, lambda out: cobertura.write(built, out, built.root), built.root)
 
 
-def write_json(built, path: str, show_contexts: bool = False) -> None:
+def write_json(built, path: str, show_contexts: bool = False, precision: int = 0) -> None:
     from ccov.reports import jsonreport
 
-    write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts), built.root)
+    write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts, precision), built.root)
 
 
 def write_html(built, config, directory: str | None = None, title: str | None = None) -> tuple[str, dict]:
@@ -140,7 +140,7 @@ def write_file_report(kind: str, built, config, path: str, show_contexts: bool =
     if kind == "markdown":
         write_report_file(path, lambda out: write_markdown(built, config, out), built.root, append=append)
     elif kind == "json":
-        write_json(built, path, show_contexts)
+        write_json(built, path, show_contexts, config.precision)
     else:
         {"lcov": write_lcov, "xml": write_xml}[kind](built, path)
 

@@ -8,7 +8,7 @@ No report re-derives coverage on its own.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ccov import linebits
@@ -69,6 +69,8 @@ class FileCoverage:
     no_branch: frozenset = frozenset()  # branch lines whose arcs are never missing
     # line -> the first line of its statement, for the lines of multi-line statements
     multiline: dict = field(default_factory=dict)
+    regions: tuple = ()       # ccov.analysis.Region: functions and classes as coverage.py's JSON counts them
+    line_count: int = 0
 
     def statement_of(self, line: int) -> int | None:
         """The statement a line belongs to (a continuation line's is the
@@ -117,6 +119,39 @@ class FileCoverage:
     def n_partial(self) -> int:
         """coverage.py's BrPart: the arcs not taken from branch lines that ran."""
         return sum(len(tos) for tos in self.partial.values())
+
+    def narrowed(self, lines) -> FileCoverage:
+        """This file's coverage counted over `lines` only: their statements,
+        and the branches that leave them."""
+        lines = frozenset(lines)
+        return replace(
+            self,
+            statements=self.statements & lines,
+            executed=self.executed & lines,
+            excluded=self.excluded & lines,
+            functions=(),
+            contexts={line: names for line, names in self.contexts.items() if line in lines},
+            branches=None if self.branches is None else {k: v for k, v in self.branches.items() if k in lines},
+            taken={line: to for line, to in self.taken.items() if line in lines},
+            regions=(),
+        )
+
+    def regions_of(self, kind: str) -> dict[str, tuple[int, FileCoverage]]:
+        """{name: (start line, coverage of its lines)} of the functions or
+        classes, then "" for the lines outside them all.  A name that comes
+        twice, or names nothing countable beside one that does, is told
+        apart by `@start`, as coverage.py does."""
+        chosen = [(region, self.narrowed(region.lines)) for region in self.regions if region.kind == kind]
+        counted = {region.name for region, part in chosen if part.n_statements}
+        found: dict[str, tuple[int, FileCoverage]] = {}
+        for region, part in chosen:
+            name = region.name
+            if name in found or (name in counted and not part.n_statements):
+                name = f"{name}@{region.start}"
+            found[name] = (region.start, part)
+        outside = set(range(1, self.line_count + 1)).difference(*(region.lines for region, _ in chosen))
+        found[""] = (min(outside, default=1), self.narrowed(outside))
+        return found
 
     @property
     def n_statements(self) -> int:
@@ -301,6 +336,8 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
         taken=_branches_taken(analysis, arcs) if arcs else {},
         no_branch=analysis.no_branch,
         multiline=analysis.multiline,
+        regions=analysis.regions,
+        line_count=analysis.line_count,
     )
 
 
