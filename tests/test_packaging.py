@@ -60,3 +60,48 @@ def test_the_wheel_ships_the_bootstrap_and_the_reports(installed):
                 "print(c.bootstrap_file())"], installed.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("site-packages/ccov-subprocess.pth")
+
+
+def test_the_wheel_ships_the_licence_and_the_type_marker(wheel):
+    import zipfile
+
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "ccov/py.typed" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
+
+
+def test_without_pytest_cov_pytest_cov_s_options_are_ccov_s(installed, tmp_path):
+    """The fresh venv has pytest and no pytest-cov: a CI line written for
+    pytest-cov runs, measured by ccov."""
+    project = tmp_path / "sample"
+    shutil.copytree(SAMPLE_PROJECT, project)
+    result = run([str(installed), "-m", "pytest", "-p", "no:cacheprovider", "--cov=calc", "--cov-branch",
+                  "--cov-report=term-missing", "--cov-report=xml", "--cov-fail-under=50"], project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ccov: platform" in result.stdout and "Required test coverage of 50% reached" in result.stdout
+    assert (project / "coverage.xml").is_file() and (project / ".ccov").is_file()
+
+
+def test_the_sdist_holds_what_its_tests_need(tmp_path):
+    """An sdist's tests run: conftest.py, the data, the programs and the sample
+    project come along (the licence and the docs too)."""
+    import tarfile
+
+    build = tmp_path / "src"
+    shutil.copytree(CHECKOUT, build, ignore=shutil.ignore_patterns(".venv-*", ".git", "*.so", "build", "__pycache__",
+                                                                   "*.egg-info", ".cache", ".hypothesis"))
+    done = run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path / "dist")], build)
+    assert done.returncode == 0, done.stderr
+    (sdist,) = (tmp_path / "dist").glob("ccov-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    for needed in ("LICENSE", "pkg/ccov/py.typed", "docs/configuration.md", "tests/conftest.py",
+                   "tests/data/coverage-04.dtd", "tests/programs/control.py", "tests/sample_project/calc/ops.py"):
+        assert needed in names, needed
+    assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
+    (tree,) = (tmp_path / "unpacked").iterdir()
+    # A few of its tests, run from the unpacked tree, against the ccov under test.
+    ran = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_reports.py",
+               "tests/test_ci_formats.py", "-k", "table or dtd"], tree, timeout=300)
+    assert ran.returncode == 0 and " passed" in ran.stdout, ran.stdout[-2000:] + ran.stderr[-2000:]

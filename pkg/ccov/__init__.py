@@ -7,3 +7,14 @@ assertions for pytest to rewrite.
 """
 
 __version__ = "0.1.0"
+__all__ = ["Coverage", "__version__"]
+
+
+def __getattr__(name: str):
+    """`ccov.Coverage`, imported when first asked for: `import ccov` stays
+    cheap for `ccov run` and for every child process's bootstrap."""
+    if name == "Coverage":
+        from ccov.api import Coverage
+
+        return Coverage
+    raise AttributeError(f"module 'ccov' has no attribute {name!r}")
