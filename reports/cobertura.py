@@ -4,13 +4,21 @@ SonarQube, Azure DevOps and Jenkins read it:
     coverage > sources > source           the directory the filenames are relative to
              > packages > package         one per directory, dotted name
                > classes > class          one per file (filename relative to the source)
-                 > methods > method > lines
+                 > methods > method       empty, as coverage.py's; with xml_methods, each
+                                          function's rates (its <lines/> left empty)
                  > lines > line number= hits=
 
 Rates are fractions from 0 to 1.  With --branch, a branch line carries
 branch="true" condition-coverage="50% (1/2)" and the rates count branch
 arcs; without it, branch rates are 1 and counts 0.  (coverage.py also writes
 a missing-branches attribute; the DTD has none, so ccov leaves it out.)
+
+Written in one streaming pass, element by element, with one space per level
+of indentation: GitLab refuses a report over 10 MiB, so the file is kept at
+most the size of coverage.py's for the same project.  That is why <methods>
+is empty by default, as coverage.py leaves it: a method element per function
+adds about 100 bytes each ([tool.ccov] xml_methods = true writes them, with
+each function's rates, for a Jenkins that shows them).
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import os
 import time
 from typing import TextIO
-from xml.dom import minidom
+from xml.sax.saxutils import escape, quoteattr
 
 from ccov import __version__
 from ccov.results import FileCoverage, Results
@@ -28,95 +36,65 @@ def _rate(covered: int, total: int) -> str:
     return f"{covered / total:.4g}" if total else "1"
 
 
-def _lines(document, statements, executed, entry: FileCoverage) -> object:
-    element = document.createElement("lines")
+def _write_lines(out: TextIO, entry: FileCoverage) -> None:
     branches = entry.branches or {}
-    missing_arcs: dict[int, list[int]] = {}
-    for line, to in entry.missing_arcs:
-        missing_arcs.setdefault(line, []).append(to)
-    for number in sorted(statements):
-        line = document.createElement("line")
-        line.setAttribute("number", str(number))
-        line.setAttribute("hits", "1" if number in executed else "0")
+    missed: dict[int, int] = {}
+    for line, _ in entry.missing_arcs:
+        missed[line] = missed.get(line, 0) + 1
+    out.write("    <lines>\n")
+    for number in sorted(entry.statements):
+        hits = "1" if number in entry.executed else "0"
         if number in branches and number not in entry.no_branch:
             total = len(branches[number])
-            covered = total - len(missing_arcs.get(number, ()))
-            line.setAttribute("branch", "true")
-            line.setAttribute("condition-coverage", f"{100 * covered // total}% ({covered}/{total})")
-        element.appendChild(line)
-    return element
+            covered = total - missed.get(number, 0)
+            out.write(f'     <line number="{number}" hits="{hits}" branch="true" '
+                      f'condition-coverage="{100 * covered // total}% ({covered}/{total})"/>\n')
+        else:
+            out.write(f'     <line number="{number}" hits="{hits}"/>\n')
+    out.write("    </lines>\n")
 
 
-def _branch_rate(entries) -> str:
-    entries = list(entries)
-    return _rate(sum(e.n_taken for e in entries), sum(e.n_branches for e in entries))
+def _write_class(out: TextIO, entry: FileCoverage, methods: bool) -> None:
+    out.write(f"   <class name={quoteattr(os.path.basename(entry.name))} "
+              f"filename={quoteattr(entry.name.replace(os.sep, '/'))} complexity=\"0\" "
+              f'line-rate="{_rate(entry.n_executed, entry.n_statements)}" '
+              f'branch-rate="{_rate(entry.n_taken, entry.n_branches)}">\n')
+    if methods and entry.functions:
+        out.write("    <methods>\n")
+        for function, (arcs, taken) in zip(entry.functions, entry.function_branches()):
+            out.write(f"     <method name={quoteattr(function.name)} signature=\"\" complexity=\"0\" "
+                      f'line-rate="{_rate(function.executed, function.statements)}" '
+                      f'branch-rate="{_rate(taken, arcs)}"><lines/></method>\n')
+        out.write("    </methods>\n")
+    else:
+        out.write("    <methods/>\n")
+    _write_lines(out, entry)
+    out.write("   </class>\n")
 
 
-def _class(document, entry: FileCoverage) -> object:
-    element = document.createElement("class")
-    element.setAttribute("name", os.path.basename(entry.name))
-    element.setAttribute("filename", entry.name.replace(os.sep, "/"))
-    element.setAttribute("complexity", "0")
-    element.setAttribute("line-rate", _rate(entry.n_executed, entry.n_statements))
-    element.setAttribute("branch-rate", _branch_rate([entry]))
-    methods = document.createElement("methods")
-    for function in entry.functions:
-        method = document.createElement("method")
-        method.setAttribute("name", function.name)
-        method.setAttribute("signature", "")
-        method.setAttribute("complexity", "0")
-        method.setAttribute("line-rate", _rate(function.executed, function.statements))
-        own = [(line, len(tos)) for line, tos in (entry.branches or {}).items() if line in function.lines]
-        missed = sum(1 for line, _ in entry.missing_arcs if line in function.lines)
-        arcs = sum(count for _, count in own)
-        method.setAttribute("branch-rate", _rate(arcs - missed, arcs))
-        method.appendChild(_lines(document, function.lines, function.executed_lines, entry))
-        methods.appendChild(method)
-    element.appendChild(methods)
-    element.appendChild(_lines(document, entry.statements, entry.executed, entry))
-    return element
-
-
-def write(results: Results, out: TextIO, source_root: str) -> None:
-    document = minidom.Document()
-    document.appendChild(document.createComment(f" Generated by ccov {__version__} "))
-    root = document.createElement("coverage")
+def write(results: Results, out: TextIO, source_root: str, methods: bool = False) -> None:
     totals = results.totals
-    for name, value in (
-        ("version", __version__),
-        ("timestamp", str(int(time.time() * 1000))),
-        ("lines-valid", str(totals.statements)),
-        ("lines-covered", str(totals.executed)),
-        ("line-rate", _rate(totals.executed, totals.statements)),
-        ("branches-valid", str(totals.branches)),
-        ("branches-covered", str(totals.taken)),
-        ("branch-rate", _rate(totals.taken, totals.branches)),
-        ("complexity", "0"),
-    ):
-        root.setAttribute(name, value)
-    document.appendChild(root)
-    sources = document.createElement("sources")
-    source = document.createElement("source")
-    source.appendChild(document.createTextNode(source_root))
-    sources.appendChild(source)
-    root.appendChild(sources)
-
+    out.write('<?xml version="1.0" ?>\n')
+    out.write(f"<!-- Generated by ccov {escape(__version__)} -->\n")
+    out.write(f'<coverage version={quoteattr(__version__)} timestamp="{int(time.time() * 1000)}" '
+              f'lines-valid="{totals.statements}" lines-covered="{totals.executed}" '
+              f'line-rate="{_rate(totals.executed, totals.statements)}" '
+              f'branches-valid="{totals.branches}" branches-covered="{totals.taken}" '
+              f'branch-rate="{_rate(totals.taken, totals.branches)}" complexity="0">\n')
+    out.write(f" <sources>\n  <source>{escape(source_root)}</source>\n </sources>\n")
     by_package: dict[str, list[FileCoverage]] = {}
     for entry in results.files:
         directory = os.path.dirname(entry.name)
         by_package.setdefault(directory.replace(os.sep, ".") or ".", []).append(entry)
-    packages = document.createElement("packages")
+    out.write(" <packages>\n")
     for name in sorted(by_package):
         entries = by_package[name]
-        package = document.createElement("package")
-        package.setAttribute("name", name)
-        package.setAttribute("complexity", "0")
-        package.setAttribute("line-rate", _rate(sum(e.n_executed for e in entries), sum(e.n_statements for e in entries)))
-        package.setAttribute("branch-rate", _branch_rate(entries))
-        classes = document.createElement("classes")
+        executed, statements = sum(e.n_executed for e in entries), sum(e.n_statements for e in entries)
+        taken, arcs = sum(e.n_taken for e in entries), sum(e.n_branches for e in entries)
+        out.write(f'  <package name={quoteattr(name)} line-rate="{_rate(executed, statements)}" '
+                  f'branch-rate="{_rate(taken, arcs)}" complexity="0">\n')
+        out.write("  <classes>\n")
         for entry in entries:
-            classes.appendChild(_class(document, entry))
-        package.appendChild(classes)
-        packages.appendChild(package)
-    root.appendChild(packages)
-    out.write(document.toprettyxml(indent="  "))
+            _write_class(out, entry, methods)
+        out.write("  </classes>\n  </package>\n")
+    out.write(" </packages>\n</coverage>\n")

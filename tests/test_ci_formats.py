@@ -64,8 +64,30 @@ def test_xml_is_valid_cobertura_and_reads_back(measured):
     assert [p.get("name") for p in root.iter("package")] == [".", "pkg"]
     hits = {int(l.get("number")): int(l.get("hits")) for l in classes["pkg/app.py"].find("lines")}
     assert hits == {1: 1, 2: 1, 3: 1, 4: 0, 7: 1, 8: 0, 11: 1}
-    methods = {m.get("name"): m.get("line-rate") for m in classes["pkg/app.py"].iter("method")}
-    assert methods == {"used": "0.6667", "unused": "0"}
+    assert list(classes["pkg/app.py"].iter("method")) == []  # as coverage.py: see xml_methods
+
+
+def test_xml_methods_on_request(measured):
+    (measured / "pyproject.toml").write_text("[tool.ccov]\nxml_methods = true\n")
+    assert ccov("xml", cwd=measured).returncode == 0
+    root = validate_dtd(measured / "coverage.xml").getroot()
+    (app,) = [c for c in root.iter("class") if c.get("filename") == "pkg/app.py"]
+    methods = {m.get("name"): (m.get("line-rate"), len(m.find("lines"))) for m in app.iter("method")}
+    assert methods == {"used": ("0.6667", 0), "unused": ("0", 0)}  # the rates; the lines once, in the class
+
+
+def test_xml_is_no_larger_than_coverage_pys(project):
+    """GitLab refuses a Cobertura report over 10 MiB: ccov's must reach that
+    limit no sooner than coverage.py's, for the same project."""
+    body = "".join(f"def f{i}(x):\n    if x > {i}:\n        return {i}\n    return x\n\n\n" for i in range(300))
+    (project / "big.py").write_text(body + "".join(f"f{i}({i % 2 * 1000})\n" for i in range(300)))
+    assert ccov("run", "--branch", "big.py", cwd=project).returncode == 0
+    assert ccov("xml", "-o", "ours.xml", cwd=project).returncode == 0
+    run([sys.executable, "-m", "coverage", "run", "--branch", "big.py"], project)
+    assert run([sys.executable, "-m", "coverage", "xml", "-o", "theirs.xml"], project).returncode == 0
+    ours, theirs = (project / "ours.xml").stat().st_size, (project / "theirs.xml").stat().st_size
+    assert ours <= theirs, (ours, theirs)
+    validate_dtd(project / "ours.xml")
 
 
 def test_the_dtd_accepts_coverage_pys_xml_too(measured):

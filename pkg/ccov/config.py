@@ -58,6 +58,7 @@ SETTINGS = {
     "html_skip_covered": ("optional bool", None),
     "html_skip_empty": ("optional bool", None),
     "xml_output": ("str", "coverage.xml"),
+    "xml_methods": ("bool", False),
     "json_output": ("str", "coverage.json"),
     "json_show_contexts": ("bool", False),
     "lcov_output": ("str", "lcov.info"),

@@ -87,10 +87,10 @@ def write_lcov(built, path: str) -> None:
     write_report_file(path, lambda out: lcov.write(built, out), built.root)
 
 
-def write_xml(built, path: str) -> None:
+def write_xml(built, path: str, methods: bool = False) -> None:
     from ccov.reports import cobertura
 
-    write_report_file(path, lambda out: cobertura.write(built, out, built.root), built.root)
+    write_report_file(path, lambda out: cobertura.write(built, out, built.root, methods), built.root)
 
 
 def write_json(built, path: str, show_contexts: bool = False, precision: int = 0) -> None:
@@ -141,8 +141,10 @@ def write_file_report(kind: str, built, config, path: str, show_contexts: bool =
         write_report_file(path, lambda out: write_markdown(built, config, out), built.root, append=append)
     elif kind == "json":
         write_json(built, path, show_contexts, config.precision)
+    elif kind == "xml":
+        write_xml(built, path, config.xml_methods)
     else:
-        {"lcov": write_lcov, "xml": write_xml}[kind](built, path)
+        write_lcov(built, path)
 
 
 def append_step_summary(text: str) -> bool:

@@ -120,6 +120,21 @@ class FileCoverage:
         """coverage.py's BrPart: the arcs not taken from branch lines that ran."""
         return sum(len(tos) for tos in self.partial.values())
 
+    def function_branches(self) -> list[tuple[int, int]]:
+        """(branch arcs, arcs taken) of each function, in `functions` order:
+        a branch belongs to the function whose own statements hold its line."""
+        owner = {line: index for index, function in enumerate(self.functions) for line in function.lines}
+        missed: dict[int, int] = {}
+        for line, _ in self.missing_arcs:
+            missed[line] = missed.get(line, 0) + 1
+        counts = [[0, 0] for _ in self.functions]
+        for line, tos in (self.branches or {}).items():
+            index = owner.get(line)
+            if index is not None:
+                counts[index][0] += len(tos)
+                counts[index][1] += len(tos) - missed.get(line, 0)
+        return [(arcs, taken) for arcs, taken in counts]
+
     def narrowed(self, lines) -> FileCoverage:
         """This file's coverage counted over `lines` only: their statements,
         and the branches that leave them."""
