@@ -282,3 +282,22 @@ def test_a_test_id_with_script_markup_leaves_the_page_whole(tmp_path, browser):
     assert browser.evaluate("document.querySelectorAll('div.line').length") == 3
     shown = browser.evaluate("JSON.parse(document.getElementById('contexts').textContent)")
     assert sorted(shown) == sorted(names)
+
+
+def test_a_permalink_shows_its_line_below_the_sticky_header(tmp_path, browser):
+    """Opening `page.html#L250`, or following a link to another line, puts
+    the line in view below the header that stays at the top, not under it."""
+    (tmp_path / "long.py").write_text("".join(f"x{i} = {i}\n" for i in range(1, 401)))
+    assert ccov("run", "long.py", cwd=tmp_path).returncode == 0
+    assert ccov("html", cwd=tmp_path).returncode == 0
+    browser.open((tmp_path / "htmlcov" / "index.html").as_uri())
+    page = browser.evaluate("document.querySelector(\"#files tr[data-name='long.py'] a\").href")
+    clear_of_header = (
+        "(() => { const line = document.getElementById('L{n}').getBoundingClientRect();"
+        " const header = document.querySelector('header').getBoundingClientRect();"
+        " return header.bottom > 0 && line.top >= header.bottom && line.bottom <= window.innerHeight; })()"
+    )
+    browser.open(page + "#L250")
+    assert browser.evaluate(clear_of_header.replace("{n}", "250")) is True
+    browser.evaluate("location.hash = '#L120'")
+    assert browser.evaluate(clear_of_header.replace("{n}", "120")) is True

@@ -246,7 +246,22 @@ function setUpWho() {
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") who.hidden = true; });
 }
 
+// A permalink (#L495) scrolls its line to just below the sticky header, not
+// under it: the CSS keeps that much room above a line (scroll-margin-top),
+// and the header's height is known only here.  The browser scrolled to the
+// anchor before this ran, so it is scrolled to again.
+function keepLinesClearOfTheHeader() {
+  const header = document.querySelector("header");
+  if (!header) return;
+  const measure = () => document.documentElement.style.setProperty("--header-height", `${header.offsetHeight}px`);
+  measure();
+  window.addEventListener("resize", measure);
+  const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  if (target) target.scrollIntoView();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  keepLinesClearOfTheHeader();
   const help = document.getElementById("help-button");
   if (help) help.addEventListener("click", () => toggleHelp());
   if (document.body.dataset.page === "index") setUpIndex();
