@@ -343,7 +343,7 @@ def _write_if_changed(path: str, text: str) -> bool:
 
 
 def write(results: Results, directory: str, *, title: str = "Coverage report", precision: int = 0,
-          skip_covered: bool = False, skip_empty: bool = False) -> dict:
+          skip_covered: bool = False, skip_empty: bool = False, progress=None) -> dict:
     """Write the report into `directory`; returns counts of pages written and kept.
     OSError propagates: the caller turns it into a one-line error."""
     os.makedirs(directory, exist_ok=True)
@@ -371,6 +371,8 @@ def write(results: Results, directory: str, *, title: str = "Coverage report", p
             continue
         _write_if_changed(target, _file_page(entry, neighbours, title, precision))
         written += 1
+        if progress is not None:
+            progress(position + 1, len(files))
     for name, why in results.skipped:
         _write_if_changed(os.path.join(directory, page_name(name)), _skipped_page(name, why, title))
     _write_if_changed(os.path.join(directory, "index.html"), _index(results, files, notes, title, precision))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import subprocess
 import textwrap
 
@@ -10,7 +11,7 @@ import pytest
 
 from ccov.reports.ranges import format_ranges
 
-from conftest import ccov, genhtml, lcov_summary, lcov_tools
+from conftest import ccov, clean_env, genhtml, lcov_summary, lcov_tools
 
 PROGRAM = """\
 def used(x):
@@ -159,3 +160,52 @@ def test_file_names_with_control_characters_cannot_forge_records(project):
     assert result.returncode == 0
     assert result.stdout.count("end_of_record") == 1 and "DA:99" not in result.stdout
     assert "control characters in its name; skipped" in result.stderr
+
+
+def _with_a_terminal_for_stderr(args, cwd, env):
+    """Run ccov with stderr on a pseudo-terminal; (status, what the terminal got)."""
+    import os
+    import pty
+    import subprocess
+
+    controller, terminal = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "ccov", *args], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                              stderr=terminal, timeout=120)
+        os.close(terminal)
+        terminal = -1
+        received = b""
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the terminal's other end is closed, all read
+                break
+            if not chunk:
+                break
+            received += chunk
+        return done.returncode, received.decode()
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+
+
+def test_a_progress_line_on_a_terminal_only(project):
+    """Reports of many files say how far they are on a terminal (after a
+    second; CCOV_PROGRESS_DELAY=0 here), rewriting one line and wiping it at
+    the end; into a file or a pipe (CI logs) they say nothing."""
+    for index in range(40):
+        (project / f"mod{index}.py").write_text(f"VALUE = {index}\n")
+    (project / "main.py").write_text("".join(f"import mod{index}\n" for index in range(40)))
+    assert ccov("run", "main.py", cwd=project).returncode == 0
+    env = clean_env(CCOV_PROGRESS_DELAY="0")
+    status, shown = _with_a_terminal_for_stderr(["report"], project, env)
+    assert status == 0
+    assert "\rccov: analysing 41/41 files" in shown and shown.endswith("\r")
+    assert shown.rstrip("\r ").endswith("41/41 files")  # then wiped: spaces, and back to the start
+    status, shown = _with_a_terminal_for_stderr(["html"], project, env)
+    assert status == 0 and "\rccov: writing HTML for 41/41 files" in shown
+    assert "analysing" not in shown  # the analyses were cached by the report
+    (project / ".ccov_cache").rename(project / "old_cache")
+    piped = ccov("report", cwd=project, env=env)
+    assert piped.returncode == 0 and piped.stderr == ""

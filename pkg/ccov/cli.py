@@ -149,10 +149,12 @@ def _load_results(config, contexts: bool | None = False):
                 f"no data file at {config.data_file}, but {len(waiting)} parallel data "
                 f"file{'s' if len(waiting) != 1 else ''} beside it: run `ccov combine` first"
             )
+    from ccov.progress import Progress
+
     data = datafile.read(config.data_file)
     if contexts is None:
         contexts = data.has_named_contexts()
-    return reporting.build_results(data, config, warn, contexts=contexts)
+    return reporting.build_results(data, config, warn, contexts=contexts, progress=Progress("analysing"))
 
 
 def _gates(built, config) -> int:
@@ -216,7 +218,10 @@ def cmd_html(args) -> int:
 
     config = _config(args)
     built = _load_results(config, contexts=None)
-    directory, counts = reporting.write_html(built, config, args.directory, title=args.title)
+    from ccov.progress import Progress
+
+    directory, counts = reporting.write_html(built, config, args.directory, title=args.title,
+                                             progress=Progress("writing HTML for"))
     print(f"Wrote HTML report to {os.path.join(directory, 'index.html')} "
           f"({counts['written']} pages written, {counts['kept']} unchanged)")
     return _gates(built, config)

@@ -10,15 +10,21 @@ from typing import Callable, TextIO
 from ccov.errors import CcovError
 
 
-def build_results(data, config, warn: Callable[[str], None], contexts: bool = False, root: str | None = None):
+def build_results(data, config, warn: Callable[[str], None], contexts: bool = False, root: str | None = None,
+                  progress=None):
     """The results model of `data`; names are shown relative to `root` (default:
-    the working directory), where relative names in the data are resolved too."""
+    the working directory), where relative names in the data are resolved too.
+    `progress`: a ccov.progress.Progress, told of each file analysed."""
     from ccov import paths, results
 
     root = root or os.getcwd()
     data = reported_files(paths.localized(data, config, base=root), config, root)
-    built = results.build(data, config.exclusion_regexes, root=root, contexts=contexts,
-                          no_branch=config.partial_regexes)
+    try:
+        built = results.build(data, config.exclusion_regexes, root=root, contexts=contexts,
+                              no_branch=config.partial_regexes, progress=progress)
+    finally:
+        if progress is not None:
+            progress.finish()
     built.root = root
     for warning in built.warnings:
         warn(warning)
@@ -99,7 +105,8 @@ def write_json(built, path: str, show_contexts: bool = False, precision: int = 0
     write_report_file(path, lambda out: jsonreport.write(built, out, show_contexts, precision), built.root)
 
 
-def write_html(built, config, directory: str | None = None, title: str | None = None) -> tuple[str, dict]:
+def write_html(built, config, directory: str | None = None, title: str | None = None,
+               progress=None) -> tuple[str, dict]:
     """The HTML report into `directory` (default html_dir); returns the
     directory and how many pages were written and kept."""
     from ccov.reports import html
@@ -107,11 +114,14 @@ def write_html(built, config, directory: str | None = None, title: str | None = 
     directory = directory or config.html_dir
     try:
         counts = html.write(built, os.path.join(built.root, directory), title=title or config.html_title,
-                            precision=config.precision,
+                            precision=config.precision, progress=progress,
                             skip_covered=_either(config.html_skip_covered, config.skip_covered),
                             skip_empty=_either(config.html_skip_empty, config.skip_empty))
     except OSError as err:
         raise CcovError(f"cannot write the HTML report to {directory}: {err.strerror or err}") from None
+    finally:
+        if progress is not None:
+            progress.finish()
     return directory, counts
 
 

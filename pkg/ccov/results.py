@@ -277,10 +277,12 @@ def _has_threads() -> bool:
         return threading.active_count() > 1
 
 
-def _analyse_all(jobs: list) -> list:
+def _analyse_all(jobs: list, progress=None) -> list:
+    """The analyses of `jobs`, in order; `progress(done, total)` hears of each."""
+    progress = progress or (lambda done, total: None)
     cpus = os.cpu_count() or 1
     if len(jobs) < PARALLEL_THRESHOLD or cpus < 2:
-        return [_analyse_text(job) for job in jobs]
+        return _counted((_analyse_text(job) for job in jobs), len(jobs), progress)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -289,9 +291,18 @@ def _analyse_all(jobs: list) -> list:
     context = multiprocessing.get_context("spawn" if _has_threads() else "fork")
     try:
         with ProcessPoolExecutor(max_workers=cpus, mp_context=context) as pool:
-            return list(pool.map(_analyse_text, jobs, chunksize=max(1, len(jobs) // (cpus * 8))))
+            found = pool.map(_analyse_text, jobs, chunksize=max(1, len(jobs) // (cpus * 8)))
+            return _counted(found, len(jobs), progress)
     except (OSError, RuntimeError):  # no processes to be had: do it here
-        return [_analyse_text(job) for job in jobs]
+        return _counted((_analyse_text(job) for job in jobs), len(jobs), progress)
+
+
+def _counted(outcomes, total: int, progress) -> list:
+    found = []
+    for outcome in outcomes:
+        found.append(outcome)
+        progress(len(found), total)
+    return found
 
 
 def _statements_run(analysis: FileAnalysis, bits: int) -> frozenset:
@@ -357,10 +368,11 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
 
 
 def build(data: CoverageData, exclusions: list[str], root: str | None = None, cache_dir: str | None = None,
-          contexts: bool = False, no_branch: list[str] = ()) -> Results:
+          contexts: bool = False, no_branch: list[str] = (), progress=None) -> Results:
     """Analyse every measured file (from the cache when its content was seen
     before) and combine it with what ran; with `contexts`, also which
-    contexts ran each statement."""
+    contexts ran each statement.  `progress(done, total)` hears of each file
+    analysed afresh."""
     from ccov.analysis_cache import AnalysisCache, cache_key
 
     root = root or os.getcwd()
@@ -386,7 +398,8 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
     analyses = cache.get_many([key for _, _, key, _ in readable])
     misses = [(path, source, key) for path, source, key, _ in readable if key not in analyses]
     fresh = {}
-    for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions, no_branch) for p, s, _ in misses])):
+    for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions, no_branch) for p, s, _ in misses],
+                                                                  progress)):
         if isinstance(outcome, str):
             results.skip(path, outcome, root)
         else:
