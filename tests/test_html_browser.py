@@ -301,3 +301,21 @@ def test_a_permalink_shows_its_line_below_the_sticky_header(tmp_path, browser):
     assert browser.evaluate(clear_of_header.replace("{n}", "250")) is True
     browser.evaluate("location.hash = '#L120'")
     assert browser.evaluate(clear_of_header.replace("{n}", "120")) is True
+
+
+def test_the_directory_view_shows_only_directories_the_filter_keeps_files_in(report, browser):
+    browser.open((report / "index.html").as_uri())
+    browser.evaluate("localStorage.clear()")
+    browser.open((report / "index.html").as_uri())
+    browser.press("t")
+    visible_rows = ("Array.from(document.querySelectorAll('#tree tbody tr')).filter(r => r.offsetParent !== null)"
+                    ".map(r => r.dataset.path || r.dataset.name)")
+    type_filter(browser, "main")
+    assert browser.evaluate(visible_rows) == ["main.py"]
+    type_filter(browser, "text")
+    assert browser.evaluate(visible_rows) == ["app/", "app/util/", "app/util/text.py"]
+    type_filter(browser, "")
+    browser.press("h")  # hiding covered files: app/util/__init__.py (empty) goes, app/util/ stays for text.py
+    assert "app/util/" in browser.evaluate(visible_rows) and "app/util/__init__.py" not in browser.evaluate(visible_rows)
+    browser.press("h")
+    browser.press("t")

@@ -61,13 +61,20 @@ function setUpIndex() {
       row.classList.toggle("hidden", !visible);
       if (visible) shown += 1;
     }
-    for (const row of tree.tBodies[0].rows) {
+    const treeRows = Array.from(tree.tBodies[0].rows);
+    const kept = (row) => row.dataset.name.toLowerCase().includes(needle) && !(hide && row.classList.contains("covered"));
+    // A directory shows only if the filter keeps a file somewhere under it.
+    const holding = new Set(treeRows.filter((row) => row.classList.contains("file") && kept(row))
+      .map((row) => row.dataset.parent || ""));
+    const holds = (dir) => Array.from(holding).some((parent) => parent.startsWith(dir));
+    for (const row of treeRows) {
       const parent = row.dataset.parent || "";
       const underClosed = Array.from(closed).some((dir) => parent.startsWith(dir));
       let visible = !underClosed;
       if (row.classList.contains("file")) {
-        visible = visible && row.dataset.name.toLowerCase().includes(needle) && !(hide && row.classList.contains("covered"));
+        visible = visible && kept(row);
       } else {
+        visible = visible && holds(row.dataset.path);
         row.querySelector(".twisty").setAttribute("aria-expanded", String(!closed.has(row.dataset.path)));
       }
       row.classList.toggle("hidden", !visible);
