@@ -266,8 +266,16 @@ def _file_page(entry: FileCoverage, neighbours: tuple[str | None, str | None], t
     out.append(f'<div class="source{" with-contexts" if names else ""}">\n')
     for number, html in enumerate(lines, start=1):
         kind = _line_kind(number, entry, partial)
-        mark, label = MARKERS.get(kind, ("", ""))
         note = f'<span class="br">{escape(_not_taken(partial[number]))}</span>' if kind == "par" else ""
+        first = entry.multiline.get(number, number)
+        if not kind and first != number:
+            # A continuation line: coloured and marked as its statement is.
+            kind = _line_kind(first, entry, partial)
+            mark, label = MARKERS.get(kind, ("", ""))
+            label = f"{label} (the statement on line {first})"
+            kind += " cont" if kind else ""
+        else:
+            mark, label = MARKERS.get(kind, ("", ""))
         marker = f'<span class="m" title="{label}">{mark}</span>' if kind else '<span class="m"></span>'
         tests = ""
         if names:

@@ -319,3 +319,44 @@ def test_the_directory_view_shows_only_directories_the_filter_keeps_files_in(rep
     assert "app/util/" in browser.evaluate(visible_rows) and "app/util/__init__.py" not in browser.evaluate(visible_rows)
     browser.press("h")
     browser.press("t")
+
+
+def test_continuation_lines_and_the_map_of_missed_lines(tmp_path, browser):
+    """A multi-line statement's continuation lines are coloured and marked as
+    the statement; beside the scrollbar, a mark for each missed line at its
+    height in the file, linking to it."""
+    (tmp_path / "prog.py").write_text(
+        "def f(flag):\n"                       # 1
+        "    total = sum([\n"                  # 2  run, continued on 3-4
+        "        1,\n"
+        "        2])\n"
+        "    if flag:\n"                       # 5
+        "        total = max(\n"               # 6  missing, continued on 7-8
+        "            total,\n"
+        "            3)\n"
+        "    return total\n"                   # 9
+        + "".join(f"X{i} = {i}\n" for i in range(10, 200))
+        + "f(False)\n"
+    )
+    assert ccov("run", "prog.py", cwd=tmp_path).returncode == 0
+    assert ccov("html", cwd=tmp_path).returncode == 0
+    browser.open((tmp_path / "htmlcov" / "index.html").as_uri())
+    browser.open(browser.evaluate("document.querySelector(\"#files tr[data-name='prog.py'] a\").href"))
+    classes = browser.evaluate("Object.fromEntries([2, 3, 4, 6, 7, 8, 9].map(n => "
+                               "[n, document.getElementById('L' + n).className]))")
+    assert classes == {"2": "line run", "3": "line run cont", "4": "line run cont", "6": "line mis",
+                       "7": "line mis cont", "8": "line mis cont", "9": "line run"}
+    background = "getComputedStyle(document.getElementById('L{n}')).backgroundColor"
+    assert browser.evaluate(background.format(n=7)) == browser.evaluate(background.format(n=6))
+    assert browser.evaluate("document.querySelector('#L7 .m').textContent") == \
+        browser.evaluate("document.querySelector('#L6 .m').textContent") != ""
+    # The map: one mark, for line 6 (the statement, not its continuations), near the top.
+    marks = browser.evaluate("Array.from(document.querySelectorAll('#map a')).map(a => "
+                             "[a.getAttribute('href'), parseFloat(a.style.top)])")
+    assert [href for href, _ in marks] == ["#L6"] and 0 < marks[0][1] < 5
+    assert browser.evaluate("getComputedStyle(document.getElementById('map')).position") == "fixed"
+    browser.click("#map a")
+    assert browser.evaluate("location.hash") == "#L6"
+    browser.media("print")
+    assert browser.evaluate("getComputedStyle(document.getElementById('map')).display") == "none"
+    browser.media("")

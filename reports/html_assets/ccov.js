@@ -217,6 +217,7 @@ function setUpFile() {
     chunks[current].scrollIntoView({ block: "center" });
   }
   setUpWho();
+  drawMissedLinesMap();
   function follow(id) { const link = document.getElementById(id); if (link) location.href = link.getAttribute("href"); }
 
   document.addEventListener("keydown", (event) => {
@@ -265,6 +266,29 @@ function keepLinesClearOfTheHeader() {
   window.addEventListener("resize", measure);
   const target = location.hash && document.getElementById(decodeURIComponent(location.hash.slice(1)));
   if (target) target.scrollIntoView();
+}
+
+// Beside the scrollbar, a map of the page: a mark for each missing statement
+// and partial branch line, at its height in the file; a mark links to its line.
+function drawMissedLinesMap() {
+  const lines = document.querySelectorAll(".source .line");
+  const missed = document.querySelectorAll(".source .line.mis:not(.cont), .source .line.par:not(.cont)");
+  if (!lines.length || !missed.length) return;
+  const map = document.createElement("nav");
+  map.id = "map";
+  map.setAttribute("aria-label", "Missed lines in this file");
+  const total = lines.length;
+  for (const line of missed) {
+    const number = +line.id.slice(1);
+    const mark = document.createElement("a");
+    mark.href = `#${line.id}`;
+    mark.className = line.classList.contains("par") ? "par" : "mis";
+    mark.title = `line ${number}`;
+    mark.style.top = `${(100 * (number - 1)) / total}%`;
+    mark.style.height = `max(3px, ${100 / total}%)`;
+    map.appendChild(mark);
+  }
+  document.body.appendChild(map);
 }
 
 document.addEventListener("DOMContentLoaded", () => {
