@@ -72,7 +72,12 @@ def _bar(percent: float) -> str:
 def _counts_cells(totals: Totals, precision: int, branch: bool) -> str:
     """Statements, missing, excluded, [branches, partial,] and coverage of a
     file, a directory or all."""
-    branch_cells = f'<td class="num">{totals.branches}</td><td class="num">{totals.partial}</td>' if branch else ""
+    branch_cells = (
+        f'<td class="num">{totals.branches}</td><td class="num">{totals.partial}</td>'
+        # Statements and branches apart, then (the Coverage column) together.
+        f'<td class="num">{display_percent(percent(totals.executed, totals.statements), precision)}%</td>'
+        f'<td class="num">{display_percent(percent(totals.taken, totals.branches), precision)}%</td>'
+    ) if branch else ""
     return (
         f'<td class="num">{totals.statements}</td><td class="num">{totals.missing}</td>'
         f'<td class="num">{totals.excluded}</td>{branch_cells}'
@@ -85,7 +90,9 @@ def _file_row(entry: FileCoverage, precision: int, branch: bool, extra: str = ""
     data = (
         f'data-name="{escape(entry.name)}" data-stmts="{entry.n_statements}" data-miss="{entry.n_missing}" '
         f'data-excl="{len(entry.excluded)}" data-cover="{entry.percent:.4f}"'
-        + (f' data-branches="{totals.branches}" data-partial="{totals.partial}"' if branch else "")
+        + (f' data-branches="{totals.branches}" data-partial="{totals.partial}"'
+           f' data-stmtpc="{percent(totals.executed, totals.statements):.4f}"'
+           f' data-brpc="{percent(totals.taken, totals.branches):.4f}"' if branch else "")
     )
     covered = " covered" if entry.n_missing == 0 and entry.n_missing_branches == 0 else ""
     return (
@@ -132,6 +139,8 @@ def _index(results: Results, files: list[FileCoverage], notes: list[str], title:
     branch_heads = (
         '<th data-sort="branches" class="num"><button>Branches</button></th>'
         '<th data-sort="partial" class="num"><button>Partial</button></th>'
+        '<th data-sort="stmtpc" class="num"><button>Statements %</button></th>'
+        '<th data-sort="brpc" class="num"><button>Branches %</button></th>'
     ) if branch else ""
     header = (
         '<thead><tr><th data-sort="name" class="name" aria-sort="none"><button>File</button></th>'

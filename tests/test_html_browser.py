@@ -360,3 +360,23 @@ def test_continuation_lines_and_the_map_of_missed_lines(tmp_path, browser):
     browser.media("print")
     assert browser.evaluate("getComputedStyle(document.getElementById('map')).display") == "none"
     browser.media("")
+
+
+def test_statement_and_branch_percentages_apart_in_branch_mode(tmp_path, browser):
+    (tmp_path / "half.py").write_text("def f(x):\n    if x:\n        return 1\n    return 2\n\n\nf(1)\n")
+    (tmp_path / "full.py").write_text("def g(x):\n    if x:\n        return 1\n    return 2\n\n\ng(1)\ng(0)\n")
+    (tmp_path / "main.py").write_text("import half, full\n")
+    assert ccov("run", "--branch", "main.py", cwd=tmp_path).returncode == 0
+    assert ccov("html", cwd=tmp_path).returncode == 0
+    browser.open((tmp_path / "htmlcov" / "index.html").as_uri())
+    browser.evaluate("localStorage.clear()")
+    browser.open((tmp_path / "htmlcov" / "index.html").as_uri())
+    heads = browser.evaluate("Array.from(document.querySelectorAll('#files thead th')).map(th => th.textContent)")
+    assert heads[-3:] == ["Statements %", "Branches %", "Coverage"]
+    cells = browser.evaluate("Array.from(document.querySelector(\"#files tr[data-name='half.py']\").cells)"
+                             ".slice(-3).map(td => td.textContent)")
+    assert cells == ["80%", "50%", "71%"]  # 4 of 5 statements, 1 of 2 arcs, (4 + 1) of (5 + 2)
+    browser.click("th[data-sort=brpc] button")  # numbers sort descending first
+    assert browser.evaluate(VISIBLE_NAMES)[:2] == ["full.py", "main.py"]
+    browser.click("th[data-sort=brpc] button")
+    assert browser.evaluate(VISIBLE_NAMES)[0] == "half.py"
