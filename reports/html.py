@@ -133,27 +133,31 @@ def _tree_rows(files: list[FileCoverage], precision: int, branch: bool) -> str:
     return "".join(rows)
 
 
-def _index(results: Results, files: list[FileCoverage], notes: list[str], title: str, precision: int) -> str:
-    totals = results.totals
-    branch = results.branch
+def _index_header(branch: bool, first: str) -> str:
     branch_heads = (
         '<th data-sort="branches" class="num"><button>Branches</button></th>'
         '<th data-sort="partial" class="num"><button>Partial</button></th>'
         '<th data-sort="stmtpc" class="num"><button>Statements %</button></th>'
         '<th data-sort="brpc" class="num"><button>Branches %</button></th>'
     ) if branch else ""
-    header = (
-        '<thead><tr><th data-sort="name" class="name" aria-sort="none"><button>File</button></th>'
+    return (
+        f'<thead><tr><th data-sort="name" class="name" aria-sort="none"><button>{first}</button></th>'
         '<th data-sort="stmts" class="num"><button>Statements</button></th>'
         '<th data-sort="miss" class="num"><button>Missing</button></th>'
         f'<th data-sort="excl" class="num"><button>Excluded</button></th>{branch_heads}'
         '<th data-sort="cover" class="cover"><button>Coverage</button></th></tr></thead>\n'
     )
+
+
+def _index(results: Results, files: list[FileCoverage], notes: list[str], title: str, precision: int) -> str:
+    totals = results.totals
+    branch = results.branch
+    header = _index_header(branch, "File")
     total_row = (
         f'<tfoot><tr class="total"><td class="name">Total ({totals.files} files)</td>'
         f"{_counts_cells(totals, precision, branch)}</tr></tfoot>\n"
     )
-    out = [_head(title, "index"), "<header>\n", f"<h1>{escape(title)}</h1>\n"]
+    out = [_head(title, "index"), "<header>\n", _index_nav("files"), f"<h1>{escape(title)}</h1>\n"]
     branch_text = (f"; {totals.taken} of {totals.branches} branches taken, {totals.partial} missed from lines that ran"
                    if branch else "")
     out.append(
@@ -187,6 +191,66 @@ def _index(results: Results, files: list[FileCoverage], notes: list[str], title:
         f'</main>\n<footer>ccov {escape(__version__)}, {escape(time.strftime("%Y-%m-%d %H:%M %z"))}</footer>\n'
     )
     out.append(_help(INDEX_KEYS))
+    out.append("</body>\n</html>\n")
+    return "".join(out)
+
+
+# ---- the function and class indexes ---------------------------------------------------------------
+
+REGION_PAGES = {"function": ("functions.html", "Functions", "(no function)"),
+                "class": ("classes.html", "Classes", "(no class)")}
+
+
+def _index_nav(current: str) -> str:
+    """Files, Functions, Classes: the three indexes, each linking to the others."""
+    pages = [("files", "index.html", "Files")] + [(kind, page, label) for kind, (page, label, _) in REGION_PAGES.items()]
+    links = [f'<a href="{page}"{" aria-current=page" if kind == current else ""}>{label}</a>'
+             for kind, page, label in pages]
+    return f'<nav class="indexes">{"".join(links)}</nav>\n'
+
+
+def _region_index(results: Results, files: list[FileCoverage], kind: str, title: str, precision: int) -> str:
+    """Every function (or class) of the reported files, with its coverage,
+    linking to its line: coverage.py's regions, as the JSON report counts them."""
+    _, label, outside = REGION_PAGES[kind]
+    branch = results.branch
+    rows, totals = [], Totals()
+    for entry in files:
+        for name, (start, part) in entry.regions_of(kind).items():
+            if not part.n_statements:
+                continue
+            counts = Totals.of(part)
+            totals.statements += counts.statements
+            totals.executed += counts.executed
+            totals.excluded += counts.excluded
+            totals.branches += counts.branches
+            totals.taken += counts.taken
+            totals.partial += counts.partial
+            shown = name or outside
+            data = (f'data-name="{escape(shown + " " + entry.name)}" data-stmts="{counts.statements}" '
+                    f'data-miss="{counts.missing}" data-excl="{counts.excluded}" data-cover="{counts.percent:.4f}"'
+                    + (f' data-branches="{counts.branches}" data-partial="{counts.partial}"'
+                       f' data-stmtpc="{percent(counts.executed, counts.statements):.4f}"'
+                       f' data-brpc="{percent(counts.taken, counts.branches):.4f}"' if branch else ""))
+            covered = " covered" if counts.missing == 0 and counts.taken == counts.branches else ""
+            target = page_name(entry.name) + (f"#L{start}" if name else "")
+            rows.append(f'<tr class="file{covered}" {data}><td class="name"><a href="{target}">{escape(shown)}</a> '
+                        f'<span class="in">{escape(entry.name)}</span></td>{_counts_cells(counts, precision, branch)}</tr>\n')
+    header = _index_header(branch, label[:-1] if kind == "function" else "Class")
+    out = [_head(f"{label} \u2014 {title}", "regions"), "<header>\n", _index_nav(kind),
+           f"<h1>{escape(label)} \u2014 {escape(title)}</h1>\n"]
+    out.append(f'<p class="summary"><strong>{len(rows)}</strong> {label.lower()} and the code outside them, '
+               f"with statements, in {len(files)} files.</p>\n")
+    out.append(
+        f'<div class="controls"><input id="filter" type="search" placeholder="Filter {label.lower()} (/)" '
+        f'aria-label="Filter {label.lower()}"> <label><input type="checkbox" id="hide-covered"> Hide fully covered</label> '
+        '<button id="help-button" aria-label="Keyboard shortcuts">?</button></div>\n</header>\n<main>\n'
+    )
+    out.append(f'<table id="files" class="files">\n{header}<tbody>\n{"".join(rows)}</tbody>\n')
+    out.append(f'<tfoot><tr class="total"><td class="name">Total</td>{_counts_cells(totals, precision, branch)}'
+               "</tr></tfoot>\n</table>\n")
+    out.append(f'<p id="no-match" hidden>Nothing matches the filter.</p>\n</main>\n')
+    out.append(_help([("/", f"filter the {label.lower()}"), ("h", "hide or show fully covered ones"), ("?", "this help")]))
     out.append("</body>\n</html>\n")
     return "".join(out)
 
@@ -393,5 +457,7 @@ def write(results: Results, directory: str, *, title: str = "Coverage report", p
     for name, why in results.skipped:
         _write_if_changed(os.path.join(directory, page_name(name)), _skipped_page(name, why, title))
     _write_if_changed(os.path.join(directory, "index.html"), _index(results, files, notes, title, precision))
+    for kind, (page, _, _) in REGION_PAGES.items():
+        _write_if_changed(os.path.join(directory, page), _region_index(results, files, kind, title, precision))
     _write_if_changed(manifest_path, json.dumps(manifest, indent=0, sort_keys=True))
     return {"written": written, "kept": kept}

@@ -380,3 +380,38 @@ def test_statement_and_branch_percentages_apart_in_branch_mode(tmp_path, browser
     assert browser.evaluate(VISIBLE_NAMES)[:2] == ["full.py", "main.py"]
     browser.click("th[data-sort=brpc] button")
     assert browser.evaluate(VISIBLE_NAMES)[0] == "half.py"
+
+
+def test_function_and_class_indexes(report, browser):
+    """Every function and class of the project with its coverage, as
+    coverage.py's JSON counts it, linking to its line; sortable and
+    filterable as the file index, with sort and filter of their own."""
+    browser.open((report / "index.html").as_uri())
+    browser.evaluate("localStorage.clear()")
+    browser.open((report / "index.html").as_uri())
+    browser.click("nav.indexes a[href='functions.html']", navigates=True)
+    assert browser.evaluate("document.body.dataset.page") == "regions"
+    rows = browser.evaluate("Array.from(document.querySelectorAll('#files tbody tr')).map(r => "
+                            "[r.querySelector('a').textContent, r.dataset.stmts, r.dataset.miss])")
+    functions = {name: (int(stmts), int(miss)) for name, stmts, miss in rows if not name.startswith("(")}
+    assert functions == {"parse": (4, 1), "count": (4, 0), "unused_one": (1, 1), "also_unused": (2, 2),
+                         "shout": (1, 0), "whisper": (1, 1)}
+    # With the code outside functions, the rows add up to the project's totals.
+    assert sum(int(stmts) for _, stmts, _ in rows) == int(browser.evaluate(
+        "document.querySelector('tfoot td.num').textContent"))
+    browser.click("th[data-sort=miss] button")
+    assert browser.evaluate("document.querySelector('#files tbody tr a').textContent") in ("also_unused", "(no function)")
+    type_filter(browser, "unused")
+    shown = browser.evaluate("Array.from(document.querySelectorAll('#files tbody tr')).filter(r => r.offsetParent)"
+                             ".map(r => r.querySelector('a').textContent)")
+    assert sorted(shown) == ["also_unused", "unused_one"]
+    browser.click("#files tbody tr:not(.hidden) a[href$='#L15']", navigates=True)
+    assert browser.evaluate("location.hash") == "#L15"
+    assert browser.evaluate("document.querySelector('h1').textContent") == "app/core.py"
+    # The file index kept its own filter and sort.
+    browser.open((report / "index.html").as_uri())
+    assert browser.evaluate("document.getElementById('filter').value") == ""
+    assert browser.evaluate(VISIBLE_NAMES) == sorted(FILES)
+    browser.click("nav.indexes a[href='classes.html']", navigates=True)
+    assert browser.evaluate("Array.from(document.querySelectorAll('#files tbody tr a')).map(a => a.textContent)") \
+        == ["(no class)"] * 3  # one per file with statements; empty files have none

@@ -34,6 +34,9 @@ function setUpIndex() {
   const treeView = document.getElementById("tree-view");
   const noMatch = document.getElementById("no-match");
   const flatBody = flat.tBodies[0];
+  // The files index, and the function and class indexes (no tree), each
+  // remember their own sort and filter.
+  const filterKey = tree ? "filter" : "filter.regions";
 
   function sortRows(column, descending) {
     const rows = Array.from(flatBody.rows);
@@ -61,7 +64,7 @@ function setUpIndex() {
       row.classList.toggle("hidden", !visible);
       if (visible) shown += 1;
     }
-    const treeRows = Array.from(tree.tBodies[0].rows);
+    const treeRows = tree ? Array.from(tree.tBodies[0].rows) : [];
     const kept = (row) => row.dataset.name.toLowerCase().includes(needle) && !(hide && row.classList.contains("covered"));
     // A directory shows only if the filter keeps a file somewhere under it.
     const holding = new Set(treeRows.filter((row) => row.classList.contains("file") && kept(row))
@@ -79,9 +82,10 @@ function setUpIndex() {
       }
       row.classList.toggle("hidden", !visible);
     }
+    noMatch.hidden = shown > 0;
+    if (!tree) return;  // the function and class indexes: a flat list only
     flat.hidden = treeView.checked;
     tree.hidden = !treeView.checked;
-    noMatch.hidden = shown > 0;
     // File pages follow the order (and the filter) seen here.
     store.set("order", Array.from(flatBody.rows).filter((r) => !r.classList.contains("hidden"))
       .map((r) => r.querySelector("a").getAttribute("href")));
@@ -90,14 +94,14 @@ function setUpIndex() {
   flat.querySelectorAll("th[data-sort] button").forEach((button) => {
     button.addEventListener("click", () => {
       const column = button.parentElement.dataset.sort;
-      const [current, descending] = store.get("sort", ["name", false]);
+      const [current, descending] = store.get(sortKey, ["name", false]);
       const next = [column, current === column ? !descending : column !== "name"];
-      store.set("sort", next);
+      store.set(sortKey, next);
       sortRows(...next);
       apply();
     });
   });
-  tree.addEventListener("click", (event) => {
+  if (tree) tree.addEventListener("click", (event) => {
     const twisty = event.target.closest(".twisty");
     if (!twisty) return;
     const path = twisty.closest("tr").dataset.path;
@@ -106,14 +110,16 @@ function setUpIndex() {
     store.set("collapsed", Array.from(closed));
     apply();
   });
-  filter.addEventListener("input", () => { store.set("filter", filter.value); apply(); });
+  filter.addEventListener("input", () => { store.set(filterKey, filter.value); apply(); });
   hideCovered.addEventListener("change", () => { store.set("hideCovered", hideCovered.checked); apply(); });
-  treeView.addEventListener("change", () => { store.set("treeView", treeView.checked); apply(); });
+  if (treeView) treeView.addEventListener("change", () => { store.set("treeView", treeView.checked); apply(); });
 
-  filter.value = store.get("filter", "");
+  filter.value = store.get(filterKey, "");
   hideCovered.checked = store.get("hideCovered", false);
-  treeView.checked = store.get("treeView", false);
-  sortRows(...store.get("sort", ["name", false]));
+  if (treeView) treeView.checked = store.get("treeView", false);
+  // Each index keeps its own sort: a region index has no file order to set.
+  const sortKey = tree ? "sort" : `sort.${document.body.dataset.page}`;
+  sortRows(...store.get(sortKey, ["name", false]));
   apply();
 
   document.addEventListener("keydown", (event) => {
@@ -121,7 +127,7 @@ function setUpIndex() {
     if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
     if (event.key === "/") { event.preventDefault(); filter.focus(); }
     else if (event.key === "h") { hideCovered.click(); }
-    else if (event.key === "t") { treeView.click(); }
+    else if (event.key === "t" && treeView) { treeView.click(); }
     else if (event.key === "?") { toggleHelp(); }
   });
 }
@@ -295,6 +301,6 @@ document.addEventListener("DOMContentLoaded", () => {
   keepLinesClearOfTheHeader();
   const help = document.getElementById("help-button");
   if (help) help.addEventListener("click", () => toggleHelp());
-  if (document.body.dataset.page === "index") setUpIndex();
+  if (document.body.dataset.page === "index" || document.body.dataset.page === "regions") setUpIndex();
   else if (document.getElementById("help") || document.querySelector(".source")) setUpFile();
 });
