@@ -216,6 +216,7 @@ def _region_index(results: Results, files: list[FileCoverage], kind: str, title:
     branch = results.branch
     rows, totals = [], Totals()
     for entry in files:
+        page = page_name(entry.name)
         for name, (start, part) in entry.regions_of(kind).items():
             if not part.n_statements:
                 continue
@@ -233,7 +234,7 @@ def _region_index(results: Results, files: list[FileCoverage], kind: str, title:
                        f' data-stmtpc="{percent(counts.executed, counts.statements):.4f}"'
                        f' data-brpc="{percent(counts.taken, counts.branches):.4f}"' if branch else ""))
             covered = " covered" if counts.missing == 0 and counts.taken == counts.branches else ""
-            target = page_name(entry.name) + (f"#L{start}" if name else "")
+            target = page + (f"#L{start}" if name else "")
             rows.append(f'<tr class="file{covered}" {data}><td class="name"><a href="{target}">{escape(shown)}</a> '
                         f'<span class="in">{escape(entry.name)}</span></td>{_counts_cells(counts, precision, branch)}</tr>\n')
     header = _index_header(branch, label[:-1] if kind == "function" else "Class")
@@ -402,11 +403,18 @@ def _canonical(value):
     return value
 
 
+# Fields that follow from the source text alone, whose digest is in the key
+# already: leaving them out saves hashing every function's lines again.
+_SOURCE_DERIVED = frozenset({"regions", "line_count"})
+
+
 def _page_key(entry: FileCoverage, neighbours, title: str, precision: int) -> str:
     """Everything a file's page is made from, hashed: equal keys, equal pages.
-    The whole file result goes in, field by field, so a field added to the
-    results model can never be left out of the key."""
-    parts = (__version__, _canonical(entry), neighbours, title, precision)
+    The whole file result goes in, field by field (but what its digest
+    decides), so a field added to the results model can never be left out."""
+    fields = [(field.name, _canonical(getattr(entry, field.name)))
+              for field in dataclasses.fields(entry) if field.name not in _SOURCE_DERIVED]
+    parts = (__version__, fields, neighbours, title, precision)
     return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 

@@ -135,38 +135,41 @@ class FileCoverage:
                 counts[index][1] += len(tos) - missed.get(line, 0)
         return [(arcs, taken) for arcs, taken in counts]
 
-    def narrowed(self, lines) -> FileCoverage:
-        """This file's coverage counted over `lines` only: their statements,
-        and the branches that leave them."""
-        lines = frozenset(lines)
-        return replace(
-            self,
-            statements=self.statements & lines,
-            executed=self.executed & lines,
-            excluded=self.excluded & lines,
-            functions=(),
-            contexts={line: names for line, names in self.contexts.items() if line in lines},
-            branches=None if self.branches is None else {k: v for k, v in self.branches.items() if k in lines},
-            taken={line: to for line, to in self.taken.items() if line in lines},
-            regions=(),
-        )
-
     def regions_of(self, kind: str) -> dict[str, tuple[int, FileCoverage]]:
         """{name: (start line, coverage of its lines)} of the functions or
         classes, then "" for the lines outside them all.  A name that comes
         twice, or names nothing countable beside one that does, is told
         apart by `@start`, as coverage.py does."""
-        chosen = [(region, self.narrowed(region.lines)) for region in self.regions if region.kind == kind]
-        counted = {region.name for region, part in chosen if part.n_statements}
+        chosen = [region for region in self.regions if region.kind == kind]
+        inside = frozenset().union(*(region.lines for region in chosen))
+        outside = frozenset(range(1, self.line_count + 1)) - inside
+        parts = [self._part(region.lines) for region in chosen]
+        counted = {region.name for region, part in zip(chosen, parts) if part.n_statements}
         found: dict[str, tuple[int, FileCoverage]] = {}
-        for region, part in chosen:
+        for region, part in zip(chosen, parts):
             name = region.name
             if name in found or (name in counted and not part.n_statements):
                 name = f"{name}@{region.start}"
             found[name] = (region.start, part)
-        outside = set(range(1, self.line_count + 1)).difference(*(region.lines for region, _ in chosen))
-        found[""] = (min(outside, default=1), self.narrowed(outside))
+        # Statements past the last line counted (none, but for a source that
+        # changed) stay outside too: every statement is in one part.
+        found[""] = (min(outside, default=1), self._part(None, leave_out=inside))
         return found
+
+    def _part(self, lines: frozenset | None, leave_out: frozenset = frozenset()) -> FileCoverage:
+        """This file counted over `lines` only (or over all but `leave_out`):
+        their statements, and the branches that leave them."""
+        def keep(keys):
+            return (keys & lines) if lines is not None else (keys - leave_out)
+
+        branches = self.branches
+        return replace(
+            self, statements=keep(self.statements), executed=keep(self.executed), excluded=keep(self.excluded),
+            functions=(), regions=(),
+            contexts={line: self.contexts[line] for line in keep(self.contexts.keys())} if self.contexts else {},
+            branches=None if branches is None else {line: branches[line] for line in keep(branches.keys())},
+            taken={line: self.taken[line] for line in keep(self.taken.keys())} if self.taken else {},
+        )
 
     @property
     def n_statements(self) -> int:
