@@ -273,14 +273,15 @@ def test_the_same_json_numbers_and_report_outputs(tmp_path):
         assert ccov(command, cwd=tmp_path, env=env).returncode == 2  # written, then the gate
     import json
 
-    ours = json.loads((tmp_path / "out/coverage.json").read_text())["files"]
-    theirs = json.loads((tmp_path / "theirs.json").read_text())["files"]
-    assert sorted(ours) == sorted(theirs)
-    for name, entry in theirs.items():
-        assert ours[name]["executed_lines"] == entry["executed_lines"], name
-        assert ours[name]["missing_lines"] == entry["missing_lines"], name
-        assert ours[name]["excluded_lines"] == entry["excluded_lines"], name
-        assert ours[name]["missing_branches"] == entry["missing_branches"], name
+    ours = json.loads((tmp_path / "out/coverage.json").read_text())
+    theirs = json.loads((tmp_path / "theirs.json").read_text())
+    assert sorted(ours["files"]) == sorted(theirs["files"])
+    for name, entry in theirs["files"].items():  # the whole document, at the configured precision
+        mine = dict(ours["files"][name])
+        assert mine.pop("path") == str(tmp_path / name)
+        assert mine == entry, name
+    totals = dict(ours["totals"])
+    assert totals.pop("files") == len(theirs["files"]) and totals == theirs["totals"]
     assert all((tmp_path / "out" / name).is_file() for name in ("coverage.xml", "lcov.info", "html/index.html"))
 
 
