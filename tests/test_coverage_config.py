@@ -317,3 +317,14 @@ def test_ccov_help_command(tmp_path):
     assert "--format {text,markdown,total}" in shown.stdout
     unknown = ccov("help", "nope", cwd=tmp_path)
     assert unknown.returncode == 3 and unknown.stderr == "ccov: error: no command 'nope' (see `ccov help`)\n"
+
+
+def test_a_setup_cfg_of_other_tools_costs_ccov_run_no_ini_parser(tmp_path):
+    """`ccov run` start-up: setup.cfg and tox.ini are opened to look for
+    coverage settings, and parsed (configparser imported) only if they can
+    hold some."""
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = app\n[flake8]\nmax-line-length = 100\n")
+    (tmp_path / "probe.py").write_text("import sys\nprint('configparser' in sys.modules)\n")
+    assert ccov("run", "probe.py", cwd=tmp_path).stdout == "False\n"
+    (tmp_path / "tox.ini").write_text("[coverage:run]\nbranch = true\n")
+    assert ccov("run", "probe.py", cwd=tmp_path).stdout == "True\n"

@@ -119,12 +119,23 @@ def find(given: str | None = None, toml_reader=None) -> Found:
         if path.endswith(".toml"):
             document = (toml_reader or read_toml)(path)
             sections = _toml_sections(document, path, own)
+        elif not own and not _mentions_coverage(path):
+            continue  # a setup.cfg or tox.ini of other tools: not worth importing configparser (`ccov run` start-up)
         else:
             sections = _ini_sections(path, own)
         found = _convert(sections, path)
         if own or found.any_setting:
             return found
     return Found()
+
+
+def _mentions_coverage(path: str) -> bool:
+    """Whether an INI file can hold a [coverage:...] section at all."""
+    try:
+        with open(path, "rb") as ini_file:
+            return b"coverage:" in ini_file.read()
+    except OSError:
+        return True  # let the reading say what is wrong
 
 
 def read_toml(path: str) -> dict:
