@@ -36,6 +36,18 @@ def ccov(*args, cwd, env=None, timeout=120) -> subprocess.CompletedProcess:
     return run([sys.executable, "-m", "ccov", *args], cwd, env, timeout)
 
 
+def assert_ran_as_python_does(ran: subprocess.CompletedProcess, program_args: list[str], cwd) -> None:
+    """`ccov run PROGRAM` ended with the status `python PROGRAM` ends with,
+    and ccov itself said no error: a program's own exit status is no excuse
+    for a ccov usage error (3) or data error (1)."""
+    program = list(program_args)
+    while program and program[0].startswith("--"):  # ccov's own options (--source=...)
+        program.pop(0)
+    plain = run([sys.executable, *program], cwd)
+    assert ran.returncode == plain.returncode, ran.stderr
+    assert "ccov: error" not in ran.stderr and "internal error" not in ran.stderr, ran.stderr
+
+
 # 3.14+ fires no LINE event for a return block the compiler duplicated after
 # a loop that ran to its end: coverage.py's line mode reports that line missing
 # though it ran (its branch mode, which sees the PY_RETURN event, counts it).

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ccov, ccov_files, clean_env, coverage_json, run
+from conftest import assert_ran_as_python_does, ccov, ccov_files, clean_env, coverage_json, run
 
 CASES = {
     "basics": ["basics.py"],
@@ -47,7 +47,7 @@ CORES = ["watcher", "pystart"]
 def test_same_lines_as_coverage_py(programs, case, core):
     args = CASES[case]
     ran = ccov("run", *args, cwd=programs, env=clean_env(CCOV_CORE=core))
-    assert ran.returncode in (0, 1, 3), ran.stderr
+    assert_ran_as_python_does(ran, args, programs)
     theirs = coverage_json(programs, args)
     assert theirs, "coverage.py measured nothing"
     compare(ccov_files(programs), theirs)
