@@ -339,8 +339,14 @@ def _branches_taken(analysis: FileAnalysis, arcs) -> dict[int, frozenset]:
     for line, went in run.items():
         ways = analysis.branches[line]
         exits = [to for to in ways if to < 0]
+        # Leaving the code a line is in takes its one exit, whatever the
+        # exit is numbered; but -line is the exit of a one-line body on this
+        # very line (`def f(q): return q`), taken only when that body runs,
+        # not when the function around it returns from this line (the end
+        # of a `finally` that carries a pending return).
         left = any(to < 0 for to in went)
-        hit = frozenset(to for to in ways if to in went or (to < 0 and len(exits) == 1 and left))
+        hit = frozenset(to for to in ways
+                        if to in went or (to < 0 and to != -line and len(exits) == 1 and left))
         if hit:
             taken[line] = hit
     return taken

@@ -231,6 +231,18 @@ def one_line_def_at_the_end(a):
         def inner(q): return q + 1
 
 
+def one_line_def_ends_a_finally_with_a_pending_return(a):
+    # The return of `return a` runs again at the end of the finally, on the
+    # def's line: that leaves this function, not the one-line body (whose
+    # exit is the def line's own), which never runs.
+    try:
+        if a:
+            return a
+    finally:
+        def inner(q): return q + 1
+    return 0
+
+
 asyncio.run(empty_at_the_end(0))
 asyncio.run(break_then_return(0))
 one_line_class_in_a_loop([0, 2, 1, 0])
@@ -240,3 +252,5 @@ try:
 except ValueError:
     pass
 one_line_def_at_the_end(0)
+one_line_def_ends_a_finally_with_a_pending_return(1)
+one_line_def_ends_a_finally_with_a_pending_return(0)
