@@ -39,7 +39,7 @@ def write(
     name_width = max([len(r[0]) for r in rows] + [len("TOTAL")])
     # coverage.py's width: the total's percentage and two spaces (at least
     # " Cover"), and one more; wider only for a longer percentage in a row.
-    cover_width = max(max(len(total[cover]) + 1, len(" Cover")) + 1, *(len(r[cover]) + 1 for r in rows))
+    cover_width = max([max(len(total[cover]) + 1, len(" Cover")) + 1, *(len(r[cover]) + 1 for r in rows)])
 
     def line(cells: list[str]) -> str:
         text = f"{cells[0]:<{name_width}}   {cells[1]:>5}  {cells[2]:>5}"

@@ -209,3 +209,14 @@ def test_a_progress_line_on_a_terminal_only(project):
     (project / ".ccov_cache").rename(project / "old_cache")
     piped = ccov("report", cwd=project, env=env)
     assert piped.returncode == 0 and piped.stderr == ""
+
+
+def test_skip_covered_when_every_file_is_covered(project):
+    """The table is then its header and the TOTAL row, as coverage.py's
+    (the width of the Cover column came from the rows, and there were none)."""
+    (project / "full.py").write_text("X = 1\n")
+    assert ccov("run", "full.py", cwd=project).returncode == 0
+    result = ccov("report", "--skip-covered", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["Name    Stmts   Miss  Cover", "---------------------------",
+                                          "TOTAL       1      0   100%", "", "1 file skipped due to complete coverage."]
