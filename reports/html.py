@@ -221,12 +221,7 @@ def _region_index(results: Results, files: list[FileCoverage], kind: str, title:
             if not part.n_statements:
                 continue
             counts = Totals.of(part)
-            totals.statements += counts.statements
-            totals.executed += counts.executed
-            totals.excluded += counts.excluded
-            totals.branches += counts.branches
-            totals.taken += counts.taken
-            totals.partial += counts.partial
+            totals.add(part)
             shown = name or outside
             data = (f'data-name="{escape(shown + " " + entry.name)}" data-stmts="{counts.statements}" '
                     f'data-miss="{counts.missing}" data-excl="{counts.excluded}" data-cover="{counts.percent:.4f}"'

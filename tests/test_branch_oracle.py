@@ -56,6 +56,13 @@ def test_the_branch_programs_take_and_miss_branches(programs):
     assert both and entry.partial_lines and set(entry.branches) - set(entry.taken)
 
 
+def measured_by_ccov(directory, name: str, text: str):
+    """Write the program `name`, run it under `ccov run --branch`; its FileCoverage."""
+    (directory / name).write_text(text)
+    ccov("run", "--branch", name, cwd=directory)
+    return ccov_files(directory)[name]
+
+
 def test_a_one_line_raise_inside_with_is_taken_where_coverage_py_misses_it(tmp_path):
     """coverage.py is wrong here, so ccov differs on purpose (README, "Where
     ccov differs"): `if a: raise E` on one line inside a `with` raises, yet
@@ -65,7 +72,7 @@ def test_a_one_line_raise_inside_with_is_taken_where_coverage_py_misses_it(tmp_p
     default core takes the arc to line 5, as in
     test_a_raise_on_the_condition_line_leaves_the_function.)  Written on two
     lines, the same code is taken in both tools."""
-    (tmp_path / "raise_in_with.py").write_text(
+    ours = measured_by_ccov(tmp_path, "raise_in_with.py", (
         "import contextlib\n"
         "def main(a):\n"
         "    with contextlib.nullcontext():\n"
@@ -75,9 +82,7 @@ def test_a_one_line_raise_inside_with_is_taken_where_coverage_py_misses_it(tmp_p
         "    main(2)\n"
         "except ValueError:\n"
         "    pass\n"
-    )
-    ccov("run", "--branch", "raise_in_with.py", cwd=tmp_path)
-    ours = ccov_files(tmp_path)["raise_in_with.py"]
+    ))
     assert ours.taken[4] == frozenset({-2}), ours.taken
     theirs = coverage_json(tmp_path, ["raise_in_with.py"], branch=True)["raise_in_with.py"]
     # What coverage.py says instead: nothing taken (its C tracer), or on
@@ -93,7 +98,7 @@ def test_a_loop_in_a_finally_after_a_suppressed_raise_is_a_branch(tmp_path):
     ends normally, the `for` in its `finally` gets no exit arc (one exit: no
     branch), and the line after the statement has no arc into it, yet runs.
     ccov reports what ran: the loop went both ways."""
-    (tmp_path / "suppressed.py").write_text(
+    ours = measured_by_ccov(tmp_path, "suppressed.py", (
         "import contextlib\n"
         "def main(items):\n"
         "    try:\n"
@@ -105,9 +110,7 @@ def test_a_loop_in_a_finally_after_a_suppressed_raise_is_a_branch(tmp_path):
         "                print(item)\n"
         "    return items\n"
         "main([1, 2])\n"
-    )
-    ccov("run", "--branch", "suppressed.py", cwd=tmp_path)
-    ours = ccov_files(tmp_path)["suppressed.py"]
+    ))
     assert ours.taken[7] == frozenset({8, 10}), ours.taken
     theirs = coverage_json(tmp_path, ["suppressed.py"], branch=True)["suppressed.py"]
     assert 10 in theirs["executed_lines"]  # coverage.py sees line 10 run...
@@ -121,7 +124,7 @@ def test_a_raise_on_the_condition_line_leaves_the_function(tmp_path):
     coverage.py's default (sys.monitoring) core is wrong here: it walks past
     the raise to the next statement, so it reports that arc taken and that
     line run, though neither ran (README, "Where ccov differs")."""
-    (tmp_path / "raise_on_line.py").write_text(
+    ours = measured_by_ccov(tmp_path, "raise_on_line.py", (
         "def main(a, b, c):\n"
         "    if (a > 1 and\n"
         "            a and b): raise ValueError(a)\n"
@@ -132,9 +135,7 @@ def test_a_raise_on_the_condition_line_leaves_the_function(tmp_path):
         "    main(3, 2, -1)\n"
         "except ValueError:\n"
         "    pass\n"
-    )
-    ccov("run", "--branch", "raise_on_line.py", cwd=tmp_path)
-    ours = ccov_files(tmp_path)["raise_on_line.py"]
+    ))
     assert ours.taken[2] == frozenset({-1}) and 4 not in ours.executed
     traced = run([sys.executable, "-m", "coverage", "run", "--branch", "raise_on_line.py"], tmp_path,
                  clean_env(COVERAGE_CORE="ctrace"))
