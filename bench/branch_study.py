@@ -17,7 +17,6 @@ the interpreter); the time ratios are in run.py's `branches` section.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -89,6 +88,8 @@ def main() -> None:
     text = "\n".join(out)
     (HERE / "results" / f"branch-study-{version}.md").write_text(text + "\n")
     (HERE / "results" / f"branch-study-{version}.json").write_text(json.dumps(found, indent=1))
+    import tables  # bench/tables.py, beside this file
+    tables.main()
     print(text)
 
 

@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import tables  # bench/tables.py: the tables into docs/performance.md
+
 HERE = Path(__file__).resolve().parent
 WORK = HERE / ".work"
 PYTHON = sys.executable
@@ -575,6 +577,8 @@ def save(results: dict, out: Path) -> None:
     merged = load_into(dict(results), out)
     out.write_text(json.dumps(merged, indent=1))
     out.with_suffix(".md").write_text(markdown(merged) + "\n")
+    if out.parent == HERE / "results":
+        tables.main()  # docs/performance.md shows what was just measured
 
 
 if __name__ == "__main__":

@@ -1,0 +1,70 @@
+"""The documentation holds together: every relative link and anchor in the
+README and docs/ resolves, the README stays a short read, and the benchmark
+tables in docs/performance.md are the ones bench/ generated, not copies."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+
+
+def prose_lines(path):
+    """The lines of a Markdown file outside fenced code blocks."""
+    fenced = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced:
+            yield line
+
+
+def anchors(path):
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to
+    hyphens, a repeated one numbered."""
+    seen: dict[str, int] = {}
+    for line in prose_lines(path):
+        match = re.match(r"#{1,6} (.*)", line)
+        if not match:
+            continue
+        slug = re.sub(r"[^\w\- ]", "", match.group(1).strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        yield slug if count == 0 else f"{slug}-{count}"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_every_relative_link_and_anchor_resolves(doc):
+    broken = []
+    for line in prose_lines(doc):
+        for target in LINK.findall(line):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            name, _, anchor = target.partition("#")
+            linked = (doc.parent / name).resolve() if name else doc
+            if not linked.exists():
+                broken.append(f"{target}: no file {linked}")
+            elif anchor and anchor not in set(anchors(linked)):
+                broken.append(f"{target}: no heading #{anchor} in {linked.name}")
+    assert broken == []
+
+
+def test_readme_is_a_short_read():
+    # The README is for a new user's first minutes; the rest lives in docs/.
+    assert len((ROOT / "README.md").read_bytes()) < 25_000
+
+
+def test_benchmark_tables_are_generated_not_copied():
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import tables
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    written = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
+    regenerated = tables.fill(written, ROOT / "bench" / "results")
+    assert regenerated == written, "run `python bench/tables.py` after a bench run"
+    assert tables.BEGIN in written
