@@ -6,7 +6,7 @@ import runpy
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "pyperf_shim"))
-import pyperf  # noqa: E402  (the shim, not the real pyperf)
+import pyperf  # the shim, not the real pyperf
 
 script = sys.argv[1]
 sys.argv = [script]

@@ -61,7 +61,7 @@ def _write_class(out: TextIO, entry: FileCoverage, methods: bool) -> None:
               f'branch-rate="{_rate(entry.n_taken, entry.n_branches)}">\n')
     if methods and entry.functions:
         out.write("    <methods>\n")
-        for function, (arcs, taken) in zip(entry.functions, entry.function_branches()):
+        for function, (arcs, taken) in zip(entry.functions, entry.function_branches(), strict=True):
             out.write(f"     <method name={quoteattr(function.name)} signature=\"\" complexity=\"0\" "
                       f'line-rate="{_rate(function.executed, function.statements)}" '
                       f'branch-rate="{_rate(taken, arcs)}"><lines/></method>\n')

@@ -245,7 +245,7 @@ def _region_index(results: Results, files: list[FileCoverage], kind: str, title:
     out.append(f'<table id="files" class="files">\n{header}<tbody>\n{"".join(rows)}</tbody>\n')
     out.append(f'<tfoot><tr class="total"><td class="name">Total</td>{_counts_cells(totals, precision, branch)}'
                "</tr></tfoot>\n</table>\n")
-    out.append(f'<p id="no-match" hidden>Nothing matches the filter.</p>\n</main>\n')
+    out.append('<p id="no-match" hidden>Nothing matches the filter.</p>\n</main>\n')
     out.append(_help([("/", f"filter the {label.lower()}"), ("h", "hide or show fully covered ones"), ("?", "this help")]))
     out.append("</body>\n</html>\n")
     return "".join(out)

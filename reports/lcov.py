@@ -55,13 +55,14 @@ def _branch_records(entry: FileCoverage, out: TextIO) -> None:
     every time): lcov 2.x rejects a tracefile with a hit line and no branch
     taken ("line is hit but no branches on line have been evaluated"), so
     that line gets no BRDA either; its arcs count, missed, in BRF."""
-    for line in sorted(entry.branches):
+    branches = entry.branches or {}
+    for line in sorted(branches):
         if line not in entry.statements:
             continue
         taken = entry.taken.get(line, ())
         if line in entry.executed and not taken:
             continue
-        for number, destination in enumerate(entry.branches[line]):
+        for number, destination in enumerate(branches[line]):
             went = destination in taken
             if line in entry.no_branch and not went:
                 continue

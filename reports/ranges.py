@@ -8,17 +8,16 @@ def line_ranges(statements, lines) -> list[tuple[int, int]]:
     across non-statement lines (blanks, comments) but stops at a statement
     that is not in `lines`."""
     wanted = set(lines)
-    ranges = []
-    start = end = None
+    ranges: list[tuple[int, int]] = []
+    start = end = 0  # 0: no run open (line numbers start at 1)
     for line in sorted(statements):
         if line in wanted:
-            if start is None:
-                start = line
+            start = start or line
             end = line
-        elif start is not None:
+        elif start:
             ranges.append((start, end))
-            start = None
-    if start is not None:
+            start = 0
+    if start:
         ranges.append((start, end))
     return ranges
 

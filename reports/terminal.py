@@ -17,6 +17,7 @@ from typing import TextIO
 from ccov.reports.table import file_cells, header_cells, shown_files, total_cells
 from ccov.results import Results
 
+
 def write(
     results: Results,
     out: TextIO,

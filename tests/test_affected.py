@@ -10,7 +10,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import clean_env, run
 
 FILES = {
@@ -143,7 +142,7 @@ def test_unsafe_changes_run_everything(repo, change, reason):
         edit(repo, name, old, new)
     result = pytest_run(repo, "--ccov-affected")
     assert len(ran(result)) == 4, result.stdout
-    assert f"ccov: running every test: " in result.stdout and reason in result.stdout
+    assert "ccov: running every test: " in result.stdout and reason in result.stdout
 
 
 def test_unusable_data_runs_everything(repo):

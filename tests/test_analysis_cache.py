@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import PROGRAMS
+
 from ccov import datafile, linebits, results
 from ccov.config import DEFAULT_EXCLUDE
-
-from conftest import PROGRAMS
 
 
 def measured_data(directory):

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import sys
 import textwrap
 
 import jsonschema
 import pytest
-
 from conftest import ccov, ccov_files, clean_env, coverage_json, genhtml, lcov_summary, lcov_tools, run
 from test_ci_formats import report_schema, validate_dtd
 
@@ -136,7 +133,7 @@ def test_xml_carries_branch_rates_and_stays_valid(measured):
     assert root.get("branches-valid") == str(entry.n_branches)
     assert root.get("branches-covered") == str(entry.n_taken)
     app = next(c for c in root.iter("class") if c.get("filename") == "app.py")
-    lines = {int(l.get("number")): l for l in app.find("lines")}
+    lines = {int(element.get("number")): element for element in app.find("lines")}
     assert lines[2].get("condition-coverage") == "50% (1/2)"
     assert lines[5].get("branch") == "true" and lines[5].get("condition-coverage") == "100% (2/2)"
     assert lines[13].get("condition-coverage") == "0% (0/2)"

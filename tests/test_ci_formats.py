@@ -10,9 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from lxml import etree
-
 from conftest import ccov, run
+from lxml import etree
 
 DTD = Path(__file__).parent / "data" / "coverage-04.dtd"
 
@@ -62,7 +61,7 @@ def test_xml_is_valid_cobertura_and_reads_back(measured):
     classes = {c.get("filename"): c for c in root.iter("class")}
     assert sorted(classes) == ["main.py", "pkg/__init__.py", "pkg/app.py"]
     assert [p.get("name") for p in root.iter("package")] == [".", "pkg"]
-    hits = {int(l.get("number")): int(l.get("hits")) for l in classes["pkg/app.py"].find("lines")}
+    hits = {int(element.get("number")): int(element.get("hits")) for element in classes["pkg/app.py"].find("lines")}
     assert hits == {1: 1, 2: 1, 3: 1, 4: 0, 7: 1, 8: 0, 11: 1}
     assert list(classes["pkg/app.py"].iter("method")) == []  # as coverage.py: see xml_methods
 

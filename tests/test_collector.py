@@ -5,10 +5,8 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from conftest import ccov, ccov_files, run, clean_env
-
-
 import pytest
+from conftest import ccov, ccov_files, clean_env, run
 
 CORES = ["watcher", "pystart"]
 

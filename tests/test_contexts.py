@@ -9,9 +9,7 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import ccov, clean_env, run
-
 
 # coverage.py's sys.monitoring core, its default on 3.14+, keeps no dynamic
 # contexts (it warns no-sysmon-context and gives each line the first test that

@@ -8,7 +8,6 @@ import re
 import sys
 
 import pytest
-
 from conftest import ccov, clean_env, run
 
 # Every coverage.py setting ccov honours, in each of coverage.py's syntaxes.

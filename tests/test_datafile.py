@@ -6,11 +6,10 @@ import os
 import sqlite3
 
 import pytest
+from conftest import ccov, run_read_only
 
 from ccov import datafile, linebits
 from ccov.errors import CcovError
-
-from conftest import ccov, run_read_only
 
 
 def sample() -> datafile.CoverageData:
@@ -215,7 +214,7 @@ def test_corrupted_bytes_give_data_or_one_line_error(tmp_path):
 def test_no_data_file(project):
     result = ccov("report", cwd=project)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"ccov: error: no data file at .ccov: run `ccov run` (or `pytest --ccov`) first"
+    assert result.stderr.strip() == "ccov: error: no data file at .ccov: run `ccov run` (or `pytest --ccov`) first"
 
 
 def test_combine_skips_unreadable_inputs_and_keeps_them(project):

@@ -10,10 +10,9 @@ import sys
 import textwrap
 
 import pytest
+from conftest import ccov, clean_env, run
 
 from ccov.diffcov import _escape_data, _escape_property, parse_diff
-
-from conftest import ccov, clean_env, run
 
 GIT_ENV = clean_env(
     GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
@@ -103,7 +102,7 @@ def test_fail_under_and_github_annotations(repo):
     failed = ccov("diff", "--base=main", "--fail-under=80", "--format=github", cwd=repo)
     assert failed.returncode == 2
     assert "diff coverage 60% is below --fail-under=80% (short by 20 points)" in failed.stderr
-    annotations = [l for l in failed.stdout.splitlines() if l.startswith("::warning")]
+    annotations = [line for line in failed.stdout.splitlines() if line.startswith("::warning")]
     assert annotations == [
         "::warning file=app.py,line=8,endLine=8,title=Not covered by tests::Changed line 8 of app.py not covered by tests",
         "::warning file=app.py,line=12,endLine=14,title=Not covered by tests::Changed lines 12-14 of app.py not covered by tests",

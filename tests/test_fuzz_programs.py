@@ -15,9 +15,9 @@ import sys
 import warnings
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, seed, settings, strategies as st
-
 from conftest import ccov, ccov_files, coverage_json
+from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 from test_oracle import compare
 
 # Each run draws other programs; a failure says its seed, and
@@ -104,7 +104,7 @@ def statement(draw, depth: int, in_loop: bool, in_function: bool) -> list[str]:
         # raise_on_the_condition_line compares ccov with its C tracer.)
         bodies = ["b = a", "sink.append(c)"] + (["raise ValueError(a)"] if sys.version_info < (3, 14) else [])
         body = draw(st.sampled_from(bodies))
-        return [f"if (a > 1 and", f"        {cond}): {body}"]
+        return ["if (a > 1 and", f"        {cond}): {body}"]
     if kind == "if":
         lines = [f"if {cond}:", *indent(inner())]
         if draw(st.booleans()):
@@ -172,7 +172,7 @@ def statement(draw, depth: int, in_loop: bool, in_function: bool) -> list[str]:
         "    yield a",
         f"    if {cond}:",
         "        yield b",
-        f"    yield from range(c % 2)",
+        "    yield from range(c % 2)",
         f"list(g{n}(a, b, c))",
     ]
 

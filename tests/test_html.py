@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from html.parser import HTMLParser
 
 import pytest
-
 from conftest import ccov, ccov_files
 
 PROGRAM = '''\
@@ -106,7 +104,7 @@ def test_every_line_has_the_class_and_marker_of_the_results_model(report):
             assert (line["kind"], line["marker"]) == ("mis", "\u2717"), number
         else:
             assert (line["kind"], line["marker"]) == ("", ""), number
-    assert {n for n, l in page.lines.items() if l["kind"] == "mis"} == set(entry.missing)
+    assert {n for n, shown in page.lines.items() if shown["kind"] == "mis"} == set(entry.missing)
 
 
 def test_the_index_counts_are_the_results_models(report):

@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from browser import Browser, find_chromium
 from conftest import ccov
 

@@ -7,7 +7,6 @@ import json
 import sys
 
 import pytest
-
 from conftest import assert_ran_as_python_does, ccov, ccov_files, clean_env, coverage_json, run
 
 CASES = {

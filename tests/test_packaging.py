@@ -10,7 +10,6 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from conftest import SAMPLE_PROJECT, run
 
 CHECKOUT = Path(__file__).parent.parent

@@ -6,7 +6,6 @@ import re
 import sys
 
 import pytest
-
 from conftest import clean_env, lcov_lines, run
 
 

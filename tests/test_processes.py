@@ -12,7 +12,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import ccov, ccov_files, clean_env, lcov_lines, run
 
 

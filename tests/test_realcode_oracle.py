@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from conftest import LINES_FROM_BRANCH_MODE, clean_env, genhtml, lcov_tools, run
 
 CACHE = Path(os.environ.get("CCOV_REALCODE_CACHE") or Path(__file__).parent.parent / ".cache" / "realcode")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-import sys
 import subprocess
+import sys
 import textwrap
 
 import pytest
+from conftest import ccov, clean_env, genhtml, lcov_summary, lcov_tools
 
 from ccov.reports.ranges import format_ranges
-
-from conftest import ccov, clean_env, genhtml, lcov_summary, lcov_tools
 
 PROGRAM = """\
 def used(x):
@@ -166,7 +164,6 @@ def _with_a_terminal_for_stderr(args, cwd, env):
     """Run ccov with stderr on a pseudo-terminal; (status, what the terminal got)."""
     import os
     import pty
-    import subprocess
 
     controller, terminal = pty.openpty()
     try:

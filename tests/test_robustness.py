@@ -5,15 +5,12 @@ stays bounded; and every bad configuration value answered in one line."""
 
 from __future__ import annotations
 
-import os
 import resource
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-
-import pytest
 
 from conftest import ccov, ccov_files, clean_env, run
 

@@ -11,7 +11,6 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import ccov, ccov_files, clean_env, run
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import ast
 import bisect
-import io
 import re
 import token
 import tokenize
@@ -59,11 +58,11 @@ class FileAnalysis:
     functions: list
     multiline: dict    # line -> first line of its statement, for multi-line statements only
     # {branch line: the statement lines it can go to (negative: exit)}; see ccov.arcs
-    branches: dict = None
+    branches: dict | None = None
     # branch lines marked `# pragma: no branch`: counted, never missing (as coverage.py does)
     no_branch: frozenset = frozenset()
     # {`with` line: (its last line, what follows it)}: see ccov.arcs.possible_branches
-    withs: dict = None
+    withs: dict | None = None
     regions: tuple = ()  # Region, in source order
     line_count: int = 0  # lines in the source
 
@@ -72,7 +71,7 @@ class FileAnalysis:
 
 
 def _code_lines(code: CodeType) -> set[int]:
-    lines = set()
+    lines: set[int] = set()
     stack = [code]
     while stack:
         current = stack.pop()
@@ -87,7 +86,7 @@ def _lines_matching(text: str, regex: str, multiline: dict) -> set[int]:
     """Lines (mapped to their statement's first line) that a match touches.
     Newlines are counted only up to each match, so a file without a match
     costs one regex scan."""
-    matched = set()
+    matched: set[int] = set()
     counted_to = 0
     line = 1
     for match in re.finditer(regex, text, flags=re.MULTILINE):
@@ -160,33 +159,38 @@ def _statement_nodes(root: ast.AST):
                 todo.extend(block)
 
 
+def _last_line(node) -> int:
+    """A node's last line (typeshed allows None; a parsed node always has one)."""
+    return node.end_lineno or node.lineno
+
+
 def _apply_ast_rules(tree: ast.Module, code_lines: set, excluded: set, docstrings: set) -> None:
     for node in _statement_nodes(tree):
         if isinstance(node, (*_DEFINITIONS, ast.Module)) and _is_docstring(node.body):
             doc = node.body[0]
-            docstrings.update(range(doc.lineno, doc.end_lineno + 1))
+            docstrings.update(range(doc.lineno, _last_line(doc) + 1))
         if isinstance(node, _DEFINITIONS):
             start = min((d.lineno for d in node.decorator_list), default=node.lineno)
             if excluded.intersection(range(start, node.lineno + 1)):
-                excluded.update(range(start, node.end_lineno + 1))
+                excluded.update(range(start, _last_line(node) + 1))
         if isinstance(node, ast.match_case) and irrefutable(node):
-            body = set(range(node.body[0].lineno, node.body[-1].end_lineno + 1)) & code_lines
+            body = set(range(node.body[0].lineno, _last_line(node.body[-1]) + 1)) & code_lines
             if body and body <= excluded:
-                excluded.update(range(node.pattern.lineno, node.pattern.end_lineno + 1))
+                excluded.update(range(node.pattern.lineno, _last_line(node.pattern) + 1))
 
 
 def _functions(tree: ast.Module, statements: frozenset) -> list[Function]:
     """Each function with the statements of its own body: a nested function's
     body belongs to the nested function (its `def` line to the enclosing one)."""
-    found = []  # (qualified name, node, [nested function nodes])
-    todo = [(tree, "", None)]
+    found: list = []  # (qualified name, node, [nested function nodes])
+    todo: list = [(tree, "", None)]
     while todo:
         node, prefix, owner = todo.pop()
         for name in _BLOCK_FIELDS:
             for child in getattr(node, name, None) or ():
                 if isinstance(child, _DEFINITIONS):
                     qualified = f"{prefix}{child.name}"
-                    inner_owner = owner
+                    inner_owner: tuple | None = owner
                     if isinstance(child, _FUNCTIONS):
                         if owner is not None:
                             owner[2].append(child)
@@ -229,7 +233,7 @@ def _regions(tree: ast.Module) -> tuple:
         if isinstance(node, _DEFINITIONS):
             name = f"{context[-1][1]}.{node.name}" if context else node.name
             if isinstance(node, _FUNCTIONS):
-                lines = set(range(node.body[0].lineno, node.body[-1].end_lineno + 1))
+                lines = set(range(node.body[0].lineno, _last_line(node.body[-1]) + 1))
                 if context and context[-1][0] == "class":
                     context[-1][2].update(lines)
                 for outer_kind, _, outer_lines in reversed(context):
@@ -246,7 +250,8 @@ def _regions(tree: ast.Module) -> tuple:
     return tuple(Region(kind, name, start, frozenset(lines)) for kind, name, start, lines in found)
 
 
-def analyze(text: str, filename: str, exclusions: list[str], no_branch: list[str] = ()) -> FileAnalysis:
+def analyze(text: str, filename: str, exclusions: list[str],
+            no_branch: list[str] | tuple[str, ...] = ()) -> FileAnalysis:
     """Analyse decoded source text; raises AnalysisError if it does not parse.
     `no_branch`: regexes of lines whose branches are not counted."""
     try:

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ccov.errors import CcovError
+
+if TYPE_CHECKING:
+    from ccov.measure import Measurement
 
 
 class Coverage:
@@ -50,7 +53,7 @@ class Coverage:
                              context=context)
         self.root = os.getcwd()
         self.auto_save = auto_save
-        self._measurement = None
+        self._measurement: Measurement | None = None
         self._active = False
         self._saved_once = False
         self._contexts_on = False
@@ -72,7 +75,7 @@ class Coverage:
 
     def stop(self) -> None:
         """Stop measuring; what ran is kept until save()."""
-        if self._active:
+        if self._active and self._measurement is not None:
             self._measurement.pause()
             self._active = False
 

@@ -96,15 +96,15 @@ class _Finder:
                 return first_line(statement)
         return after
 
-    def add(self, line: int, destinations: list[int]) -> None:
+    def add(self, line: int, destinations: list[int | None]) -> None:
         if line in self.excluded or (self.with_code is not None and line not in self.with_code):
             return  # no code on that line: the compiler decided it, it is no branch
         # An arc to its own line (`if x: y()` on one line) is no arc at all.
-        kept = {d for d in destinations if d is not _NO_ARC and d not in self.excluded and d != line}
+        kept = {d for d in destinations if d is not None and d not in self.excluded and d != line}  # None: _NO_ARC
         if len(kept) > 1:
             self.branches[line] = tuple(sorted(kept))
 
-    def entering(self, line: int, body: list, after: int, scope: _Scope) -> int:
+    def entering(self, line: int, body: list, after: int, scope: _Scope) -> int | None:
         """Where a branch on `line` goes when it enters `body`: its first
         statement that runs, or, for a body written on the branch's own line,
         where that leads."""
@@ -150,7 +150,7 @@ class _Finder:
                 self.add(node.lineno, [self.entering(node.lineno, node.body, node.lineno, inner), otherwise])
             self.block(node.body, node.lineno, inner)
             self.block(node.orelse, after, scope)
-        elif isinstance(node, (ast.Try, getattr(ast, "TryStar", ast.Try))):
+        elif isinstance(node, (ast.Try, ast.TryStar)):
             leave = self.start(node.finalbody, 0, after)
             in_body = scope.where(node.handlers[0].lineno if node.handlers else _NO_ARC)
             self.block(node.body, self.start(node.orelse, 0, leave), in_body)
@@ -160,7 +160,7 @@ class _Finder:
             self.block(node.orelse, leave, afterwards)
             self.block(node.finalbody, after, scope)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
-            self.withs[node.lineno] = (node.end_lineno, after)
+            self.withs[node.lineno] = (node.end_lineno or node.lineno, after)
             self.block(node.body, after, scope)
         elif isinstance(node, ast.Match):
             self.match(node, after, scope)

@@ -32,7 +32,7 @@ import sys
 from types import CodeType
 
 _OPMAP = opcode.opmap
-_CACHES = opcode._inline_cache_entries
+_CACHES = opcode._inline_cache_entries  # type: ignore[attr-defined]  # no public table before 3.13
 _NAMES = opcode.opname
 
 
@@ -321,7 +321,7 @@ def branch_table(code: CodeType):
             found.append((at, destination, line, arrives, path))
     implied = implied_arcs(decoded, preds)
     directions = []
-    returns = []
+    returns: list[tuple[int, int | None, int]] = []
     for at, destination, line, arrives, path in found:
         needed = arrives is not None and implied.get(arrives) != line
         if arrives == exit_line and _only_way(preds, at, path):
@@ -345,7 +345,7 @@ def branch_table(code: CodeType):
     for line in one_line:
         # Where each copy of the line goes (a `finally` body has two): known
         # only if they agree.
-        starts = [at for before, at in zip([None, *decoded.offsets], decoded.offsets)
+        starts = [at for before, at in zip([-1, *decoded.offsets], decoded.offsets, strict=False)
                   if decoded.line.get(at) == line and decoded.line.get(before) != line]
         arrivals = {_arrival(decoded, at, line, exit_line)[0] for at in starts}
         steps.add((line, arrivals.pop() or 0 if len(arrivals) == 1 else 0))

@@ -6,7 +6,7 @@ import os
 import sys
 
 from ccov import __version__, runner
-from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE, CcovError, UsageError, warn
+from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, CcovError, UsageError, warn
 
 # The Pythons ccov is tested on (.ci/run), as `ccov debug` says.
 SUPPORTED_PYTHONS = ("3.12", "3.13", "3.14", "3.15")

@@ -75,9 +75,8 @@ class _Discard:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(prog="ccov", description="Code coverage for Python 3.12+ on sys.monitoring.", epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"ccov {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    if only is not None:
-        commands = _OnlyOne(commands, only)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands = subparsers if only is None else _OnlyOne(subparsers, only)
 
     run = commands.add_parser("run", help="run a program and measure it", epilog=EPILOG)
     for flags, dest, action, metavar, text in RUN_OPTIONS:

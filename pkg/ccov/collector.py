@@ -10,7 +10,11 @@ import os
 import sys
 
 from ccov import _collector
-from ccov.errors import CcovError, EXIT_DATA_ERROR
+from ccov.errors import EXIT_DATA_ERROR, CcovError
+
+TYPE_CHECKING = False  # typing itself is not imported: it costs start-up time
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 TOOL_NAME = "ccov"
 # COVERAGE_ID first, as PEP 669 asks; then the ids no convention reserves.
@@ -59,7 +63,7 @@ class Collector:
         events = monitoring.events
         for event, callback in _callbacks(self.branch):
             monitoring.register_callback(tool_id, event, callback)
-        helper = None
+        helper: Callable[..., object] | None = None
         if self.branch and NEW_BRANCH_EVENTS:
             from ccov.source import statement_map as helper
         elif self.branch:
@@ -85,10 +89,12 @@ class Collector:
     @staticmethod
     def _track_running_frames() -> None:
         """Frames already executing: measure their code now."""
-        for frame in sys._current_frames().values():
-            while frame is not None:
-                _collector.track(frame.f_code)
-                frame = frame.f_back
+        frames = list(sys._current_frames().values())
+        while frames:
+            frame = frames.pop()
+            _collector.track(frame.f_code)
+            if frame.f_back is not None:
+                frames.append(frame.f_back)
 
     def _track_existing_code(self) -> None:
         """Code created before the watcher started: the functions and classes
@@ -97,7 +103,7 @@ class Collector:
         Walking only measured modules keeps this cheap in a big process."""
         from types import CodeType
 
-        todo = []
+        todo: list = []
         for module in list(sys.modules.values()):
             filename = getattr(module, "__file__", None)
             if isinstance(filename, str) and _collector.measured(filename):
@@ -118,7 +124,6 @@ class Collector:
         if self.tool_id is None:
             return
         monitoring = sys.monitoring
-        events = monitoring.events
         tool_id, self.tool_id = self.tool_id, None
         ours = monitoring.get_tool(tool_id) == TOOL_NAME
         if ours:
@@ -198,7 +203,8 @@ def _callbacks(branch: bool) -> list:
         # loop fires no LINE event on 3.14+.
         found.append((events.PY_RETURN, _collector.on_return))
         if branch:
-            found += [(events.BRANCH_LEFT, _collector.on_branch), (events.BRANCH_RIGHT, _collector.on_branch)]
+            found += [(events.BRANCH_LEFT, _collector.on_branch),  # type: ignore[attr-defined]  # 3.14+
+                      (events.BRANCH_RIGHT, _collector.on_branch)]  # type: ignore[attr-defined]
     elif branch:
         found += [(events.BRANCH, _collector.on_branch), (events.PY_RETURN, _collector.on_return),
                   # Global (PY_UNWIND cannot be set per code object): an exception

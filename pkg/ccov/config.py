@@ -65,11 +65,51 @@ SETTINGS = {
 }
 
 
+# How each kind of SETTINGS value is annotated on Config (a test keeps the two in step).
+ANNOTATIONS = {"list[str]": "list[str]", "str": "str", "float": "float", "int": "int", "bool": "bool",
+               "optional bool": "bool | None", "minimums": "dict[str, float]", "paths": "dict[str, list[str]]"}
+
+
 class Config:
     """The effective settings, one attribute per SETTINGS entry.  (A plain
     class: importing dataclasses would cost `ccov run` start-up time.)"""
 
-    def __init__(self):
+    source: list[str]
+    source_pkgs: list[str]
+    include: list[str]
+    omit: list[str]
+    report_include: list[str]
+    report_omit: list[str]
+    data_file: str
+    exclude_lines: list[str]
+    exclude_also: list[str]
+    fail_under: float
+    precision: int
+    show_missing: bool
+    skip_covered: bool
+    skip_empty: bool
+    sort: str
+    parallel: bool
+    fail_under_file: dict[str, float]
+    relative_files: bool
+    html_dir: str
+    context: str
+    html_title: str
+    paths: dict[str, list[str]]
+    branch: bool
+    partial_branches: list[str]
+    partial_also: list[str]
+    format: str
+    html_skip_covered: bool | None
+    html_skip_empty: bool | None
+    xml_output: str
+    xml_methods: bool
+    json_output: str
+    json_show_contexts: bool
+    lcov_output: str
+    origins: dict[str, str]
+
+    def __init__(self) -> None:
         for name, (_, default) in SETTINGS.items():
             setattr(self, name, type(default)(default) if isinstance(default, (list, dict)) else default)
         self.origins: dict[str, str] = {}  # setting -> where its value came from, if not a default

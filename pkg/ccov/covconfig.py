@@ -214,7 +214,7 @@ def _convert(sections: dict, path: str) -> Found:
                 setting, kind = HONOURED[key]
                 value = _value(raw, kind, path, real_name, option)
                 if setting == "source" and "source" in found.values:  # source and source_dirs: both
-                    value = found.values["source"] + value  # type: ignore[operator]
+                    value = found.values["source"] + value
                 found.values[setting] = value
                 found.origins[setting] = f"{path} [{real_name}] {option}"
             elif key in NOT_HONOURED:

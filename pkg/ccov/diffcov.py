@@ -15,6 +15,7 @@ from ccov.reports.ranges import format_ranges, line_ranges
 from ccov.results import Results, percent
 from ccov.selection import canonical
 
+
 def parse_diff(text: str) -> dict[str, set[int]]:
     """{new path (repository-relative): added or changed line numbers}."""
     changed: dict[str, set[int]] = {}

@@ -102,7 +102,7 @@ def _unquote(text: str) -> str:
             continue
         following = body[position + 1]
         if following in "01234567":
-            digits = re.match(r"[0-7]{1,3}", body[position + 1:]).group()
+            digits = re.findall(r"^[0-7]{1,3}", body[position + 1:])[0]
             raw.append(int(digits, 8) & 0xFF)
             position += 1 + len(digits)
         else:

@@ -26,7 +26,7 @@ def from_lines(lines: Iterable[int]) -> int:
 
 
 def to_lines(bits: int) -> list[int]:
-    lines = []
+    lines: list[int] = []
     for index, byte in enumerate(to_bytes(bits)):
         if byte:
             base = index * 8

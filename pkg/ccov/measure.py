@@ -17,12 +17,11 @@ import signal
 import sys
 
 from ccov import process_hooks
-from ccov.stack import with_room
 from ccov.collector import Collector
 from ccov.config import Config
 from ccov.errors import CcovError, warn
 from ccov.selection import FileSelector, canonical
-
+from ccov.stack import with_room
 
 _NOT_ANNOUNCED = object()
 
@@ -68,7 +67,7 @@ class Measurement:
         self._stopped = False
         self._records_contexts = False
         self._terminate_after_save = False
-        self._previous_env = _NOT_ANNOUNCED  # CCOV_PROCESS before start() set it
+        self._previous_env: object = _NOT_ANNOUNCED  # CCOV_PROCESS before start() set it
 
     # ---- lifetime --------------------------------------------------------------
 
@@ -163,7 +162,7 @@ class Measurement:
         process_hooks.uninstall(self)
         if self._previous_env is None:
             os.environ.pop(ENV_VAR, None)
-        elif self._previous_env is not _NOT_ANNOUNCED:
+        elif isinstance(self._previous_env, str):  # not _NOT_ANNOUNCED
             os.environ[ENV_VAR] = self._previous_env
         if self in _running:
             innermost = _running[-1] is self
@@ -394,7 +393,7 @@ class Measurement:
             datafile.write(path, data)
         except CcovError as err:
             fallback = self._save_elsewhere(data)
-            raise CcovError(f"{err}; the data was saved to {fallback} instead" if fallback else f"{err}; the data is lost")
+            raise CcovError(f"{err}; the data was saved to {fallback} instead" if fallback else f"{err}; the data is lost") from err
 
     @staticmethod
     def _save_elsewhere(data) -> str | None:
@@ -422,7 +421,7 @@ class Measurement:
 class _LookFor:
     """Equal to nothing, but notes whether `wanted` was compared with it."""
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable, as an __eq__ without __hash__ is
 
     def __init__(self, wanted):
         self.wanted = wanted
@@ -440,7 +439,7 @@ def _registered_at_exit(callback) -> bool:
     import atexit
 
     probe = _LookFor(callback)
-    atexit.unregister(probe)
+    atexit.unregister(probe)  # type: ignore[arg-type]  # compared, never called
     return probe.seen
 
 

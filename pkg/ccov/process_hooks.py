@@ -68,12 +68,12 @@ def _saving_first(name: str, save):
 
     def wrapper(*args, **kwargs):
         for measurement in reversed(_current):
-            with_room(lambda: save(measurement, name))  # os._exit may come at the recursion limit
+            with_room(lambda measurement=measurement: save(measurement, name))  # os._exit may come at the recursion limit
         return real(*args, **kwargs)
 
     wrapper.__name__ = wrapper.__qualname__ = name
     wrapper.__doc__ = real.__doc__
-    wrapper._ccov_wrapper = True
+    wrapper.__dict__["_ccov_wrapper"] = True
     return wrapper
 
 

@@ -144,9 +144,9 @@ class FileCoverage:
         inside = frozenset().union(*(region.lines for region in chosen))
         outside = frozenset(range(1, self.line_count + 1)) - inside
         parts = [self._part(region.lines) for region in chosen]
-        counted = {region.name for region, part in zip(chosen, parts) if part.n_statements}
+        counted = {region.name for region, part in zip(chosen, parts, strict=True) if part.n_statements}
         found: dict[str, tuple[int, FileCoverage]] = {}
-        for region, part in zip(chosen, parts):
+        for region, part in zip(chosen, parts, strict=True):
             name = region.name
             if name in found or (name in counted and not part.n_statements):
                 name = f"{name}@{region.start}"
@@ -256,7 +256,7 @@ def display_name(path: str, root: str) -> str:
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _analyse_text(job: tuple[str, bytes, list[str]]):
+def _analyse_text(job: tuple[str, bytes, list[str], list[str]]):
     """(path, source bytes, exclusions, no_branch) -> FileAnalysis, or the error's message.
     Top-level so a process pool can run it."""
     path, data, exclusions, no_branch = job
@@ -328,16 +328,17 @@ def _branches_taken(analysis: FileAnalysis, arcs) -> dict[int, frozenset]:
     around it) by the exact one."""
     run: dict[int, set[int]] = {}
     withs = analysis.withs or {}
+    branches = analysis.branches or {}
     for start, end in arcs:
         source = analysis.first_line(start)
-        if source in analysis.branches:
+        if source in branches:
             to = analysis.first_line(end) if end > 0 else end
             if to in withs and to < source <= withs[to][0]:
                 to = withs[to][1]  # out of a `with` by its exit
             run.setdefault(source, set()).add(to)
     taken = {}
     for line, went in run.items():
-        ways = analysis.branches[line]
+        ways = branches[line]
         exits = [to for to in ways if to < 0]
         # Leaving the code a line is in takes its one exit, whatever the
         # exit is numbered; but -line is the exit of a one-line body on this
@@ -377,7 +378,7 @@ def file_coverage(path: str, analysis: FileAnalysis, executed_bits: int, root: s
 
 
 def build(data: CoverageData, exclusions: list[str], root: str | None = None, cache_dir: str | None = None,
-          contexts: bool = False, no_branch: list[str] = (), progress=None) -> Results:
+          contexts: bool = False, no_branch: list[str] | tuple[str, ...] = (), progress=None) -> Results:
     """Analyse every measured file (from the cache when its content was seen
     before) and combine it with what ran; with `contexts`, also which
     contexts ran each statement.  `progress(done, total)` hears of each file
@@ -408,7 +409,7 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
     misses = [(path, source, key) for path, source, key, _ in readable if key not in analyses]
     fresh = {}
     for (path, _, key), outcome in zip(misses, _analyse_all([(p, s, exclusions, no_branch) for p, s, _ in misses],
-                                                                  progress)):
+                                                                  progress), strict=True):
         if isinstance(outcome, str):
             results.skip(path, outcome, root)
         else:

@@ -11,7 +11,7 @@ import os
 import sys
 import types
 
-from ccov.errors import CcovError, EXIT_USAGE
+from ccov.errors import EXIT_USAGE, CcovError
 
 
 class ProgramInterrupted(KeyboardInterrupt):
@@ -35,8 +35,7 @@ def _set_path0(directory: str) -> None:
 def _fresh_main(file: str | None, spec=None, loader=None) -> types.ModuleType:
     main = types.ModuleType("__main__")
     main.__file__ = file
-    main.__builtins__ = sys.modules["builtins"]
-    main.__cached__ = None
+    vars(main).update(__builtins__=sys.modules["builtins"], __cached__=None)
     main.__spec__ = spec
     main.__loader__ = loader
     main.__package__ = spec.parent if spec is not None else None
@@ -74,7 +73,7 @@ def _prepare_directory(path: str, args: list[str]):
         raise ProgramNotFound(f"can't find '__main__' module in {path!r}")
     sys.path[0] = entry  # as python does, -P or not: the program is in there
     sys.argv = [path, *args]
-    code = spec.loader.get_code("__main__")
+    code = spec.loader.get_code("__main__")  # type: ignore[attr-defined]  # an InspectLoader
     return code, _fresh_main(spec.origin, spec=spec, loader=spec.loader)
 
 
@@ -93,7 +92,7 @@ def prepare_module(name: str, args: list[str], argv0: str | None = None, path_al
         raise ProgramNotFound(f"error while finding module specification for {name!r} ({err})") from None
     if spec is None or spec.loader is None:
         raise ProgramNotFound(f"no module named {name!r}")
-    code = spec.loader.get_code(name)
+    code = spec.loader.get_code(name)  # type: ignore[attr-defined]  # an InspectLoader
     if code is None:
         raise ProgramNotFound(f"no code object available for {name!r}")
     sys.argv = [argv0 or spec.origin or name, *args]

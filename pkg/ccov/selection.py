@@ -37,6 +37,8 @@ def _find_module(name: str) -> list[str]:
         search_path = spec.submodule_search_locations
         if search_path is None and depth < len(parts):
             return []
+    if spec is None:
+        return []
     if spec.submodule_search_locations:
         return [canonical(p) for p in spec.submodule_search_locations]
     return [canonical(spec.origin)] if spec.origin and os.path.isfile(spec.origin) else []

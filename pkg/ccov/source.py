@@ -75,7 +75,7 @@ def tokens_of(text: str) -> list:
     is a third of the cost of analysing a file."""
     readline = io.StringIO(text).readline
     try:
-        import _tokenize
+        import _tokenize  # type: ignore[import-not-found]  # private, no stubs
 
         return list(_tokenize.TokenizerIter(readline, extra_tokens=True))
     except SyntaxError as err:

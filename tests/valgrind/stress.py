@@ -9,7 +9,7 @@ SOURCE = compile("def f(x):\n    return (lambda y: y + x)(1)\n", __file__, "exec
 
 
 def numbers(n):
-    for i in range(n):
+    for i in range(n):  # noqa: UP028  (a generator resumed n times, on purpose)
         yield i
 
 
