@@ -117,6 +117,30 @@ def test_a_loop_in_a_finally_after_a_suppressed_raise_is_a_branch(tmp_path):
     assert theirs["summary"]["num_branches"] == 2 and ours.n_branches == 4
 
 
+def test_a_branch_ending_a_finally_that_only_a_return_enters_is_a_branch(tmp_path):
+    """coverage.py is wrong here, so ccov differs on purpose (docs/accuracy.md,
+    "Where ccov differs"): the same gap as the loop above, without a `with`.
+    When the `try` body cannot end normally (it returns), coverage.py's
+    parser draws the return straight to the exit and gives the `finally`'s
+    last statement no way out: its `if` has one arc (no branch), and the
+    line it guards has none, though both directions ran.  ccov counts the
+    `if`'s two ways, the way out being the pending return (the exit)."""
+    ours = measured_by_ccov(tmp_path, "pending_return.py", (
+        "def f(a):\n"
+        "    try:\n"
+        "        return a\n"
+        "    finally:\n"
+        "        if a:\n"
+        "            print(a)\n"
+        "f(1)\n"
+        "f(0)\n"
+    ))
+    assert ours.taken[5] == frozenset({6, -1}) and ours.n_branches == 2, ours.taken
+    theirs = coverage_json(tmp_path, ["pending_return.py"], branch=True)["pending_return.py"]
+    assert {5, 6} <= set(theirs["executed_lines"])  # coverage.py sees both lines run...
+    assert theirs["summary"]["num_branches"] == 0  # ...and no branch at the `if`
+
+
 def test_a_raise_on_the_condition_line_leaves_the_function(tmp_path):
     """`if (x and\\n y): raise E` raises out of the function: the arc taken is
     to the exit, as coverage.py's C tracer says on every version.  On 3.14+
