@@ -89,7 +89,7 @@ def main() -> None:
     (HERE / "results" / f"branch-study-{version}.md").write_text(text + "\n")
     (HERE / "results" / f"branch-study-{version}.json").write_text(json.dumps(found, indent=1))
     import tables  # bench/tables.py, beside this file
-    tables.main()
+    tables.update()
     print(text)
 
 

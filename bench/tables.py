@@ -27,13 +27,17 @@ def fill(text: str, results: Path) -> str:
     return BLOCK.sub(table, text)
 
 
-def main() -> None:
-    results = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "results"
+def update(results: Path = HERE / "results") -> None:
+    """Rewrite docs/performance.md's generated blocks from `results`."""
     before = DOC.read_text(encoding="utf-8")
     after = fill(before, results)
     if after != before:
         DOC.write_text(after, encoding="utf-8")
         print(f"bench: updated {DOC}")
+
+
+def main() -> None:
+    update(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "results")
 
 
 if __name__ == "__main__":
