@@ -12,7 +12,7 @@ PTH_FILE = "ccov-subprocess.pth"
 class build_py_with_pth(build_py):
     """Put the .pth file at the top of the wheel, so it lands in site-packages
     itself: Python runs it at start-up, and it starts measuring a child process
-    only when a measured parent set CCOV_PROCESS (see ccov/childproc.py)."""
+    only when a measured parent set CCOV_PROCESS (see ccov/measuring/childproc.py)."""
 
     def run(self):
         super().run()

@@ -68,7 +68,7 @@ def study(name: str, script: Path) -> dict:
                                f"--data-file={data}", str(HERE / "pyperf_driver.py"), str(script)],
                               cwd=scratch, env={**env, "CCOV_STATS": "1"}, capture_output=True, text=True)
         stats = dict(re.findall(r"(\w+)=(\d+)", ours.stderr.split("ccov stats", 1)[1]))
-        from ccov import datafile
+        from ccov.data import datafile
 
         arcs = sum(len(entry.all_arcs()) for entry in datafile.read(str(data)).files.values())
     lines = int(stats["line_events"])

@@ -374,7 +374,7 @@ def generated_data_files(directory: Path, count: int) -> None:
     """`count` parallel data files, each 40 of 200 files with 120 of 400 lines: a large suite's shards."""
     code = (
         "import os, random, sys\n"
-        "from ccov import datafile, linebits\n"
+        "from ccov.data import datafile, linebits\n"
         "random.seed(1)\n"
         "for i in range(int(sys.argv[1])):\n"
         "    d = datafile.CoverageData()\n"

@@ -13,7 +13,7 @@
  *    per pyperformance run, because hot branches are mostly one-way.
  *
  * ccov uses BRANCH events but waits only for the directions it cannot learn
- * otherwise.  ccov.bytecode_arcs reads the bytecode once per code object (when
+ * otherwise.  ccov.model.bytecode_branches reads the bytecode once per code object (when
  * it first runs) and finds, for every direction, the line it arrives at.  If
  * every way into that line comes from the branch's line, the LINE event of
  * the arrival line already proves the arc (an "implied" arc, recorded by the
@@ -191,7 +191,7 @@ fill_steps(BranchTable *table, PyObject *steps)
     return 0;
 }
 
-/* Ask ccov.bytecode_arcs for the table of a code object; NULL + exception on error. */
+/* Ask ccov.model.bytecode_branches for the table of a code object; NULL + exception on error. */
 static BranchTable *
 build_table(PyObject *code)
 {

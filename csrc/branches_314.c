@@ -12,7 +12,7 @@
  *    that belongs to another statement; a return on the way is an exit; and
  *    another conditional jump on the way means no arc (that branch reports
  *    its own).  Statements, not raw lines: a multi-line condition or body
- *    is one statement, by the file's statement map (ccov.source, read once
+ *    is one statement, by the file's statement map (ccov.model.source, read once
  *    per file, at its first branch event);
  *  - LINE: the step from the line seen last in the code object, if another
  *    (a branch that reports no BRANCH event, such as a body on a `def` or

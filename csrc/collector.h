@@ -112,11 +112,11 @@ typedef struct {
     int error_reported;          /* a collector failure was printed once */
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
-    PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (ccov.bytecode_arcs);
-                                    3.14+: filename -> statement map (ccov.source) */
+    PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (ccov.model.bytecode_branches);
+                                    3.14+: filename -> statement map (ccov.model.source) */
 } CollectorState;
 
-/* What the collector needs to know of an opcode (ccov.collector.opcode_kinds
+/* What the collector needs to know of an opcode (ccov.measuring.collector.opcode_kinds
  * reads them from the opcode module of the running Python). */
 #define CCOV_OP_RESUME 1        /* the prologue's end */
 #define CCOV_OP_CACHE 2         /* an inline cache entry */

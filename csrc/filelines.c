@@ -1,6 +1,6 @@
 /* Executed lines per measured file, as growable bitmaps.
  *
- * The file decision is made by Python (ccov.selection) once per file name and
+ * The file decision is made by Python (ccov.measuring.file_selection) once per file name and
  * cached here, so the hot path never calls back into Python.
  */
 #include "collector.h"

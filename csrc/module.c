@@ -1,6 +1,6 @@
 /* ccov._collector: the Python face of the collector.
  *
- * Python (ccov.collector) owns the tool id and the registration of the
+ * Python (ccov.measuring.collector) owns the tool id and the registration of the
  * callbacks; this module owns what happens on every event. */
 #include "collector.h"
 
@@ -58,9 +58,9 @@ fetch_monitoring_objects(void)
 PyDoc_STRVAR(start_doc,
 "start(tool_id, decide, kinds, watch, branch_helper=None) -> bool\n\n"
 "Begin a session: `decide(filename) -> bool` is called once per file name;\n"
-"`kinds` (256 little-endian uint16) says what each opcode is (ccov.collector.opcode_kinds).\n"
+"`kinds` (256 little-endian uint16) says what each opcode is (ccov.measuring.collector.opcode_kinds).\n"
 "With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
-"ccov.bytecode_arcs.branch_table(code), on 3.14+ ccov.source.statement_map(filename).\n"
+"ccov.model.bytecode_branches.branch_table(code), on 3.14+ ccov.model.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).");
 

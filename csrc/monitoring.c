@@ -3,8 +3,6 @@
  * in 3.12/3.13), and reporting the collector's own failures. */
 #include "collector.h"
 
-CollectorState ccov_state;
-
 static int
 set_local_events(PyObject *code, PyObject *events)
 {
@@ -70,7 +68,7 @@ ccov_report_failure(const char *where)
  * the branch table builder): a few dozen; the rest is margin. */
 #define CALL_ROOM 200
 
-/* The collector calls Python code (ccov.selection, ccov.bytecode_arcs) from
+/* The collector calls Python code (ccov.measuring.file_selection, ccov.model.bytecode_branches) from
  * inside sys.monitoring callbacks and the code watcher, at whatever depth the
  * program is.  Two things must not happen there:
  *
@@ -148,9 +146,13 @@ ccov_call_python(PyObject *callable, PyObject *arg)
 #if PY_VERSION_HEX < 0x030D0000
     PyObject *thresholds = collecting ? thresholds_out_of_reach() : NULL;
 #endif
+    /* `arg` may be borrowed (a callback's code object): the Python code must
+     * not be able to free it under the caller. */
+    Py_INCREF(arg);
     PyObject *result = PyObject_CallOneArg(callable, arg);
     /* What follows must not lose the call's exception. */
     PyObject *raised = PyErr_GetRaisedException();
+    Py_DECREF(arg);
 #if PY_VERSION_HEX < 0x030D0000
     thresholds_back(thresholds);
 #endif

@@ -1,7 +1,7 @@
 /* SIGTERM that is never lost.
  *
  * ccov saves the data of a process killed by SIGTERM with a Python-level
- * handler (ccov.measure).  CPython runs such a handler only when the main
+ * handler (ccov.measuring.measure).  CPython runs such a handler only when the main
  * thread next checks for signals, and a signal that arrives just before a
  * blocking call that no signal then interrupts (a multiprocessing pool worker
  * about to wait on its task queue: the check is done, sem_wait not entered

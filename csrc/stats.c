@@ -2,8 +2,6 @@
  * Plain increments under the GIL: cheap enough to keep always on. */
 #include "collector.h"
 
-CollectorStats ccov_stats;
-
 #define STAT(name) {#name, &ccov_stats.name}
 
 PyObject *

@@ -1,1 +1,1 @@
-"""Report writers: each reads the one results model (ccov.results)."""
+"""Report writers: each reads the one results model (ccov.model.results)."""

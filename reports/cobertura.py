@@ -29,7 +29,7 @@ from typing import TextIO
 from xml.sax.saxutils import escape, quoteattr
 
 from ccov import __version__
-from ccov.results import FileCoverage, Results
+from ccov.model.results import FileCoverage, Results
 
 
 def _rate(covered: int, total: int) -> str:

@@ -20,9 +20,9 @@ from html import escape
 from importlib import resources
 
 from ccov import __version__
+from ccov.model.results import FileCoverage, Results, Totals, display_percent, percent
+from ccov.model.source import SourceError, decode, read_bytes
 from ccov.reports.table import shown_files
-from ccov.results import FileCoverage, Results, Totals, display_percent, percent
-from ccov.source import SourceError, decode, read_bytes
 
 ASSETS = ("ccov.css", "ccov.js")
 MANIFEST = "ccov-html.json"

@@ -11,7 +11,7 @@ import time
 from typing import TextIO
 
 from ccov import __version__
-from ccov.results import FileCoverage, Results, Totals, display_percent, percent
+from ccov.model.results import FileCoverage, Results, Totals, display_percent, percent
 
 FORMAT_VERSION = 3  # coverage.py's, whose shape this follows
 CCOV_FORMAT = 2     # ccov's own keys: 1 was ccov's earlier format of its own

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ccov.results import FileCoverage, Results
+from ccov.model.results import FileCoverage, Results
 
 
 def _file_record(entry: FileCoverage, out: TextIO) -> None:

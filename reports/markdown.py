@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ccov.model.results import Results
 from ccov.reports.table import file_cells, header_cells, shown_files, total_cells
-from ccov.results import Results
 
 
 def escape(text: str) -> str:

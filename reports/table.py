@@ -3,8 +3,8 @@ Markdown tables."""
 
 from __future__ import annotations
 
+from ccov.model.results import FileCoverage, Results, Totals, display_percent
 from ccov.reports.ranges import format_missing
-from ccov.results import FileCoverage, Results, Totals, display_percent
 
 SORT_KEYS = {
     "name": lambda f: f.name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from ccov.results import FileCoverage
+from ccov.model.results import FileCoverage
 
 
 def write(entry: FileCoverage, start: int, end: int, out: TextIO) -> None:

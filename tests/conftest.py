@@ -69,8 +69,9 @@ def coverage_json(cwd, run_args: list[str], branch=False) -> dict:
 
 def ccov_files(cwd) -> dict:
     """ccov's results model, read in-process: {relative path: FileCoverage}."""
-    from ccov import datafile, paths, results
     from ccov.config import Config
+    from ccov.data import datafile, paths
+    from ccov.model import results
 
     data = paths.localized(datafile.read(str(Path(cwd) / ".ccov")), Config(), base=str(cwd))
     built = results.build(data, Config().exclusion_regexes, root=str(cwd), no_branch=Config().partial_branches)

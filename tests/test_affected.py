@@ -146,7 +146,7 @@ def test_unsafe_changes_run_everything(repo, change, reason):
 
 
 def test_unusable_data_runs_everything(repo):
-    from ccov import datafile
+    from ccov.data import datafile
 
     edit(repo, "shop/prices.py", "    total = amount * (1 + RATE)", "    total = amount * (1.0 + RATE)")
     data = datafile.read(str(repo / ".ccov"))
@@ -182,7 +182,7 @@ def test_with_ccov_it_does_not_replace_the_recorded_data(repo):
     result = pytest_run(repo, "--ccov=shop", "--ccov-affected")
     assert "ccov: not measuring" in result.stdout
     assert (repo / ".ccov").read_bytes() == before
-    outcomes = json.loads(__import__("ccov.datafile", fromlist=["read"]).read(str(repo / ".ccov")).meta["tests"])
+    outcomes = json.loads(__import__("ccov.data.datafile", fromlist=["read"]).read(str(repo / ".ccov")).meta["tests"])
     assert outcomes == {
         "tests/test_both.py::test_both": "passed", "tests/test_both.py::test_nothing": "passed",
         "tests/test_gross.py::test_gross": "passed", "tests/test_net.py::test_net": "passed",

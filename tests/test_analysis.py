@@ -12,9 +12,9 @@ import pytest
 from coverage.config import DEFAULT_EXCLUDE as COVERAGE_DEFAULT_EXCLUDE
 from coverage.parser import PythonParser
 
-from ccov.analysis import AnalysisError, analyze
 from ccov.config import DEFAULT_EXCLUDE
-from ccov.source import SourceError, decode
+from ccov.model.analysis import AnalysisError, analyze
+from ccov.model.source import SourceError, decode
 
 SNIPPETS = {
     "pragma block": """
@@ -181,7 +181,7 @@ def test_functions_have_qualified_names():
 def test_analysis_repeats_no_compiler_warning(recwarn):
     """3.14 warns of `return` in `finally` (PEP 765) when the program compiles;
     a report that analyses the file says nothing more."""
-    from ccov.analysis import analyze
+    from ccov.model.analysis import analyze
 
     source = "def f():\n    try:\n        pass\n    finally:\n        return 1\n"
     assert analyze(source, "warned.py", []).statements

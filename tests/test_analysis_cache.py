@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from conftest import PROGRAMS
 
-from ccov import datafile, linebits, results
 from ccov.config import DEFAULT_EXCLUDE
+from ccov.data import datafile, linebits
+from ccov.model import results
 
 
 def measured_data(directory):

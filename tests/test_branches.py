@@ -61,7 +61,7 @@ def test_markdown_table_has_branch_columns(measured):
 
 
 def test_fail_under_counts_statements_and_branches(measured):
-    from ccov.results import Totals
+    from ccov.model.results import Totals
 
     totals = Totals()
     for entry in ccov_files(measured).values():
@@ -195,7 +195,7 @@ def test_append_of_the_other_kind_keeps_this_runs_data(project):
     assert "cannot combine" in result.stderr and "saved to" in result.stderr
     kept = [p for p in project.iterdir() if p.name.startswith(".ccov.")]
     assert len(kept) == 1
-    from ccov import datafile
+    from ccov.data import datafile
 
     assert datafile.read(str(kept[0])).branches
 
@@ -235,7 +235,7 @@ def test_contexts_keep_arcs_per_test(sample_project):
     done = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ccov=calc", "--ccov-branch",
                 "--ccov-context=test", "--ccov-report="], sample_project)
     assert done.returncode == 0, done.stdout
-    from ccov import datafile
+    from ccov.data import datafile
 
     data = datafile.read(str(sample_project / ".ccov"))
     per_test = {context for entry in data.files.values() for context, arcs in entry.arcs.items() if arcs} - {""}
@@ -248,7 +248,7 @@ def test_contexts_keep_arcs_per_test(sample_project):
 def test_collector_releases_branch_events_at_stop(project):
     (project / "main.py").write_text(
         "import sys\n"
-        "from ccov.collector import Collector\n"
+        "from ccov.measuring.collector import Collector\n"
         "c = Collector(lambda name: name.endswith('main.py'), branch=True)\n"
         "c.start()\n"
         "def f(x):\n    if x:\n        return 1\n    return 2\n"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ccov.cli import RUN_OPTIONS, parse_run_quickly
-from ccov.cli_parser import build_parser
+from ccov.frontends.cli import RUN_OPTIONS, parse_run_quickly
+from ccov.frontends.cli_parser import build_parser
 
 CASES = [
     ["run", "prog.py"],
@@ -68,7 +68,7 @@ def test_any_command_line_gets_a_documented_exit_code(fuzz_project, argv):
     import os
     import shutil
 
-    from ccov import cli
+    from ccov.frontends import cli
 
     command, words = argv
     saved = fuzz_project / ".ccov.saved"

@@ -23,8 +23,8 @@ def test_stop_releases_everything(project, core):
     out = python(
         """
         import sys
-        from ccov.collector import Collector
-        from ccov.selection import FileSelector
+        from ccov.measuring.collector import Collector
+        from ccov.measuring.file_selection import FileSelector
         mon = sys.monitoring
         c = Collector(FileSelector(".", [], []))
         c.start()
@@ -55,9 +55,9 @@ def test_taken_tool_id_falls_back_then_fails_clearly(project):
     out = python(
         """
         import sys
-        from ccov.collector import Collector
+        from ccov.measuring.collector import Collector
         from ccov.errors import CcovError
-        from ccov.selection import FileSelector
+        from ccov.measuring.file_selection import FileSelector
         mon = sys.monitoring
         mon.use_tool_id(mon.COVERAGE_ID, "someone else")
         c = Collector(FileSelector(".", [], []))
@@ -82,7 +82,7 @@ def test_taken_tool_id_falls_back_then_fails_clearly(project):
 def test_failing_file_decision_is_reported_once_and_program_goes_on(project):
     out = run(
         [sys.executable, "-c", textwrap.dedent("""
-            from ccov.collector import Collector
+            from ccov.measuring.collector import Collector
             def decide(name):
                 raise RuntimeError("decision broke")
             c = Collector(decide)
@@ -138,8 +138,8 @@ def test_generators_recursion_and_many_threads(project, core):
 @pytest.mark.parametrize("core", CORES)
 def test_code_already_running_at_start_is_measured(project, core):
     (project / "running.py").write_text(textwrap.dedent("""\
-        from ccov.collector import Collector
-        from ccov.selection import FileSelector
+        from ccov.measuring.collector import Collector
+        from ccov.measuring.file_selection import FileSelector
 
 
         def long_running():
@@ -171,8 +171,8 @@ def test_code_defined_before_start_is_measured_by_the_watcher(project):
     out = python(
         """
         import early
-        from ccov.collector import Collector
-        from ccov.selection import FileSelector
+        from ccov.measuring.collector import Collector
+        from ccov.measuring.file_selection import FileSelector
         c = Collector(FileSelector(".", [], []))
         c.start()
         early.outer(2)
@@ -250,8 +250,8 @@ def test_stop_leaves_a_tool_that_took_the_freed_id_alone(project):
     out = python(
         """
         import sys
-        from ccov.collector import Collector
-        from ccov.selection import FileSelector
+        from ccov.measuring.collector import Collector
+        from ccov.measuring.file_selection import FileSelector
         mon = sys.monitoring
         c = Collector(FileSelector(".", [], []))
         c.start()

@@ -56,7 +56,7 @@ def test_rearming_records_each_line_once_per_context(project):
     code = textwrap.dedent(
         """
         from ccov.config import Config
-        from ccov.measure import Measurement
+        from ccov.measuring.measure import Measurement
         m = Measurement(Config())
         m.start(install_handlers=False)
         m.record_contexts()
@@ -70,7 +70,7 @@ def test_rearming_records_each_line_once_per_context(project):
         m.switch_context("")
         data = m.hand_over()
         entry = next(e for p, e in data.files.items() if p.endswith("target.py"))
-        from ccov import linebits
+        from ccov.data import linebits
         print({c: linebits.to_lines(b) for c, b in sorted(entry.lines.items()) if b})
         """
     )
@@ -124,7 +124,7 @@ def test_ten_thousand_tests_fit_in_a_few_megabytes(tmp_path):
     60 lines in 3 files: the data file stays small."""
     import random
 
-    from ccov import datafile, linebits
+    from ccov.data import datafile, linebits
 
     chance = random.Random(9)
     data = datafile.CoverageData()

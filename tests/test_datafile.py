@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 from conftest import ccov, run_read_only
 
-from ccov import datafile, linebits
+from ccov.data import datafile, linebits
 from ccov.errors import CcovError
 
 
@@ -54,7 +54,7 @@ def test_unwritable_directory(tmp_path):
 
     target = tmp_path / "ro"
     target.mkdir()
-    program = ("from ccov import datafile\nfrom ccov.errors import CcovError\n"
+    program = ("from ccov.data import datafile\nfrom ccov.errors import CcovError\n"
                "try:\n    datafile.write('data', datafile.CoverageData())\n"
                "except CcovError as err:\n    print(err)\n")
     result = run_read_only(target, [sys.executable, "-c", program])

@@ -12,7 +12,8 @@ import textwrap
 import pytest
 from conftest import ccov, clean_env, run
 
-from ccov.diffcov import _escape_data, _escape_property, parse_diff
+from ccov.changes.diffcov import parse_diff
+from ccov.reports.diff import _escape_data, _escape_property
 
 GIT_ENV = clean_env(
     GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
@@ -193,7 +194,7 @@ def test_changed_files_with_odd_names_are_all_counted(project):
 
 
 def test_the_diff_reader_takes_gits_own_quoting(project):
-    from ccov import gitdiff
+    from ccov.changes import gitdiff
 
     git(project, "init", "-q", "-b", "main")
     names = [*ODD_NAMES, "tab\there.py", "new line\n.py"]

@@ -199,7 +199,7 @@ def test_context_names_cannot_end_or_hide_the_script_they_sit_in(project):
     """A test id with `<!--<script>` (common in sanitizer suites) made the
     browser read the rest of the page as script: the source listing vanished.
     Every `<` in the embedded names is escaped; the browser test checks the page."""
-    from ccov import datafile, linebits
+    from ccov.data import datafile, linebits
 
     (project / "mod.py").write_text("X = 1\nY = 2\n")
     data = datafile.CoverageData()

@@ -267,7 +267,7 @@ def test_a_test_id_with_script_markup_leaves_the_page_whole(tmp_path, browser):
     """`<!--<script>` in a test id made the parser treat the rest of the page
     as script: the source listing disappeared.  In the browser, every source
     line is there and the names read back as written."""
-    from ccov import datafile, linebits
+    from ccov.data import datafile, linebits
     from ccov.reports.html import page_name
 
     (tmp_path / "mod.py").write_text("X = 1\nY = 2\nZ = 3\n")

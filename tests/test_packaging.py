@@ -55,7 +55,7 @@ def test_xdist_workers_raise_no_rewrite_warning(installed, tmp_path):
 
 
 def test_the_wheel_ships_the_bootstrap_and_the_reports(installed):
-    done = run([str(installed), "-c", "import ccov, ccov._collector, ccov.reports.html, ccov.childproc as c; "
+    done = run([str(installed), "-c", "import ccov, ccov._collector, ccov.reports.html, ccov.measuring.childproc as c; "
                 "print(c.bootstrap_file())"], installed.parent)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("site-packages/ccov-subprocess.pth")
@@ -65,7 +65,13 @@ def test_the_wheel_ships_the_licence_and_the_type_marker(wheel):
     import zipfile
 
     names = zipfile.ZipFile(wheel).namelist()
-    assert "ccov/py.typed" in names
+    assert "ccov/py.typed" in names and "ccov/_collector.pyi" in names
+    # Every layer's package is in the wheel, and the version is ccov.__version__ (its one source).
+    for package in ("measuring", "data", "model", "changes", "frontends", "reports"):
+        assert f"ccov/{package}/__init__.py" in names, package
+    import ccov
+
+    assert wheel.name.startswith(f"ccov-{ccov.__version__}-")
     assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names), names
 
 

@@ -160,7 +160,7 @@ def test_no_free_tool_id_is_a_usage_error(sample_project):
 
 
 def test_append_and_replace(sample_project):
-    from ccov import datafile
+    from ccov.data import datafile
 
     pytest_run(sample_project, "--ccov=calc", "tests/test_more.py")
     first = datafile.read(str(sample_project / ".ccov")).files

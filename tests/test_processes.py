@@ -313,9 +313,10 @@ def test_the_bootstrap_never_imports_from_the_current_directory(project):
     """A `ccov` package planted in the working directory (or beside a script)
     is not what the bootstrap imports."""
     write(project, "ccov/__init__.py", "open('planted-ran', 'w').close()\n")
-    write(project, "ccov/childproc.py", "open('planted-ran', 'w').close()\ndef start(): pass\n")
+    write(project, "ccov/measuring/__init__.py", "")
+    write(project, "ccov/measuring/childproc.py", "open('planted-ran', 'w').close()\ndef start(): pass\n")
     write(project, "script.py", "print('script')\n")
-    from ccov.childproc import Settings
+    from ccov.measuring.process_env import Settings
 
     value = Settings(str(project), str(project / ".ccov"), "0123abcd").encode()
     for argv in (["-c", "print('c')"], ["script.py"], ["-m", "script"]):
@@ -325,7 +326,7 @@ def test_the_bootstrap_never_imports_from_the_current_directory(project):
 
 
 def test_settings_survive_the_environment_and_reject_separators():
-    from ccov.childproc import Settings
+    from ccov.measuring.process_env import Settings
 
     settings = Settings("/r", "/r/.ccov", "abc123", ["src", "pkg.mod"], ["*/tests/*"], "tests/t.py::test_x|run",
                         source_pkgs=["pkg"], include=["src/*", "lib/*"], everywhere=True)
@@ -347,7 +348,7 @@ def test_a_child_runs_in_the_static_context_of_its_parent(project):
     write(project, "prog.py", "import subprocess, sys\nsubprocess.run([sys.executable, 'tool.py'], check=True)\n")
     result = ccov("run", "--context", "py3", "prog.py", cwd=project)
     assert result.returncode == 0, result.stderr
-    from ccov import datafile
+    from ccov.data import datafile
 
     data = datafile.read(str(project / ".ccov"))
     tool = data.files[str(project / "tool.py")]
@@ -397,7 +398,7 @@ def test_pytest_plugin_combines_what_tests_start(project, workers):
 
 
 def _data_with(path_lines: dict[str, list[int]]):
-    from ccov import datafile, linebits
+    from ccov.data import datafile, linebits
 
     data = datafile.CoverageData()
     for path, lines in path_lines.items():
@@ -406,7 +407,7 @@ def _data_with(path_lines: dict[str, list[int]]):
 
 
 def test_combine_remaps_paths_from_other_machines(project):
-    from ccov import datafile
+    from ccov.data import datafile
 
     write(project, "src/pkg/__init__.py", "")
     write(project, "src/pkg/mod.py", "a = 1\nb = 2\nc = 3\n")
@@ -414,7 +415,7 @@ def test_combine_remaps_paths_from_other_machines(project):
         project,
         "pyproject.toml",
         """
-        [tool.ccov.paths]
+        [tool.ccov.data.paths]
         source = ["src/", "/ci/*/checkout/src/", "C:\\\\agent\\\\**\\\\src\\\\"]
         """,
     )
@@ -449,7 +450,7 @@ def test_relative_files_let_shards_in_different_checkouts_combine(tmp_path):
     write(reporting, "pyproject.toml", "[tool.ccov]\nrelative_files = true\n")
     result = ccov("combine", "shard_a", "shard_b", cwd=reporting)
     assert result.returncode == 0 and "Combined 2 data files" in result.stdout, result.stdout + result.stderr
-    from ccov import datafile
+    from ccov.data import datafile
 
     assert list(datafile.read(str(reporting / ".ccov")).files) == ["app/main.py"]
     assert lines_missing(reporting, "app/main.py") == set()
@@ -457,7 +458,7 @@ def test_relative_files_let_shards_in_different_checkouts_combine(tmp_path):
 
 WRITER = """
 import sys
-from ccov import datafile, linebits
+from ccov.data import datafile, linebits
 for n in range(1, int(sys.argv[1]) + 1):
     data = datafile.CoverageData()
     data.add_lines("/src/f.py", linebits.from_lines([n]))
@@ -466,7 +467,7 @@ for n in range(1, int(sys.argv[1]) + 1):
 
 
 def test_combine_while_writers_write_loses_nothing(project):
-    from ccov import datafile
+    from ccov.data import datafile
 
     writes = 150
     writers = [
@@ -487,7 +488,7 @@ def test_combine_while_writers_write_loses_nothing(project):
 
 
 def test_concurrent_combines_lose_nothing(project):
-    from ccov import datafile
+    from ccov.data import datafile
 
     for n in range(1, 41):
         datafile.write(datafile.parallel_name(str(project / ".ccov")), _data_with({"/src/f.py": [n]}))

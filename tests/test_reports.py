@@ -100,7 +100,7 @@ def test_source_problems_at_report_time_skip_only_that_file(measured):
 def test_syntax_error_at_report_time(project):
     (project / "prog.py").write_text("X = 1\n")
     ccov("run", "prog.py", cwd=project)
-    from ccov import datafile
+    from ccov.data import datafile
 
     data = datafile.read(str(project / ".ccov"))
     data.files[str(project / "prog.py")].hash = None
@@ -145,7 +145,7 @@ def test_lcov_tool_reads_the_tracefile(measured, tool):
 
 
 def test_file_names_with_control_characters_cannot_forge_records(project):
-    from ccov import datafile, linebits
+    from ccov.data import datafile, linebits
 
     forged = project / "evil\nDA:99,1\nend_of_record\nSF:x.py"
     forged.write_text("X = 1\n")

@@ -147,7 +147,7 @@ def test_append_onto_a_damaged_data_file_keeps_this_run(project):
     rescued = re.search(r"this run's data was saved to (\S+) \(not appended\)", result.stderr)
     assert rescued, result.stderr
     assert (project / ".ccov").read_text() == "junk"
-    from ccov import datafile
+    from ccov.data import datafile
 
     data = datafile.read(rescued.group(1))
     assert [os.path.basename(path) for path in data.files] == ["prog.py"]

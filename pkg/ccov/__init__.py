@@ -14,7 +14,7 @@ def __getattr__(name: str):
     """`ccov.Coverage`, imported when first asked for: `import ccov` stays
     cheap for `ccov run` and for every child process's bootstrap."""
     if name == "Coverage":
-        from ccov.api import Coverage
+        from ccov.frontends.api import Coverage
 
         return Coverage
     raise AttributeError(f"module 'ccov' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 import sys
 
-from ccov.cli import main
+from ccov.frontends.cli import main
 
 sys.exit(main())

@@ -154,7 +154,7 @@ class Config:
                     re.compile(pattern)
                 except (re.error, OverflowError, RecursionError) as err:
                     raise UsageError(f"{name}: invalid regex {pattern!r}: {err}") from None
-        from ccov.globs import compile_patterns
+        from ccov.measuring.globs import compile_patterns
 
         minimums = [p for p in self.fail_under_file if p != "default"]
         for name in ("include", "omit", "report_include", "report_omit", "fail_under_file"):
@@ -216,7 +216,7 @@ def _minimums(key: str, value) -> dict[str, float]:
 
 
 def _path_rules(key: str, value) -> dict[str, list[str]]:
-    """[tool.ccov.paths]: name -> [local path, other prefixes or patterns...]."""
+    """[tool.ccov.data.paths]: name -> [local path, other prefixes or patterns...]."""
     if not isinstance(value, dict):
         raise UsageError(f"[tool.ccov] {key} must be a table of lists of paths, not {value!r}")
     for name, entries in value.items():

@@ -5,26 +5,13 @@ from __future__ import annotations
 import os
 import sys
 
-from ccov import __version__, runner
+from ccov import __version__
 from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, CcovError, UsageError, warn
+from ccov.frontends.run_options import RUN_OPTIONS
+from ccov.measuring import runner
 
 # The Pythons ccov is tested on (.ci/run), as `ccov debug` says.
 SUPPORTED_PYTHONS = ("3.12", "3.13", "3.14", "3.15")
-
-# `ccov run`'s options: (flags, dest, action, metavar, help).  One table for
-# argparse and for the fast parser below.
-RUN_OPTIONS = [
-    (("--source",), "source", "append", "DIR_OR_PKG", "measure only these (repeatable)"),
-    (("--omit",), "omit", "append", "GLOB", "file patterns not to measure (repeatable)"),
-    (("-a", "--append"), "append", "store_true", None, "add to the existing data file"),
-    (("-p", "--parallel"), "parallel", "store_true", None, "write a uniquely named data file"),
-    (("-m", "--module"), "module", "store_true", None, "the program is a module, as python -m"),
-    (("--data-file",), "data_file", "store", "PATH", "data file (default .ccov, or [tool.ccov] data_file)"),
-    (("--config",), "config", "store", "FILE", "read the configuration from this file only (TOML or .coveragerc)"),
-    (("--context",), "context", "store", "NAME", "label the lines of this run (a static context, e.g. py3.13)"),
-    (("--branch",), "branch", "store_true", None, "measure branches too (which way each one went)"),
-]
-
 
 def parse_run_quickly(argv: list[str]):
     """`ccov run` arguments without importing argparse (it costs start-up
@@ -105,8 +92,8 @@ def _config(args):
 
 
 def cmd_run(args) -> int:
-    from ccov import childproc
-    from ccov.measure import Measurement
+    from ccov.measuring import childproc, process_env
+    from ccov.measuring.measure import Measurement
 
     if not args.program:
         raise UsageError("nothing to run: give a script or -m MODULE (see `ccov run --help`)")
@@ -116,7 +103,7 @@ def cmd_run(args) -> int:
 
     atexit.register(_end_by_sigint_if_interrupted)  # before the measurement's save: it runs after it
     childproc.discard()  # a ccov run started by a measured process measures as itself
-    measurement = Measurement(config, append=args.append, inherited=childproc.inherited())
+    measurement = Measurement(config, append=args.append, inherited=process_env.inherited())
     measurement.start()
     try:
         if args.module:
@@ -140,7 +127,8 @@ def cmd_run(args) -> int:
 
 def _load_results(config, contexts: bool | None = False):
     """The results model; `contexts` None means "if the data has named contexts"."""
-    from ccov import datafile, reporting
+    from ccov.data import datafile
+    from ccov.frontends import common
 
     if not os.path.exists(config.data_file):
         waiting = datafile.parallel_files(config.data_file)
@@ -149,17 +137,17 @@ def _load_results(config, contexts: bool | None = False):
                 f"no data file at {config.data_file}, but {len(waiting)} parallel data "
                 f"file{'s' if len(waiting) != 1 else ''} beside it: run `ccov combine` first"
             )
-    from ccov.progress import Progress
+    from ccov.frontends.progress import Progress
 
     data = datafile.read(config.data_file)
     if contexts is None:
         contexts = data.has_named_contexts()
-    return reporting.build_results(data, config, warn, contexts=contexts, progress=Progress("analysing"))
+    return common.build_results(data, config, warn, contexts=contexts, progress=Progress("analysing"))
 
 
 def _gates(built, config) -> int:
     """The total against fail_under, each file against fail_under_file."""
-    from ccov.reporting import gates
+    from ccov.frontends.common import gates
 
     found = gates(built, config)
     for message in found.messages():
@@ -170,32 +158,32 @@ def _gates(built, config) -> int:
 def cmd_report(args) -> int:
     import io
 
-    from ccov import reporting
+    from ccov.frontends import common
 
     config = _config(args)
     built = _load_results(config)
     if config.format == "markdown":
-        reporting.write_markdown(built, config, sys.stdout)
+        common.write_markdown(built, config, sys.stdout)
     elif config.format == "total":
-        reporting.write_total(built, config, sys.stdout)
+        common.write_total(built, config, sys.stdout)
     else:
-        reporting.write_terminal(built, config, sys.stdout)
+        common.write_terminal(built, config, sys.stdout)
     if args.step_summary:
         table = io.StringIO()
-        reporting.write_markdown(built, config, table)
-        if not reporting.append_step_summary(table.getvalue()):
+        common.write_markdown(built, config, table)
+        if not common.append_step_summary(table.getvalue()):
             warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
     return _gates(built, config)
 
 
 def _file_report(args, kind: str, what: str) -> int:
-    from ccov import reporting
+    from ccov.frontends import common
 
     config = _config(args)
     show_contexts = kind == "json" and config.json_show_contexts
     built = _load_results(config, contexts=show_contexts)
     output = args.output or getattr(config, f"{kind}_output")
-    reporting.write_file_report(kind, built, config, output, show_contexts)
+    common.write_file_report(kind, built, config, output, show_contexts)
     if output != "-":
         print(f"Wrote {what} to {output}")
     return _gates(built, config)
@@ -214,13 +202,13 @@ def cmd_json(args) -> int:
 
 
 def cmd_html(args) -> int:
-    from ccov import reporting
+    from ccov.frontends import common
 
     config = _config(args)
     built = _load_results(config, contexts=None)
-    from ccov.progress import Progress
+    from ccov.frontends.progress import Progress
 
-    directory, counts = reporting.write_html(built, config, args.directory, title=args.title,
+    directory, counts = common.write_html(built, config, args.directory, title=args.title,
                                              progress=Progress("writing HTML for"))
     print(f"Wrote HTML report to {os.path.join(directory, 'index.html')} "
           f"({counts['written']} pages written, {counts['kept']} unchanged)")
@@ -240,8 +228,9 @@ def _location(text: str) -> tuple[str, int, int]:
 
 def cmd_who(args) -> int:
     """Which contexts ran each statement of the lines asked for."""
-    from ccov import datafile, paths, reporting
-    from ccov.selection import canonical
+    from ccov.data import datafile, paths
+    from ccov.frontends import common
+    from ccov.measuring.file_selection import canonical
 
     config = _config(args)
     wanted = [_location(text) for text in args.locations]
@@ -253,7 +242,7 @@ def cmd_who(args) -> int:
         if path is None:
             raise CcovError(f"{name} is not in the data file {config.data_file}")
         subset.files[path] = data.files[path]
-    built = reporting.build_results(subset, config, warn, contexts=True)
+    built = common.build_results(subset, config, warn, contexts=True)
     entries = {canonical(entry.path): entry for entry in built.files}
     from ccov.reports import who
 
@@ -263,15 +252,17 @@ def cmd_who(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from ccov import diffcov, reporting
-    from ccov.reporting import fail_under_shortfall
+    from ccov.changes import diffcov
+    from ccov.frontends import common
+    from ccov.frontends.common import fail_under_shortfall
+    from ccov.reports import diff
 
     config = _config(args)
     built = _load_results(config)
     report = diffcov.diff_coverage(built, args.base, os.getcwd())
-    render = {"text": diffcov.as_text, "markdown": diffcov.as_markdown, "github": diffcov.as_github}[args.format]
+    render = {"text": diff.as_text, "markdown": diff.as_markdown, "github": diff.as_github}[args.format]
     print(render(report))
-    if args.step_summary and not reporting.append_step_summary(diffcov.as_markdown(report)):
+    if args.step_summary and not common.append_step_summary(diff.as_markdown(report)):
         warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
     shortfall = fail_under_shortfall(report.percent, args.fail_under or 0, config.precision, "diff coverage")
     if shortfall is not None:
@@ -281,7 +272,7 @@ def cmd_diff(args) -> int:
 
 
 def _combine_inputs(args, config) -> list[str]:
-    from ccov import datafile
+    from ccov.data import datafile
 
     if not args.inputs:
         return datafile.parallel_files(config.data_file)
@@ -300,7 +291,7 @@ def _combine_inputs(args, config) -> list[str]:
 
 
 def cmd_combine(args) -> int:
-    from ccov import datafile
+    from ccov.data import datafile
 
     config = _config(args)
     # Locked: a process of a run adopting its children's files, or another
@@ -314,7 +305,7 @@ def cmd_combine(args) -> int:
 def _combine(args, config) -> list[str]:
     """Merge the inputs into the data file; the inputs are deleted only once
     the output is safely written (unless --keep)."""
-    from ccov import datafile, paths
+    from ccov.data import datafile, paths
 
     inputs = [p for p in _combine_inputs(args, config) if os.path.abspath(p) != os.path.abspath(config.data_file)]
     if not inputs:
@@ -342,7 +333,7 @@ def _combine(args, config) -> list[str]:
 
 
 def cmd_erase(args) -> int:
-    from ccov import datafile
+    from ccov.data import datafile
 
     config = _config(args)
     leftovers = datafile.parallel_files(config.data_file) + datafile.abandoned_temporaries(config.data_file)
@@ -361,12 +352,13 @@ def cmd_erase(args) -> int:
 def cmd_debug(args) -> int:
     import platform
 
-    from ccov import _collector, datafile
+    from ccov import _collector
+    from ccov.data import datafile
 
     config = _config(args)
     print(f"ccov {__version__}  collector {_collector.__file__}")
     print(f"python {sys.version.split()[0]} ({platform.python_implementation()}) at {sys.executable}")
-    from ccov.collector import NEW_BRANCH_EVENTS
+    from ccov.measuring.collector import NEW_BRANCH_EVENTS
 
     print(f"supported: CPython {', '.join(SUPPORTED_PYTHONS)}; branches measured with "
           f"{'BRANCH_LEFT/BRANCH_RIGHT' if NEW_BRANCH_EVENTS else 'BRANCH'} events on this one")
@@ -385,11 +377,11 @@ def cmd_debug(args) -> int:
     else:
         for key, value in sorted({**data.meta, **data.summary()}.items()):
             print(f"  {key} = {value}")
-    from ccov import childproc
+    from ccov.measuring import childproc, process_env
 
     pth = childproc.bootstrap_file()
     print(f"child processes: {pth or 'ccov-subprocess.pth is MISSING from site-packages: children are not measured'}; "
-          f"{childproc.ENV_VAR} {'is set' if os.environ.get(childproc.ENV_VAR) else 'is not set'}")
+          f"{process_env.ENV_VAR} {'is set' if os.environ.get(process_env.ENV_VAR) else 'is not set'}")
     print("collector statistics: set CCOV_STATS=1 to print them when measurement stops")
     return EXIT_OK
 
@@ -417,12 +409,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parse_run_quickly(argv) if argv[:1] == ["run"] else None
         if args is None:
             # `ccov run ...` needs only its own parser; anything else gets the full one.
-            from ccov.cli_parser import build_parser
+            from ccov.frontends.cli_parser import build_parser
 
             parser = build_parser(only="run" if argv[:1] == ["run"] else None)
             args = parser.parse_args(argv)
         if args.command in (None, "help"):
-            from ccov.cli_parser import build_parser
+            from ccov.frontends.cli_parser import build_parser
 
             topic = getattr(args, "topic", None)
             if topic is not None and topic not in COMMANDS:

@@ -24,8 +24,8 @@ import warnings
 from dataclasses import dataclass
 from types import CodeType
 
-from ccov.arcs import irrefutable, possible_branches
-from ccov.source import multiline_map, tokens_of
+from ccov.model.source import multiline_map, tokens_of
+from ccov.model.syntax_branches import irrefutable, possible_branches
 
 
 class AnalysisError(Exception):
@@ -57,11 +57,11 @@ class FileAnalysis:
     excluded: frozenset
     functions: list
     multiline: dict    # line -> first line of its statement, for multi-line statements only
-    # {branch line: the statement lines it can go to (negative: exit)}; see ccov.arcs
+    # {branch line: the statement lines it can go to (negative: exit)}; see ccov.model.syntax_branches
     branches: dict | None = None
     # branch lines marked `# pragma: no branch`: counted, never missing (as coverage.py does)
     no_branch: frozenset = frozenset()
-    # {`with` line: (its last line, what follows it)}: see ccov.arcs.possible_branches
+    # {`with` line: (its last line, what follows it)}: see ccov.model.syntax_branches.possible_branches
     withs: dict | None = None
     regions: tuple = ()  # Region, in source order
     line_count: int = 0  # lines in the source

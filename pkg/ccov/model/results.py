@@ -11,10 +11,10 @@ import os
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from ccov import linebits
-from ccov.analysis import AnalysisError, FileAnalysis, analyze
-from ccov.datafile import CoverageData
-from ccov.source import SourceError, content_hash, decode, read_bytes
+from ccov.data import linebits
+from ccov.data.datafile import CoverageData
+from ccov.model.analysis import AnalysisError, FileAnalysis, analyze
+from ccov.model.source import SourceError, content_hash, decode, read_bytes
 
 
 def percent(covered: int, total: int) -> float:
@@ -69,7 +69,7 @@ class FileCoverage:
     no_branch: frozenset = frozenset()  # branch lines whose arcs are never missing
     # line -> the first line of its statement, for the lines of multi-line statements
     multiline: dict = field(default_factory=dict)
-    regions: tuple = ()       # ccov.analysis.Region: functions and classes as coverage.py's JSON counts them
+    regions: tuple = ()       # ccov.model.analysis.Region: functions and classes as coverage.py's JSON counts them
     line_count: int = 0
 
     def statement_of(self, line: int) -> int | None:
@@ -383,7 +383,7 @@ def build(data: CoverageData, exclusions: list[str], root: str | None = None, ca
     before) and combine it with what ran; with `contexts`, also which
     contexts ran each statement.  `progress(done, total)` hears of each file
     analysed afresh."""
-    from ccov.analysis_cache import AnalysisCache, cache_key
+    from ccov.model.analysis_cache import AnalysisCache, cache_key
 
     root = root or os.getcwd()
     results = Results(branch=data.branches, root=root)

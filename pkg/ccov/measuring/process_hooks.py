@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from ccov.stack import with_room
+from ccov.measuring.stack import with_room
 
 # The measurements of this process, innermost last (one, unless a measured
 # pytest runs pytest --ccov in-process): each of them saves.

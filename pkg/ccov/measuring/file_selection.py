@@ -7,7 +7,7 @@ import os
 import re
 import sys
 
-from ccov.globs import compile_patterns
+from ccov.measuring.globs import compile_patterns
 
 _PYTHON_FILE = re.compile(r"^[^.#~!$@%^&*()+=,]+\.pyw?$")
 _THIRD_PARTY_DIRS = {"site-packages", "dist-packages"}

@@ -365,7 +365,7 @@ def branch_table(code: CodeType):
 def _one_line_body(code: _Code) -> int | None:
     """The line of a body written on its `def` or `class` line (`def f(x):
     return x`), else None.  The line is a branch, on to what follows and out
-    of the body (ccov.arcs): its way out is proved by the body's returns, its
+    of the body (ccov.model.syntax_branches): its way out is proved by the body's returns, its
     way on by the step recorded for it in the code around it."""
     resume = next((at for at in code.offsets if code.ops[at] == _RESUME), None)
     body = {line for at, line in code.line.items() if line and (resume is None or at > resume)}
@@ -384,7 +384,7 @@ def describe(code: CodeType) -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":  # python -m ccov.bytecode_arcs FILE: a developer's view
+if __name__ == "__main__":  # python -m ccov.model.bytecode_branches FILE: a developer's view
     with open(sys.argv[1], encoding="utf-8") as source_file:
         top = compile(source_file.read(), sys.argv[1], "exec", dont_inherit=True)
     stack = [top]

@@ -65,9 +65,9 @@ class Collector:
             monitoring.register_callback(tool_id, event, callback)
         helper: Callable[..., object] | None = None
         if self.branch and NEW_BRANCH_EVENTS:
-            from ccov.source import statement_map as helper
+            from ccov.model.source import statement_map as helper
         elif self.branch:
-            from ccov.bytecode_arcs import branch_table as helper
+            from ccov.model.bytecode_branches import branch_table as helper
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
         self.watching = _collector.start(tool_id, self._decide, opcode_kinds(), want_watcher, helper)
         self._session = True

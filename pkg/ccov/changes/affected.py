@@ -93,7 +93,7 @@ def _changes(diff: str) -> dict[str, tuple[set[int], set[int]]]:
     """{path at REF: (lines changed or deleted there, lines changed or added
     in the working tree)}, from `git diff --unified=0 --no-renames`.  A file
     new since REF has 0 among its REF lines."""
-    from ccov import gitdiff
+    from ccov.changes import gitdiff
 
     changed: dict[str, tuple[set[int], set[int]]] = {}
     for change in gitdiff.parse(diff):
@@ -132,7 +132,7 @@ def _innermost_function(functions, line: int):
 
 
 def _tests_by_line(entry, static: str) -> dict[int, set[str]]:
-    from ccov import linebits
+    from ccov.data import linebits
 
     found: dict[int, set[str]] = {}
     for context, bits in entry.lines.items():
@@ -154,9 +154,9 @@ def select(data, config, repository: str, rootdir: str, ref: str, collected: lis
 
 
 def _select(data, config, repository: str, rootdir: str, ref: str, collected: list[str]) -> Selection:
-    from ccov import gitdiff
-    from ccov.selection import canonical
-    from ccov.source import content_hash
+    from ccov.changes import gitdiff
+    from ccov.measuring.file_selection import canonical
+    from ccov.model.source import content_hash
 
     recorded = _check_recording(data, config)
     try:
@@ -209,8 +209,8 @@ def _select(data, config, repository: str, rootdir: str, ref: str, collected: li
 
 
 def _functions(source: bytes, path: str, label: str, config):
-    from ccov import analysis
-    from ccov.source import SourceError, decode
+    from ccov.model import analysis
+    from ccov.model.source import SourceError, decode
 
     try:
         return analysis.analyze(decode(source, path), path, config.exclusion_regexes).functions

@@ -15,8 +15,9 @@ def build_results(data, config, warn: Callable[[str], None], contexts: bool = Fa
                   progress=None):
     """The results model of `data`; names are shown relative to `root` (default:
     the working directory), where relative names in the data are resolved too.
-    `progress`: a ccov.progress.Progress, told of each file analysed."""
-    from ccov import paths, results
+    `progress`: a ccov.frontends.progress.Progress, told of each file analysed."""
+    from ccov.data import paths
+    from ccov.model import results
 
     root = root or os.getcwd()
     data = reported_files(paths.localized(data, config, base=root), config, root)
@@ -39,8 +40,8 @@ def reported_files(data, config, root: str):
     `include` and `omit` patterns (relative ones from `root`)."""
     if not config.report_include and not config.report_omit:
         return data
-    from ccov import datafile
-    from ccov.globs import compile_patterns
+    from ccov.data import datafile
+    from ccov.measuring.globs import compile_patterns
 
     include = compile_patterns(config.report_include, root)
     omit = compile_patterns(config.report_omit, root)
@@ -133,7 +134,7 @@ def _either(specific, general):
 
 def write_total(built, config, out: TextIO) -> None:
     """Just the total percentage, as `coverage report --format=total`."""
-    from ccov.results import display_percent
+    from ccov.model.results import display_percent
 
     out.write(display_percent(built.totals.percent, config.precision) + "\n")
 
@@ -206,7 +207,7 @@ def files_below_minimum(built, minimums: dict, precision: int) -> list[str]:
     "default" entry applies unless a glob pattern (first match wins) names it."""
     if not minimums:
         return []
-    from ccov.globs import compile_patterns
+    from ccov.measuring.globs import compile_patterns
 
     patterns = [(compile_patterns([p], built.root), pct) for p, pct in minimums.items() if p != "default"]
     failures = []
@@ -241,7 +242,7 @@ def fail_under_shortfall(
     threshold of 100 means exactly 100."""
     if not threshold:
         return None
-    from ccov.results import display_percent
+    from ccov.model.results import display_percent
 
     decimals = max(precision, _decimals(threshold))
     failed = total != 100.0 if threshold == 100.0 else round(total, decimals) < threshold

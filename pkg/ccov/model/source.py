@@ -6,7 +6,7 @@ import io
 import token
 import tokenize
 
-from ccov.selection import zip_member
+from ccov.measuring.file_selection import zip_member
 
 try:  # the built-in module: hashlib's OpenSSL binding costs `ccov run` 3 ms at exit
     from _blake2 import blake2b

@@ -5,7 +5,7 @@ SIGTERM, os._exit, os.exec*), in this process and in the processes it starts.
 Used by `ccov run`, by the pytest plugin, and by ccov-subprocess.pth alike.
 
 A run has an id.  The process that begins it writes the data file; every
-process it starts (see ccov.childproc) and every forked copy of it is a
+process it starts (see ccov.measuring.childproc) and every forked copy of it is a
 *child*: it writes a parallel data file tagged with the run id, and the
 process that began the run adopts those files when it saves.
 """
@@ -16,12 +16,12 @@ import os
 import signal
 import sys
 
-from ccov import process_hooks
-from ccov.collector import Collector
 from ccov.config import Config
 from ccov.errors import CcovError, warn
-from ccov.selection import FileSelector, canonical
-from ccov.stack import with_room
+from ccov.measuring import process_hooks
+from ccov.measuring.collector import Collector
+from ccov.measuring.file_selection import FileSelector, canonical
+from ccov.measuring.stack import with_room
 
 _NOT_ANNOUNCED = object()
 
@@ -100,7 +100,7 @@ class Measurement:
         """Tell the processes this one starts how to measure (CCOV_PROCESS);
         said again at every context switch, so a child's lines belong to the
         test that started it."""
-        from ccov.childproc import ENV_VAR, Settings
+        from ccov.measuring.process_env import ENV_VAR, Settings
 
         settings = Settings(
             self.root,
@@ -150,7 +150,7 @@ class Measurement:
     def stop(self) -> None:
         """Stop measuring, keeping what ran; idempotent.  A measurement this
         one suspended resumes."""
-        from ccov.childproc import ENV_VAR
+        from ccov.measuring.process_env import ENV_VAR
 
         if self._stopped:
             return
@@ -231,7 +231,7 @@ class Measurement:
             self._announce_to_children()
 
     def _keep(self, context: str, lines: dict[str, bytes], arcs: dict[str, set]) -> None:
-        from ccov import linebits
+        from ccov.data import linebits
 
         kept = self._finished_contexts.setdefault(context, {})
         for filename, bitmap in lines.items():
@@ -251,8 +251,8 @@ class Measurement:
     def collected(self):
         """What ran, under canonical paths (relative ones with relative_files),
         plus never-run files under --source (left to the process that began the run)."""
-        from ccov import datafile
-        from ccov.source import SourceError, content_hash, read_bytes
+        from ccov.data import datafile
+        from ccov.model.source import SourceError, content_hash, read_bytes
 
         data = datafile.CoverageData(meta={**self.meta, "run_id": self.run_id})
         if self.config.branch:
@@ -290,7 +290,7 @@ class Measurement:
             for name in self.selector.unresolved_sources:
                 warn(f"--source {name} is neither a directory nor an importable module; nothing measured for it")
         if self.config.relative_files:
-            from ccov import paths
+            from ccov.data import paths
 
             data = paths.relative_to(data, self.root)
         return data
@@ -334,7 +334,7 @@ class Measurement:
             with_room(lambda: self._write_child(self.collected()))
 
     def _write_child(self, data) -> str | None:
-        from ccov import datafile
+        from ccov.data import datafile
 
         if not any(entry.all_lines() for entry in data.files.values()):
             return None  # a Python process that ran none of the measured code
@@ -343,7 +343,7 @@ class Measurement:
         return path
 
     def _write(self, data) -> str:
-        from ccov import datafile
+        from ccov.data import datafile
 
         if self.config.parallel:
             path = datafile.parallel_name(self.data_path)
@@ -373,7 +373,7 @@ class Measurement:
     def _adopt_children(self, data) -> list[str]:
         """Merge the data files this run's child processes wrote (those still
         running write theirs later: `ccov combine` takes them)."""
-        from ccov import datafile
+        from ccov.data import datafile
 
         adopted = []
         for path in datafile.parallel_files(self.data_path):
@@ -387,7 +387,7 @@ class Measurement:
         return adopted
 
     def _write_or_rescue(self, path: str, data) -> None:
-        from ccov import datafile
+        from ccov.data import datafile
 
         try:
             datafile.write(path, data)
@@ -399,7 +399,7 @@ class Measurement:
     def _save_elsewhere(data) -> str | None:
         import tempfile
 
-        from ccov import datafile
+        from ccov.data import datafile
 
         fallback = datafile.parallel_name(os.path.join(tempfile.gettempdir(), ".ccov-rescued"))
         try:

@@ -5,7 +5,7 @@ Measurement starts in `pytest_load_initial_conftests`, before conftest.py and
 test modules import the code under test.  With pytest-xdist every worker
 measures and sends its data to the controller in `workeroutput` (no shared
 file system needed); the controller merges, saves and reports once.  Python
-processes the tests start are measured too (ccov.childproc); the controller
+processes the tests start are measured too (ccov.measuring.childproc); the controller
 adopts their data files when it saves.
 
 This module is imported by every pytest run once installed: it imports
@@ -177,7 +177,7 @@ class CcovPlugin:
         self.worker_data = []
         self.results = None
         self.total = None
-        self.gate = None  # reporting.GateResult, once reported
+        self.gate = None  # common.GateResult, once reported
         # Reports go where pytest was started, and name files relative to it,
         # even if a test changed the working directory and did not change it back.
         self.invocation_dir = os.getcwd()
@@ -203,8 +203,8 @@ class CcovPlugin:
         return here
 
     def start(self, rootdir: str | None = None) -> None:
-        from ccov import childproc
-        from ccov.measure import Measurement
+        from ccov.measuring import childproc, process_env
+        from ccov.measuring.measure import Measurement
 
         # An xdist worker (or a pytest run by a measured program) was started
         # measured by ccov-subprocess.pth; the plugin's own measurement replaces
@@ -216,7 +216,7 @@ class CcovPlugin:
             append=self.append,
             everywhere=self.everywhere,
             leave_coverage_id=True,
-            inherited=childproc.inherited(),
+            inherited=process_env.inherited(),
         )
         self.measurement.start()
         if self.test_contexts:
@@ -280,7 +280,7 @@ class CcovPlugin:
             self.worker_data.append(output["ccov"])
 
     def _send_to_controller(self, config) -> None:
-        from ccov import linebits
+        from ccov.data import linebits
 
         data = self.measurement.hand_over()
         config.workeroutput["ccov"] = {
@@ -295,7 +295,7 @@ class CcovPlugin:
     def _workers_data(self, root: str):
         """Worker data under this machine's paths: a worker's pytest rootdir (a
         remote or `chdir` worker runs on a copy elsewhere) maps to ours."""
-        from ccov import datafile, linebits
+        from ccov.data import datafile, linebits
 
         merged = datafile.CoverageData(meta={"kind": "branches"} if self.config.branch else {})
         for sent in self.worker_data:
@@ -327,7 +327,7 @@ class CcovPlugin:
             return
         self.tests_failed = bool(session.testsfailed)
         if self.test_contexts:
-            from ccov.affected import recording_meta
+            from ccov.changes.affected import recording_meta
 
             self.measurement.meta.update(recording_meta(self.config, self.outcomes))
         try:
@@ -346,34 +346,35 @@ class CcovPlugin:
             session.testsfailed += 1
 
     def _report(self, data_path: str) -> None:
-        from ccov import datafile, reporting
+        from ccov.data import datafile
+        from ccov.frontends import common
 
         data = datafile.read(data_path)
         with_contexts = self.test_contexts and any(kind == "html" for kind, _ in self.reports)
         json_contexts = self.config.json_show_contexts and self.test_contexts and any(k == "json" for k, _ in self.reports)
-        self.results = reporting.build_results(
+        self.results = common.build_results(
             data, self.config, self._warn, contexts=with_contexts or json_contexts, root=self.invocation_dir,
         )
         self.total = self.results.totals.percent
         for kind, argument in self.reports:
             if kind == "html":
-                directory, _ = reporting.write_html(self.results, self.config, argument)
+                directory, _ = common.write_html(self.results, self.config, argument)
                 self.messages.append(f"Coverage HTML written to dir {directory}")
             if kind in FILE_REPORTS:
                 setting, what = FILE_REPORTS[kind]
                 target = argument or (getattr(self.config, setting) if setting else MARKDOWN_FILE)
                 appending = kind == "markdown-append"
-                reporting.write_file_report(kind.removesuffix("-append"), self.results, self.config, target,
+                common.write_file_report(kind.removesuffix("-append"), self.results, self.config, target,
                                             show_contexts=kind == "json" and json_contexts, append=appending)
                 self.messages.append(f"Coverage {what} {'appended to' if appending else 'written to'} file {target}")
-        self.gate = reporting.gates(self.results, self.config)
+        self.gate = common.gates(self.results, self.config)
 
     def pytest_terminal_summary(self, terminalreporter):
         if self.worker:
             return
         import sys
 
-        from ccov import reporting
+        from ccov.frontends import common
 
         writer = terminalreporter
         quiet = writer.config.get_verbosity() <= -2
@@ -383,7 +384,7 @@ class CcovPlugin:
             writer.write_sep("-", f"ccov: platform {sys.platform}, python {python}")
             for kind, argument in terms:
                 table = io.StringIO()
-                reporting.write_terminal(
+                common.write_terminal(
                     self.results,
                     self.config,
                     table,
@@ -428,7 +429,8 @@ class AffectedTests:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
-        from ccov import affected, datafile
+        from ccov.changes import affected
+        from ccov.data import datafile
         from ccov.errors import CcovError
 
         try:

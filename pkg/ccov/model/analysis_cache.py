@@ -15,7 +15,7 @@ import sqlite3
 import sys
 
 from ccov import __version__
-from ccov.analysis import FileAnalysis, Function, Region
+from ccov.model.analysis import FileAnalysis, Function, Region
 
 # Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
 # branch model's code-less statements and one-line bodies; 5: where a raise in a

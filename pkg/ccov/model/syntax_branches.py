@@ -184,7 +184,7 @@ def possible_branches(tree: ast.Module, excluded: frozenset, with_code: frozense
     Leaving a `with` block runs its exit on the `with` line (3.10+), so a
     recorded arc from inside the block to the `with` line is the way out of
     it: coverage.py joins it with what follows, and so does the report
-    (ccov.results)."""
+    (ccov.model.results)."""
     finder = _Finder(excluded, with_code, multiline)
     finder.block(tree.body, -1, _Scope(-1))
     return finder.branches, finder.withs

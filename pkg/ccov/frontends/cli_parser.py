@@ -1,13 +1,13 @@
 """The command-line grammar (argparse), imported only when it is needed: a
-plain `ccov run` is parsed by ccov.cli.parse_run_quickly without it."""
+plain `ccov run` is parsed by ccov.frontends.cli.parse_run_quickly without it."""
 
 from __future__ import annotations
 
 import argparse
 
 from ccov import __version__
-from ccov.cli import RUN_OPTIONS
 from ccov.errors import UsageError
+from ccov.frontends.run_options import RUN_OPTIONS
 
 EPILOG = """exit codes: 0 ok; 1 data or I/O error (no data, bad data file, unwritable output);
 2 a coverage gate failed; 3 usage error. `ccov run` exits with the program's own status."""

@@ -5,7 +5,7 @@ Schema (version 1):
     meta(key, value)                    ccov version, Python, measurement kind
     file(id, path, hash)                absolute path; hash of the source measured
     context(id, name)                   '' is the run without a named context
-    line_bits(file_id, context_id, bits)  executed lines as a bitmap (ccov.linebits)
+    line_bits(file_id, context_id, bits)  executed lines as a bitmap (ccov.data.linebits)
     arc(file_id, context_id, from_line, to_line)  branch arcs (with --branch): raw
                                         line numbers; to_line < 0 leaves a code
                                         object (minus its first line)
@@ -24,7 +24,8 @@ import os
 import sqlite3
 import sys
 
-from ccov import __version__, linebits
+from ccov import __version__
+from ccov.data import linebits
 from ccov.errors import CcovError
 
 APPLICATION_ID = 0x63636F76  # "ccov"

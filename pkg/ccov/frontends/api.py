@@ -13,7 +13,7 @@ for programs that measure themselves.
 
 It is a thin layer over what `ccov run` and the pytest plugin use: the
 configuration is read as they read it (coverage.py's files, [tool.ccov]),
-and measuring is a ccov.measure.Measurement, with the same rules: one
+and measuring is a ccov.measuring.measure.Measurement, with the same rules: one
 collector per process, so a Coverage started while another measures
 suspends it until it stops; child processes are measured; the data is
 saved at exit if it was not saved before (unless auto_save=False).
@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, TextIO
 from ccov.errors import CcovError
 
 if TYPE_CHECKING:
-    from ccov.measure import Measurement
+    from ccov.measuring.measure import Measurement
 
 
 class Coverage:
@@ -65,7 +65,7 @@ class Coverage:
         if self._active:
             return
         if self._measurement is None:
-            from ccov.measure import Measurement
+            from ccov.measuring.measure import Measurement
 
             self._measurement = Measurement(self.config, root=self.root, append=self._saved_once)
             self._measurement.start(install_handlers=self.auto_save)
@@ -126,27 +126,28 @@ class Coverage:
     # ---- reporting -----------------------------------------------------------------
 
     def results(self, contexts: bool | None = False):
-        """The results model (ccov.results.Results) of the data file; what
+        """The results model (ccov.model.results.Results) of the data file; what
         is measured and not yet saved is saved first.  `contexts` None: with
         contexts if the data has named ones."""
-        from ccov import datafile, reporting
+        from ccov.data import datafile
         from ccov.errors import warn
+        from ccov.frontends import common
 
         if self._measurement is not None:
             self.save()
         data = datafile.read(os.path.join(self.root, self.config.data_file))
         if contexts is None:
             contexts = data.has_named_contexts()
-        return reporting.build_results(data, self.config, warn, contexts=contexts, root=self.root)
+        return common.build_results(data, self.config, warn, contexts=contexts, root=self.root)
 
     def report(self, file: TextIO | None = None, show_missing: bool | None = None,
                skip_covered: bool | None = None, precision: int | None = None) -> float:
         """Print the coverage table (to stdout by default); returns the total percentage."""
-        from ccov import reporting
+        from ccov.frontends import common
 
         self.config.override(precision=precision)
         built = self.results()
-        reporting.write_terminal(built, self.config, file or sys.stdout, show_missing=show_missing,
+        common.write_terminal(built, self.config, file or sys.stdout, show_missing=show_missing,
                                  skip_covered=skip_covered)
         return built.totals.percent
 
@@ -162,17 +163,17 @@ class Coverage:
         return self._file_report("json", outfile)
 
     def html_report(self, directory: str | None = None, title: str | None = None) -> float:
-        from ccov import reporting
+        from ccov.frontends import common
 
         built = self.results(contexts=None)
-        reporting.write_html(built, self.config, directory, title=title)
+        common.write_html(built, self.config, directory, title=title)
         return built.totals.percent
 
     def _file_report(self, kind: str, outfile: str | None) -> float:
-        from ccov import reporting
+        from ccov.frontends import common
 
         show_contexts = kind == "json" and self.config.json_show_contexts
         built = self.results(contexts=show_contexts)
-        reporting.write_file_report(kind, built, self.config, outfile or getattr(self.config, f"{kind}_output"),
+        common.write_file_report(kind, built, self.config, outfile or getattr(self.config, f"{kind}_output"),
                                     show_contexts)
         return built.totals.percent

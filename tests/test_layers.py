@@ -1,0 +1,130 @@
+"""The layers of pkg/ccov, and what each may import (each package's
+docstring says why): measuring -> data -> model -> reports -> front ends,
+with no import cycle anywhere, and what runs inside the measured process
+importing almost nothing when it loads."""
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# layer -> the layers its modules may import, at any depth in a function.
+MAY_IMPORT = {
+    "shared": {"shared", "measuring", "frontends"},  # config checks globs; ccov.Coverage is lazy
+    "measuring": {"shared", "measuring", "data", "model"},  # data and model only inside functions (below)
+    "data": {"shared", "data"},
+    "model": {"shared", "data", "model", "measuring.file_selection"},
+    "reports": {"shared", "model", "reports"},
+    "changes": {"shared", "data", "model", "changes", "measuring.file_selection"},
+    "frontends": {"shared", "measuring", "data", "model", "reports", "changes", "frontends"},
+}
+# What measuring may import when its modules load: the rest waits for the
+# function that needs it, so `ccov run` and every child process start fast.
+MEASURING_LOADS = {"shared", "measuring"}
+# Standard library modules the measuring layer may load (all cheap; most
+# are loaded by Python's start-up anyway).  Add one only with a start-up
+# measurement (`./dev bench --sections startup`).
+STDLIB_AT_LOAD = {"__future__", "collections", "copyreg", "enum", "functools", "genericpath", "importlib",
+                  "itertools", "keyword", "operator", "os", "posixpath", "re", "reprlib", "signal", "stat",
+                  "types", "warnings"}
+
+
+def modules() -> dict[str, Path]:
+    found = {}
+    for base, prefix in ((ROOT / "pkg" / "ccov", "ccov"), (ROOT / "reports", "ccov.reports")):
+        for path in base.rglob("*.py"):
+            parts = [p for p in path.relative_to(base).with_suffix("").parts if p != "__init__"]
+            found[".".join([prefix, *parts])] = path
+    return found
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[1] in MAY_IMPORT else "shared"
+
+
+def imports(known: dict[str, Path]):
+    """(importer, imported, at load time) for every import of a ccov module;
+    those under `if TYPE_CHECKING:` are for the type checker, never run."""
+    for name, path in known.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        at_load = {id(node) for node in tree.body}
+        at_load |= {id(inner) for node in tree.body if isinstance(node, ast.If) for inner in node.body}
+        typing_only = {id(inner) for node in ast.walk(tree)
+                       if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+                       for inner in node.body}
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("ccov"):
+                wanted = [f"{node.module}.{alias.name}" for alias in node.names]
+                targets = [t for t in wanted if t in known] or [node.module]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names if alias.name.startswith("ccov")]
+            else:
+                continue
+            for target in targets:
+                if target in known and target not in (name, "ccov"):
+                    yield name, target, id(node) in at_load
+
+
+def allowed(target: str, layers: set[str]) -> bool:
+    return layer(target) in layers or any(target == f"ccov.{entry}" for entry in layers)
+
+
+def test_each_layer_imports_only_what_it_may():
+    known = modules()
+    wrong = [f"{importer} imports {imported}" for importer, imported, _ in imports(known)
+             if not allowed(imported, MAY_IMPORT[layer(importer)])]
+    assert wrong == []
+
+
+def test_the_measuring_layer_loads_only_itself_and_the_shared_modules():
+    known = modules()
+    wrong = [f"{importer} imports {imported} when it loads: import it inside the function that needs it"
+             for importer, imported, at_load in imports(known)
+             if layer(importer) == "measuring" and at_load and not allowed(imported, MEASURING_LOADS)]
+    assert wrong == []
+
+
+def test_no_import_cycles():
+    known = modules()
+    graph: dict[str, set[str]] = {name: set() for name in known}
+    for importer, imported, _ in imports(known):
+        graph[importer].add(imported)
+    cycles = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(name, path):
+        state[name] = 1
+        for nxt in sorted(graph[name]):
+            if state.get(nxt) == 1:
+                cycles.append(" -> ".join([*path[path.index(nxt):], nxt]))
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[name] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert cycles == []
+
+
+def test_what_the_measured_process_loads(tmp_path):
+    """Importing every measuring module loads no ccov module outside the
+    layer and the shared ones, and no standard library module beyond a short
+    list of cheap ones."""
+    names = sorted(m for m in modules() if layer(m) == "measuring")
+    probe = ("import json, sys\nbefore = set(sys.modules)\n"
+             f"for name in {names!r}:\n    __import__(name)\n"
+             "print(json.dumps(sorted(set(sys.modules) - before)))\n")
+    # json is the probe's own, imported before `before` is taken.
+    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                                       cwd=tmp_path, check=True).stdout)
+    ours = [m for m in loaded if m.startswith("ccov.") and not allowed(m, MEASURING_LOADS | {"_collector"})
+            and m != "ccov._collector"]
+    stdlib = {m.split(".")[0] for m in loaded if not m.startswith("ccov") and not m.startswith("_")}
+    assert ours == [] and stdlib <= STDLIB_AT_LOAD, (ours, stdlib - STDLIB_AT_LOAD)
