@@ -252,7 +252,7 @@ def test_parallel_names_cannot_collide(tmp_path):
     assert len(names) == 10_000
     # A forked child's names carry its own pid, even with the same random state.
     code = (
-        "import os\nfrom ccov import datafile\n"
+        "import os\nfrom ccov.data import datafile\n"
         "pid = os.fork()\n"
         "open(f'name-{os.getpid()}', 'w').write(datafile.parallel_name('/d/.ccov'))\n"
         "if pid == 0:\n    os._exit(0)\nos.waitpid(pid, 0)\n"
