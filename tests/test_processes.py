@@ -415,7 +415,7 @@ def test_combine_remaps_paths_from_other_machines(project):
         project,
         "pyproject.toml",
         """
-        [tool.ccov.data.paths]
+        [tool.ccov.paths]
         source = ["src/", "/ci/*/checkout/src/", "C:\\\\agent\\\\**\\\\src\\\\"]
         """,
     )

@@ -77,7 +77,7 @@ def test_configuration_values_are_never_evaluated(tmp_path):
         f"omit = [\"{payload}\"]\n"
         f"data_file = \".ccov-{{__import__('os').getpid()}}\"\n"
         f"exclude_also = [\"{payload}\"]\n"
-        f"[tool.ccov.data.paths]\nsource = [\"src/\", \"{payload}\"]\n"
+        f"[tool.ccov.paths]\nsource = [\"src/\", \"{payload}\"]\n"
     )
     (project / "prog.py").write_text("x = 1\n")
     result = ccov("run", "prog.py", cwd=project)

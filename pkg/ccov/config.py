@@ -216,7 +216,7 @@ def _minimums(key: str, value) -> dict[str, float]:
 
 
 def _path_rules(key: str, value) -> dict[str, list[str]]:
-    """[tool.ccov.data.paths]: name -> [local path, other prefixes or patterns...]."""
+    """[tool.ccov.paths]: name -> [local path, other prefixes or patterns...]."""
     if not isinstance(value, dict):
         raise UsageError(f"[tool.ccov] {key} must be a table of lists of paths, not {value!r}")
     for name, entries in value.items():

@@ -1,6 +1,6 @@
 """File names across machines and checkouts.
 
-- `[tool.ccov.data.paths]`: each entry is a list whose first item is where the
+- `[tool.ccov.paths]`: each entry is a list whose first item is where the
   files are here, and whose other items are prefixes (or patterns) under
   which other machines recorded them, as coverage.py's `[paths]`.  A
   recorded name is renamed only if the renamed file exists here.
@@ -47,7 +47,7 @@ def _pattern_regex(pattern: str) -> re.Pattern:
 
 
 class PathMap:
-    """Rename recorded file names by the `[tool.ccov.data.paths]` rules."""
+    """Rename recorded file names by the `[tool.ccov.paths]` rules."""
 
     def __init__(self, rules: dict[str, list[str]], base: str):
         self.rules = []
@@ -95,7 +95,7 @@ def relative_to(data: CoverageData, root: str) -> CoverageData:
 
 
 def localized(data: CoverageData, config, base: str | None = None, keep_relative: bool = False) -> CoverageData:
-    """Names as they are on this machine: remapped by `[tool.ccov.data.paths]`,
+    """Names as they are on this machine: remapped by `[tool.ccov.paths]`,
     and relative names resolved against `base` (unless `keep_relative`)."""
     base = base or os.getcwd()
     if not config.paths and not keep_relative and all(os.path.isabs(name) for name in data.files):
