@@ -289,8 +289,15 @@ def installed_from_wheel() -> Path:
     target = WORK / f"wheel-venv-{PYVER}"
     wheels = WORK / f"wheels-{PYVER}"
     shutil.rmtree(wheels, ignore_errors=True)
+    # Built from a copy: building in the checkout would leave a ccov.egg-info
+    # there, whose entry points a later `python -m pytest` in it would read.
+    source = WORK / f"wheel-source-{PYVER}"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(HERE.parent, source, ignore=shutil.ignore_patterns(
+        ".venv-*", ".git", "*.so", "build", "__pycache__", "*.egg-info", ".work", ".cache", "htmlcov"))
     subprocess.run([PYTHON, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels),
-                    str(HERE.parent)], check=True)
+                    str(source)], check=True)
+    shutil.rmtree(source, ignore_errors=True)
     subprocess.run([PYTHON, "-m", "venv", "--clear", str(target)], check=True)
     python = target / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", *map(str, wheels.glob("ccov-*.whl"))],

@@ -19,7 +19,7 @@ CHECKOUT = Path(__file__).parent.parent
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     build = tmp_path_factory.mktemp("build")
-    shutil.copytree(CHECKOUT, build / "src", ignore=shutil.ignore_patterns(".venv-*", ".git", "*.so", "build",
+    shutil.copytree(CHECKOUT, build / "src", ignore=shutil.ignore_patterns(".venv-*", ".git", "*.so", "build", ".work",
                                                                           "__pycache__", "*.egg-info"))
     done = run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(out),
                 str(build / "src")], build)
@@ -93,7 +93,7 @@ def test_the_sdist_holds_what_its_tests_need(tmp_path):
     import tarfile
 
     build = tmp_path / "src"
-    shutil.copytree(CHECKOUT, build, ignore=shutil.ignore_patterns(".venv-*", ".git", "*.so", "build", "__pycache__",
+    shutil.copytree(CHECKOUT, build, ignore=shutil.ignore_patterns(".venv-*", ".git", "*.so", "build", ".work", "__pycache__",
                                                                    "*.egg-info", ".cache", ".hypothesis"))
     done = run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path / "dist")], build)
     assert done.returncode == 0, done.stderr
