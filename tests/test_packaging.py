@@ -4,6 +4,7 @@ install, which hides what only an installed wheel does)."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import sys
 import venv
@@ -110,3 +111,25 @@ def test_the_sdist_holds_what_its_tests_need(tmp_path):
     ran = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_reports.py",
                "tests/test_ci_formats.py", "-k", "table or dtd"], tree, timeout=300)
     assert ran.returncode == 0 and " passed" in ran.stdout, ran.stdout[-2000:] + ran.stderr[-2000:]
+
+
+# Standard library modules that each cost `ccov run` milliseconds of start-up
+# (bench/ measures it): none is needed to measure and save an empty script.
+COSTLY_AT_START = {"re", "enum", "tokenize", "argparse", "typing", "collections", "functools", "dataclasses",
+                   "importlib.machinery", "hashlib", "json", "urllib"}
+
+
+def test_ccov_run_imports_nothing_costly(installed, tmp_path):
+    """Measured from the wheel, as users have it (the editable install's
+    import hook loads re at every start), with a launcher that imports
+    nothing itself (pip's imports re, which ccov cannot help)."""
+    (tmp_path / "empty.py").write_text("")
+    # Registered before ccov's own exit handler, so it runs after the save.
+    launcher = ("import atexit, sys\n"
+                "atexit.register(lambda: open('loaded.txt', 'w').write(repr(sorted(sys.modules))))\n"
+                "from ccov.frontends.cli import main\nsys.argv[0] = 'ccov'\nsys.exit(main())\n")
+    done = run([str(installed), "-c", launcher, "run", "empty.py"], tmp_path)
+    assert done.returncode == 0 and (tmp_path / ".ccov").is_file(), done.stderr
+    loaded = set(ast.literal_eval((tmp_path / "loaded.txt").read_text()))
+    assert "ccov.measuring.measure" in loaded and "ccov.data.datafile" in loaded  # the probe sees ccov's imports
+    assert loaded & COSTLY_AT_START == set()

@@ -146,10 +146,14 @@ class Config:
             raise UsageError(f"sort must be one of {', '.join(SORT_COLUMNS)} (optionally with a leading -), not {self.sort!r}")
         if self.format not in REPORT_FORMATS:
             raise UsageError(f"format must be one of {', '.join(REPORT_FORMATS)}, not {self.format!r}")
-        import re
+        # The defaults are known to compile: with none of its own, a
+        # configuration does not make `ccov run` import re (and enum).
+        regexes = [(name, pattern) for name in ("exclude_lines", "exclude_also", "partial_branches", "partial_also")
+                    for pattern in getattr(self, name) if pattern not in SETTINGS[name][1]]
+        if regexes:
+            import re
 
-        for name in ("exclude_lines", "exclude_also", "partial_branches", "partial_also"):
-            for pattern in getattr(self, name):
+            for name, pattern in regexes:
                 try:
                     re.compile(pattern)
                 except (re.error, OverflowError, RecursionError) as err:

@@ -16,9 +16,12 @@ Values are data: they are type-checked, never evaluated.
 from __future__ import annotations
 
 import os
-import re
 
 from ccov.errors import UsageError
+
+TYPE_CHECKING = False  # typing itself is not imported: it costs start-up time
+if TYPE_CHECKING:
+    import re
 
 # (section, option) -> (ccov setting, how coverage.py reads the value).
 HONOURED = {
@@ -260,7 +263,9 @@ def _value(raw, kind: str, path: str, section: str, option: str):
     return os.path.expanduser(raw.strip()) if kind == "file" else raw.strip()
 
 
-_VARIABLE = re.compile(r"\$(?:(?P<dollar>\$)|(?P<plain>\w+)|\{(?P<braced>\w+)(?:(?P<strict>\?)|-(?P<default>[^}]*))?\})")
+# Compiled only when a value holds a "$": `re` (and enum) cost `ccov run`
+# start-up when no configuration needs them.
+_VARIABLE = r"\$(?:(?P<dollar>\$)|(?P<plain>\w+)|\{(?P<braced>\w+)(?:(?P<strict>\?)|-(?P<default>[^}]*))?\})"
 
 
 def expand_variables(text: str, where: str) -> str:
@@ -276,4 +281,8 @@ def expand_variables(text: str, where: str) -> str:
             raise UsageError(f"{where}: environment variable {name} is not set")
         return match.group("default") or ""
 
-    return _VARIABLE.sub(replace, text) if "$" in text else text
+    if "$" not in text:
+        return text
+    import re
+
+    return re.sub(_VARIABLE, replace, text)

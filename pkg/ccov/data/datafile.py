@@ -343,15 +343,24 @@ def parallel_name(path: str) -> str:
 def parallel_files(path: str) -> list[str]:
     """The parallel data files written beside `path` (`path.<host>.<pid>.<random>`);
     files still being written are `.partial` temporaries and never match."""
-    import re
-
     directory = os.path.dirname(os.path.abspath(path))
-    shape = re.compile(re.escape(os.path.basename(path)) + r"\.[^/]+\.[0-9]+\.[0-9a-f]{12}")
     try:
         names = os.listdir(directory)
     except OSError:
         return []
-    return sorted(os.path.join(directory, n) for n in names if shape.fullmatch(n))
+    prefix = os.path.basename(path) + "."
+    return sorted(os.path.join(directory, n) for n in names if n.startswith(prefix) and _parallel_suffix(n[len(prefix):]))
+
+
+def _parallel_suffix(suffix: str) -> bool:
+    """`<host>.<pid>.<12 hex digits>`, as parallel_name() makes it (checked
+    without `re`, which would cost every measured process start-up time)."""
+    parts = suffix.rsplit(".", 2)
+    if len(parts) != 3:
+        return False
+    host, pid, random = parts
+    return (bool(host) and pid.isascii() and pid.isdigit() and len(random) == 12
+            and all(c in "0123456789abcdef" for c in random))
 
 
 def abandoned_temporaries(path: str) -> list[str]:

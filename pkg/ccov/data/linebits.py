@@ -6,7 +6,9 @@ little-endian bytes, the same layout the C collector produces.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+TYPE_CHECKING = False  # typing and collections.abc are not imported: they cost start-up time
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def from_bytes(data: bytes) -> int:

@@ -4,12 +4,12 @@ and the importable files under --source that never ran (reported at 0%)."""
 from __future__ import annotations
 
 import os
-import re
 import sys
 
 from ccov.measuring.globs import compile_patterns
 
-_PYTHON_FILE = re.compile(r"^[^.#~!$@%^&*()+=,]+\.pyw?$")
+# What a Python file name looks like (as coverage.py's source search has it).
+_PYTHON_FILE = r"^[^.#~!$@%^&*()+=,]+\.pyw?$"
 _THIRD_PARTY_DIRS = {"site-packages", "dist-packages"}
 
 
@@ -203,6 +203,9 @@ class FileSelector:
         self.resolve_late()
         found = set(self.source_files)
         for top in self.source_dirs:
+            import re
+
+            python_file = re.compile(_PYTHON_FILE)
             top = top.rstrip(os.sep)
             for dirpath, dirnames, filenames in os.walk(top):
                 # Only packages are importable below the top directory.
@@ -210,5 +213,5 @@ class FileSelector:
                     dirnames[:] = []
                     continue
                 dirnames.sort()
-                found.update(canonical(os.path.join(dirpath, f)) for f in filenames if _PYTHON_FILE.match(f))
+                found.update(canonical(os.path.join(dirpath, f)) for f in filenames if python_file.match(f))
         return sorted(p for p in found if self.wants(p))

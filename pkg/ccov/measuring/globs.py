@@ -11,16 +11,23 @@
 from __future__ import annotations
 
 import os
-import re
 
 from ccov.errors import UsageError
 
-_TOKENS = re.compile(r"\*\*/?|^\*+|/\*$|\*|\?|\[[^\]/]*\]|[^*?\[]+|\[")
+TYPE_CHECKING = False  # typing itself is not imported: it costs start-up time
+if TYPE_CHECKING:
+    import re
+
+# The pattern that splits a glob into tokens.  `re` is imported only when a
+# pattern is given: with enum, it is a third of `ccov run`'s start-up.
+_TOKENS = r"\*\*/?|^\*+|/\*$|\*|\?|\[[^\]/]*\]|[^*?\[]+|\["
 
 
 def _translate(pattern: str) -> str:
+    import re
+
     parts = []
-    for match in _TOKENS.finditer(pattern):
+    for match in re.finditer(_TOKENS, pattern):
         token = match.group()
         if token.startswith("**"):
             parts.append("(?:.*/)?" if token.endswith("/") else ".*")
@@ -54,6 +61,8 @@ def compile_patterns(patterns: list[str], root: str) -> re.Pattern | None:
         regexes.append(_translate(pattern))
     if not regexes:
         return None
+    import re
+
     try:
         return re.compile("|".join(f"(?:{r})" for r in regexes) + r"\Z")
     except (re.error, OverflowError, RecursionError) as err:

@@ -13,8 +13,12 @@ process that began the run adopts those files when it saves.
 from __future__ import annotations
 
 import os
-import signal
 import sys
+
+try:  # the C module `signal` wraps in enums: importing enum costs start-up time
+    import _signal as signal
+except ImportError:  # pragma: no cover - CPython has it
+    import signal  # type: ignore[no-redef]
 
 from ccov.config import Config
 from ccov.errors import CcovError, warn
@@ -127,7 +131,7 @@ class Measurement:
 
     def _install_sigterm(self) -> None:
         try:
-            if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
                 signal.signal(signal.SIGTERM, self._on_sigterm)
                 # A SIGTERM that comes just before a blocking wait would
                 # otherwise never be handled, and the process never end.

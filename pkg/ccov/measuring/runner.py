@@ -55,7 +55,9 @@ def prepare_script(path: str, args: list[str]):
         raise ProgramNotFound(f"can't open file {path!r}: {err.strerror}") from None
     sys.argv = [path, *args]
     _set_path0(os.path.dirname(absolute))
-    from importlib.machinery import SourceFileLoader
+    # The loader Python gives a script, from the module it is defined in
+    # (already loaded: importlib.machinery would import more for nothing).
+    from _frozen_importlib_external import SourceFileLoader
 
     code = compile(source, absolute, "exec", dont_inherit=True)
     main = _fresh_main(absolute, loader=SourceFileLoader("__main__", absolute))

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import token
-import tokenize
 
 from ccov.measuring.file_selection import zip_member
 
@@ -40,7 +38,13 @@ def _read_member(archive: str, member: str) -> bytes:
         raise SourceError(f"cannot read {member} in {archive}: {err}") from None
 
 
+# tokenize (and the `re` and enum it imports) waits for the functions that
+# read source as text: `ccov run` only hashes bytes, and starts faster.
+
+
 def decode(data: bytes, path: str) -> str:
+    import tokenize
+
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
@@ -56,6 +60,9 @@ def content_hash(data: bytes) -> str:
 
 def multiline_map(tokens) -> dict[int, int]:
     """{line: first line of its statement} for the lines of multi-line statements."""
+    import token
+    import tokenize
+
     mapping = {}
     first = 0
     for kind, text, (start_line, _), (end_line, _), _ in tokens:
@@ -73,6 +80,8 @@ def tokens_of(text: str) -> list:
     """(type, string, start, end, line) tuples.  The C tokenizer's own tuples
     when available: tokenize.generate_tokens wraps each in a namedtuple, which
     is a third of the cost of analysing a file."""
+    import tokenize
+
     readline = io.StringIO(text).readline
     try:
         import _tokenize  # type: ignore[import-not-found]  # private, no stubs
@@ -88,6 +97,8 @@ def statement_map(path: str) -> tuple:
     """((line, first line of its statement), ...) for the multi-line
     statements of a source file; () if it cannot be read or tokenized.  The
     3.14+ branch collector asks it once per file (csrc/branches_314.c)."""
+    import tokenize
+
     try:
         text = decode(read_bytes(path), path)
         return tuple(multiline_map(tokens_of(text)).items())
