@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from hashlib import blake2b
 
 import pytest
 from conftest import ccov, run_read_only
@@ -37,11 +38,11 @@ def test_failed_write_keeps_previous_file(tmp_path, monkeypatch):
     datafile.write(str(path), sample())
     before = path.read_bytes()
 
-    def explode(connection, data):
-        raise sqlite3.OperationalError("disk full")
+    def disk_full(descriptor):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(datafile, "_fill", explode)
-    with pytest.raises(CcovError, match="cannot write data file .*disk full"):
+    monkeypatch.setattr(datafile.os, "fsync", disk_full)
+    with pytest.raises(CcovError, match="cannot write data file .*No space left on device"):
         datafile.write(str(path), datafile.CoverageData())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["data"]
@@ -71,6 +72,14 @@ def test_erase_with_nothing_to_erase_on_a_read_only_filesystem(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def resigned(content: bytes) -> bytes:
+    """`content` with its checksum made right again: damage the checksum
+    cannot show, so the decoder itself must find it."""
+    header = len(datafile.MAGIC) + 4
+    body = content[header + 16:]
+    return content[:header] + blake2b(body, digest_size=16).digest() + body
+
+
 def _foreign_sqlite(path):
     connection = sqlite3.connect(path)
     connection.execute("CREATE TABLE t (x)")
@@ -79,41 +88,52 @@ def _foreign_sqlite(path):
 
 
 def _other_version(path):
-    datafile.write(path, sample())
-    connection = sqlite3.connect(path)
-    connection.execute("PRAGMA user_version = 99")
-    connection.commit()
-    connection.close()
+    content = datafile.encode(sample())
+    version = len(datafile.MAGIC)
+    open(path, "wb").write(content[:version] + (99).to_bytes(4, "little") + content[version + 4:])
 
 
-def _missing_table(path):
-    datafile.write(path, sample())
-    connection = sqlite3.connect(path)
-    connection.execute("DROP TABLE line_bits")
-    connection.commit()
-    connection.close()
+def _a_flipped_byte(path):
+    content = bytearray(datafile.encode(sample()))
+    content[-3] ^= 0x10
+    open(path, "wb").write(bytes(content))
 
 
-def _meta_is_a_recursive_view(path):
-    """Reading it never ends unless the reader refuses views."""
-    datafile.write(path, sample())
-    connection = sqlite3.connect(path)
-    connection.execute("DROP TABLE meta")
-    connection.execute("CREATE VIEW meta AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) "
-                       "SELECT 'k' || x AS key, 'v' AS value FROM n")
-    connection.commit()
-    connection.close()
+def _a_missing_context(path):
+    """A row that names context 7 of 2, behind a checksum that matches."""
+    data = datafile.CoverageData()
+    data.add_lines("/abs/a.py", 0b110, context="only")
+    content = datafile.encode(data)
+    marker = (0).to_bytes(4, "little") + (1).to_bytes(4, "little") + b"\x06"  # context 0, a 1-byte bitmap
+    assert content.count(marker) == 1
+    open(path, "wb").write(resigned(content.replace(marker, (7).to_bytes(4, "little") + marker[4:])))
+
+
+def _bytes_after_the_end(path):
+    open(path, "wb").write(resigned(datafile.encode(sample()) + b"\0"))
 
 
 BAD_FILES = {
-    "meta is a recursive view": _meta_is_a_recursive_view,
     "random bytes": lambda p: open(p, "wb").write(os.urandom(3000)),
     "empty": lambda p: open(p, "wb").close(),
     "text": lambda p: open(p, "w").write("!coverage.py: This is a private format\n"),
-    "foreign sqlite": _foreign_sqlite,
-    "other schema version": _other_version,
-    "missing table": _missing_table,
+    "foreign sqlite (or an older ccov's)": _foreign_sqlite,
+    "other format version": _other_version,
+    "a flipped byte": _a_flipped_byte,
+    "a missing context": _a_missing_context,
+    "bytes after the end": _bytes_after_the_end,
     "directory": lambda p: os.mkdir(p),
+}
+EXPECTED = {
+    "random bytes": "not a ccov data file",
+    "empty": "not a ccov data file",
+    "text": "not a ccov data file",
+    "foreign sqlite (or an older ccov's)": "an SQLite database",
+    "other format version": "format version 99",
+    "a flipped byte": "checksum does not match",
+    "a missing context": "missing context",
+    "bytes after the end": "bytes after the end",
+    "directory": "is a directory",
 }
 
 
@@ -125,7 +145,7 @@ def test_bad_data_file_gives_one_line_error(project, kind):
         assert result.returncode == 1
         assert result.stderr.startswith("ccov: error: ")
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "Traceback" not in result.stderr
+        assert EXPECTED[kind] in result.stderr and "Traceback" not in result.stderr
 
 
 def test_names_that_are_not_utf8_round_trip(tmp_path):
@@ -160,18 +180,11 @@ def test_a_measured_file_whose_name_is_not_utf8(project):
     assert "SF:odd\ufffd.py" in (project / "lcov.info").read_text(encoding="utf-8")
 
 
-def test_context_names_stored_as_blobs_are_read(tmp_path, project):
-    datafile.write(str(project / ".ccov"), sample())
+def test_context_names_that_are_not_utf8_reach_the_json_report(project):
+    data = datafile.CoverageData()
     (project / "a.py").write_text("x = 1\n" * 5)
-    connection = sqlite3.connect(project / ".ccov")
-    connection.execute("UPDATE file SET path = ? WHERE path = '/abs/a.py'", (str(project / "a.py"),))
-    connection.execute("DELETE FROM file WHERE path = '/abs/b.py'")
-    connection.execute("DELETE FROM line_bits WHERE file_id NOT IN (SELECT id FROM file)")
-    connection.execute("UPDATE file SET hash = NULL")
-    for context_id, name in connection.execute("SELECT id, name FROM context").fetchall():
-        connection.execute("UPDATE context SET name = ? WHERE id = ?", (name.encode() + b"\xff", context_id))
-    connection.commit()
-    connection.close()
+    data.add_lines(str(project / "a.py"), linebits.from_lines([1, 2]), context=os.fsdecode(b"test_x|call\xff"))
+    datafile.write(str(project / ".ccov"), data)
     result = ccov("json", "--show-contexts", "-o", "-", cwd=project)
     assert result.returncode == 0, result.stderr
     assert "test_x|call\\udcff" in result.stdout
@@ -209,6 +222,36 @@ def test_corrupted_bytes_give_data_or_one_line_error(tmp_path):
             datafile.read(str(damaged))
         except CcovError as err:
             assert "\n" not in str(err)
+
+
+def test_damage_behind_a_matching_checksum_gives_data_or_one_line_error(tmp_path):
+    """The decoder's own checks: bytes overwritten, removed or added in the
+    body, with the checksum made right again."""
+    import random
+
+    whole = datafile.encode(sample())
+    header = len(datafile.MAGIC) + 4 + 16
+    damaged = tmp_path / "damaged"
+    chance = random.Random(20261127)
+    errors = 0
+    for _ in range(3000):
+        data = bytearray(whole)
+        for _ in range(chance.randint(1, 4)):
+            at = chance.randrange(header, len(data))
+            action = chance.randrange(3)
+            if action == 0:
+                data[at] = chance.randrange(256)
+            elif action == 1:
+                del data[at]
+            else:
+                data.insert(at, chance.randrange(256))
+        damaged.write_bytes(resigned(bytes(data)))
+        try:
+            datafile.read(str(damaged))
+        except CcovError as err:
+            errors += 1
+            assert "\n" not in str(err) and "is not a usable ccov data file" in str(err)
+    assert errors > 1000  # most damage is found, not read as other data
 
 
 def test_no_data_file(project):

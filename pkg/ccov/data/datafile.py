@@ -1,54 +1,52 @@
-"""The ccov data file: SQLite, written atomically, read defensively.
+"""The ccov data file: ccov's own binary format, written atomically, read defensively.
 
-Schema (version 1):
+Format 2 (format 1 was SQLite: importing sqlite3 cost every measured process
+more start-up time than the rest of ccov together):
 
-    meta(key, value)                    ccov version, Python, measurement kind
-    file(id, path, hash)                absolute path; hash of the source measured
-    context(id, name)                   '' is the run without a named context
-    line_bits(file_id, context_id, bits)  executed lines as a bitmap (ccov.data.linebits)
-    arc(file_id, context_id, from_line, to_line)  branch arcs (with --branch): raw
-                                        line numbers; to_line < 0 leaves a code
-                                        object (minus its first line)
+    magic       8 bytes  b"ccovdata"
+    version     uint32   2
+    checksum    16 bytes BLAKE2b of the body: truncation and damage show
+    body        meta, contexts, files, in that order
 
-meta `kind` is "lines", or "branches" when arcs were measured: the two do not
-mix (a line-only run says nothing about arcs), as in coverage.py.
+Integers are little-endian uint32; a text is its length and its UTF-8 bytes
+(surrogates passed through, so a name that is not UTF-8 comes back as the
+same str); a blob is its length and its bytes.
 
-`PRAGMA application_id` marks the file as ccov's and `PRAGMA user_version`
-holds the schema version, so a foreign or future file is recognised before
-any table is read.
+    meta        count, then (key text, value text) per entry: ccov version,
+                Python, measurement kind ("lines" or "branches"), run id...
+    contexts    count, then a name text per context ('' is the run without
+                a named context); a context is referred to by its index
+    files       count, then per file: path text, hash text ('' for none),
+                line rows: count, then (context, bitmap blob) per row:
+                    executed lines as in ccov.data.linebits;
+                arc rows: count, then (context, blob) per row: the branch
+                    arcs (with --branch) as int32 pairs (from_line, to_line),
+                    raw line numbers; to_line < 0 leaves a code object
+                    (minus its first line)
+
+A line-only run says nothing about arcs, so meta `kind` keeps the two apart,
+as in coverage.py.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
+import struct
 import sys
 
 from ccov import __version__
 from ccov.data import linebits
 from ccov.errors import CcovError
 
-APPLICATION_ID = 0x63636F76  # "ccov"
-SCHEMA_VERSION = 1
+try:  # the built-in module: hashlib's OpenSSL binding costs start-up time
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - CPython always has it
+    from hashlib import blake2b
 
-_SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE file (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE, hash TEXT);
-CREATE TABLE context (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
-CREATE TABLE line_bits (
-    file_id INTEGER NOT NULL REFERENCES file (id),
-    context_id INTEGER NOT NULL REFERENCES context (id),
-    bits BLOB NOT NULL,
-    PRIMARY KEY (file_id, context_id)
-);
-CREATE TABLE arc (
-    file_id INTEGER NOT NULL REFERENCES file (id),
-    context_id INTEGER NOT NULL REFERENCES context (id),
-    from_line INTEGER NOT NULL,
-    to_line INTEGER NOT NULL,
-    PRIMARY KEY (file_id, context_id, from_line, to_line)
-) WITHOUT ROWID;
-"""
+MAGIC = b"ccovdata"
+FORMAT_VERSION = 2
+_DIGEST_SIZE = 16
+_HEADER_SIZE = len(MAGIC) + 4 + _DIGEST_SIZE
 
 
 class FileData:
@@ -129,30 +127,135 @@ class CoverageData:
         }
 
 
-# ---- text that is not UTF-8 ------------------------------------------------------
-#
-# File names (and test ids, labels) come from the OS, and on POSIX a name is
-# bytes: Python gives a name that is not UTF-8 back with surrogate escapes,
-# which SQLite's TEXT cannot hold.  Such a value is stored as a BLOB of its
-# bytes and read back as the same str, so no file of a run is ever lost for
-# its name.
+# ---- encoding ----------------------------------------------------------------
 
 
-def _stored(text: str) -> str | bytes:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(text)
-    return text
+def _u32(number: int) -> bytes:
+    return number.to_bytes(4, "little")
 
 
-def _loaded(value) -> str:
-    """A stored name back as str; anything else is damage (TypeError)."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bytes):
-        return os.fsdecode(value)
-    raise TypeError(f"a name stored as {type(value).__name__}")
+def _text(text: str) -> bytes:
+    # File names (and test ids) come from the OS, and a POSIX name is bytes:
+    # Python gives one that is not UTF-8 back with surrogate escapes, which
+    # "surrogatepass" keeps, so no file of a run is ever lost for its name.
+    encoded = text.encode("utf-8", "surrogatepass")
+    return _u32(len(encoded)) + encoded
+
+
+def _blob(data: bytes) -> bytes:
+    return _u32(len(data)) + data
+
+
+def _arc_bytes(arcs: set[tuple[int, int]]) -> bytes:
+    numbers = [number for arc in sorted(arcs) for number in arc]
+    return struct.pack(f"<{len(numbers)}i", *numbers)
+
+
+def encode(data: CoverageData) -> bytes:
+    """The whole file's bytes for `data`."""
+    meta = {"ccov_version": __version__, "python": sys.version.split()[0], "kind": "lines", **data.meta}
+    contexts: dict[str, int] = {}
+    files = []
+    for path, entry in sorted(data.files.items()):
+        measured_only = not entry.all_lines()
+        # An empty row says "measured", which the other rows say already.
+        lines = [(context, bits) for context, bits in entry.lines.items() if bits or measured_only]
+        arcs = [(context, found) for context, found in entry.arcs.items() if found]
+        for context, _ in lines + arcs:
+            contexts.setdefault(context, len(contexts))
+        parts = [_text(path), _text(entry.hash or ""), _u32(len(lines))]
+        parts += [_u32(contexts[context]) + _blob(linebits.to_bytes(bits)) for context, bits in lines]
+        parts.append(_u32(len(arcs)))
+        parts += [_u32(contexts[context]) + _blob(_arc_bytes(found)) for context, found in arcs]
+        files.append(b"".join(parts))
+    body = b"".join([
+        _u32(len(meta)), *(_text(key) + _text(value) for key, value in sorted(meta.items())),
+        _u32(len(contexts)), *(_text(name) for name in contexts),
+        _u32(len(files)), *files,
+    ])
+    return MAGIC + _u32(FORMAT_VERSION) + blake2b(body, digest_size=_DIGEST_SIZE).digest() + body
+
+
+# ---- decoding ----------------------------------------------------------------
+
+
+class _Damaged(Exception):
+    """The bytes are not what format 2 says; the message says where."""
+
+
+class _Reader:
+    def __init__(self, body: bytes):
+        self.body = body
+        self.at = 0
+
+    def take(self, size: int) -> bytes:
+        if size > len(self.body) - self.at:
+            raise _Damaged("it ends too soon")
+        piece = self.body[self.at:self.at + size]
+        self.at += size
+        return piece
+
+    def u32(self) -> int:
+        return int.from_bytes(self.take(4), "little")
+
+    def blob(self) -> bytes:
+        return self.take(self.u32())
+
+    def text(self) -> str:
+        try:
+            return self.blob().decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            raise _Damaged("a name that is not text") from None
+
+
+def _checked_body(path: str, content: bytes) -> bytes:
+    """The body of a file known to be a whole format 2 file."""
+    if content.startswith(b"SQLite format 3\x00"):
+        raise _damaged(path, "an SQLite database (an older ccov's format 1, or another tool's): measure again")
+    if len(content) < _HEADER_SIZE or not content.startswith(MAGIC):
+        raise _damaged(path, "not a ccov data file (corrupt, truncated or foreign)")
+    version = int.from_bytes(content[len(MAGIC):len(MAGIC) + 4], "little")
+    if version != FORMAT_VERSION:
+        raise _damaged(path, f"format version {version}, this ccov {__version__} reads version {FORMAT_VERSION}")
+    body = content[_HEADER_SIZE:]
+    if blake2b(body, digest_size=_DIGEST_SIZE).digest() != content[len(MAGIC) + 4:_HEADER_SIZE]:
+        raise _damaged(path, "damaged or truncated (its checksum does not match)")
+    return body
+
+
+def _decode_meta(reader: _Reader) -> dict[str, str]:
+    return {reader.text(): reader.text() for _ in range(reader.u32())}
+
+
+def _decode(reader: _Reader) -> CoverageData:
+    data = CoverageData(meta=_decode_meta(reader))
+    contexts = [reader.text() for _ in range(reader.u32())]
+
+    def context() -> str:
+        index = reader.u32()
+        if index >= len(contexts):
+            raise _Damaged("a row refers to a missing context")
+        return contexts[index]
+
+    for _ in range(reader.u32()):
+        path = reader.text()
+        entry = data.files[path] = FileData(hash=reader.text() or None)
+        for _ in range(reader.u32()):
+            name = context()
+            entry.lines[name] = entry.lines.get(name, 0) | linebits.from_bytes(reader.blob())
+        for _ in range(reader.u32()):
+            name = context()
+            entry.arcs.setdefault(name, set()).update(_arcs_of(reader.blob()))
+    if reader.at != len(reader.body):
+        raise _Damaged("bytes after the end of the data")
+    return data
+
+
+def _arcs_of(blob: bytes) -> list[tuple[int, int]]:
+    if len(blob) % 8:
+        raise _Damaged("arc data that is not pairs of line numbers")
+    numbers = struct.unpack(f"<{len(blob) // 4}i", blob)
+    return list(zip(numbers[0::2], numbers[1::2], strict=True))
 
 
 # ---- reading -----------------------------------------------------------------
@@ -164,164 +267,53 @@ def _damaged(path: str, detail: str) -> CcovError:
 
 def read(path: str) -> CoverageData:
     """Read a data file; every problem becomes a one-line CcovError."""
-    return _with_connection(path, _read_connection)
+    return _read_with(path, _decode)
 
 
 def read_meta(path: str) -> dict[str, str]:
-    """Only the meta table (which run wrote the file): cheap, for choosing files."""
-    return _with_connection(path, lambda connection, path: _checked(connection, path).meta)
+    """Only the meta (which run wrote the file): for choosing files."""
+    return _read_with(path, _decode_meta)
 
 
-def _with_connection(path: str, reader):
+def _read_with(path: str, decoder):
     if not os.path.exists(path):
         raise CcovError(f"no data file at {path}: run `ccov run` (or `pytest --ccov`) first")
     if os.path.isdir(path):
         raise CcovError(f"data file {path} is a directory")
     try:
-        with open(path, "rb") as probe:
-            header = probe.read(16)
+        with open(path, "rb") as data_file:
+            content = data_file.read()
     except OSError as err:
         raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
-    if header != b"SQLite format 3\x00":
-        raise _damaged(path, "not an SQLite database (corrupt, truncated or foreign)")
-    from urllib.parse import quote
-
     try:
-        connection = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True, timeout=2.0)
-    except sqlite3.Error as err:
+        return decoder(_Reader(_checked_body(path, content)))
+    except _Damaged as err:
         raise _damaged(path, str(err)) from None
-    try:
-        return reader(connection, path)
-    except sqlite3.OperationalError as err:
-        if "locked" in str(err):
-            # ccov never locks a finished data file (it writes a new one and
-            # renames it): another program holds it open for writing.
-            raise CcovError(f"data file {path} is locked by another process; try again once it lets go") from None
-        raise _damaged(path, str(err)) from None
-    except sqlite3.Error as err:
-        raise _damaged(path, str(err)) from None
-    except (UnicodeDecodeError, ValueError, TypeError, OverflowError) as err:
-        # Damaged bytes inside a readable database: text that is not UTF-8,
-        # values of the wrong type.
-        raise _damaged(path, f"damaged content ({type(err).__name__})") from None
-    finally:
-        connection.close()
-
-
-def _checked(connection: sqlite3.Connection, path: str) -> CoverageData:
-    """An empty CoverageData with the file's meta, once the file is known to be ours."""
-    (application_id,) = connection.execute("PRAGMA application_id").fetchone()
-    if application_id != APPLICATION_ID:
-        raise _damaged(path, "it was not written by ccov")
-    (version,) = connection.execute("PRAGMA user_version").fetchone()
-    if version != SCHEMA_VERSION:
-        raise _damaged(path, f"schema version {version}, this ccov {__version__} reads version {SCHEMA_VERSION}")
-    _only_tables(connection, path)
-    meta = {_loaded(key): _loaded(value) for key, value in connection.execute("SELECT key, value FROM meta")}
-    return CoverageData(meta=meta)
-
-
-_TABLES = ("meta", "file", "context", "line_bits", "arc")
-
-
-def _only_tables(connection: sqlite3.Connection, path: str) -> None:
-    """Each name ccov reads must be a plain table: a view (a recursive one
-    never ends) or anything else in its place is not a ccov data file."""
-    kinds = dict(connection.execute(
-        f"SELECT name, type FROM sqlite_master WHERE name IN ({','.join('?' * len(_TABLES))})", _TABLES))
-    for name in _TABLES:
-        if kinds.get(name) != "table":
-            raise _damaged(path, f"{name} is {'missing' if name not in kinds else 'a ' + str(kinds[name])}, not a table")
-
-
-def _read_connection(connection: sqlite3.Connection, path: str) -> CoverageData:
-    data = _checked(connection, path)
-    contexts = {context_id: _loaded(name) for context_id, name in connection.execute("SELECT id, name FROM context")}
-    files = {}
-    for file_id, file_path, file_hash in connection.execute("SELECT id, path, hash FROM file"):
-        if not isinstance(file_path, (str, bytes)):
-            raise _damaged(path, f"file id {file_id} has no path")
-        if file_hash is not None and not isinstance(file_hash, str):
-            raise _damaged(path, f"file id {file_id} has a damaged hash")
-        files[file_id] = data.files[_loaded(file_path)] = FileData(hash=file_hash)
-    for file_id, context_id, bits in connection.execute("SELECT file_id, context_id, bits FROM line_bits"):
-        if file_id not in files or context_id not in contexts or not isinstance(bits, bytes):
-            raise _damaged(path, "line data refers to a missing file or context")
-        entry = files[file_id]
-        name = contexts[context_id]
-        entry.lines[name] = entry.lines.get(name, 0) | linebits.from_bytes(bits)
-    for file_id, context_id, from_line, to_line in connection.execute("SELECT * FROM arc"):
-        if file_id not in files or context_id not in contexts:
-            raise _damaged(path, "arc data refers to a missing file or context")
-        if type(from_line) is not int or type(to_line) is not int:
-            raise _damaged(path, "arc data that is not line numbers")
-        files[file_id].arcs.setdefault(contexts[context_id], set()).add((from_line, to_line))
-    return data
 
 
 # ---- writing -----------------------------------------------------------------
 
 
-def _fill(connection: sqlite3.Connection, data: CoverageData) -> None:
-    connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    connection.executescript(_SCHEMA)
-    meta = {
-        "ccov_version": __version__,
-        "python": sys.version.split()[0],
-        "kind": "lines",
-        **data.meta,
-    }
-    connection.executemany("INSERT INTO meta VALUES (?, ?)", [(_stored(k), _stored(v)) for k, v in sorted(meta.items())])
-    context_ids: dict[str, int] = {}
-
-    def context_id(context: str) -> int:
-        if context not in context_ids:
-            context_ids[context] = len(context_ids) + 1
-            connection.execute("INSERT INTO context VALUES (?, ?)", (context_ids[context], _stored(context)))
-        return context_ids[context]
-
-    for file_id, (path, entry) in enumerate(sorted(data.files.items()), start=1):
-        connection.execute("INSERT INTO file VALUES (?, ?, ?)", (file_id, _stored(path), entry.hash))
-        measured_only = not entry.all_lines()
-        for context, bits in entry.lines.items():
-            if not bits and not measured_only:
-                continue  # an empty row says "measured", which the other rows say already
-            connection.execute("INSERT INTO line_bits VALUES (?, ?, ?)",
-                               (file_id, context_id(context), linebits.to_bytes(bits)))
-        for context, arcs in entry.arcs.items():
-            if arcs:
-                number = context_id(context)
-                connection.executemany("INSERT INTO arc VALUES (?, ?, ?, ?)",
-                                       ((file_id, number, a, b) for a, b in sorted(arcs)))
-
-
 def write(path: str, data: CoverageData) -> None:
     """Write `data` to `path` atomically: a temporary file, then a rename, so a
     crash leaves either the old file or the new one, never half of one."""
+    content = encode(data)
     directory = os.path.dirname(os.path.abspath(path))
     # A name only this process can have (O_EXCL), without importing tempfile.
     temp_path = os.path.join(directory, f".ccov-tmp-{os.getpid()}-{os.urandom(6).hex()}.partial")
     try:
-        os.close(os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        descriptor = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except OSError as err:
         raise CcovError(f"cannot write data file {path}: {err.strerror}") from None
     try:
-        connection = sqlite3.connect(temp_path)
-        try:
-            connection.execute("PRAGMA journal_mode = OFF")
-            connection.execute("PRAGMA synchronous = OFF")
-            with connection:
-                _fill(connection, data)
-        finally:
-            connection.close()
-        with open(temp_path, "rb+") as written:
-            os.fsync(written.fileno())
+        with open(descriptor, "wb") as temp_file:
+            temp_file.write(content)
+            temp_file.flush()
+            os.fsync(temp_file.fileno())
         os.replace(temp_path, path)
-    except (OSError, sqlite3.Error) as err:
+    except OSError as err:
         remove_quietly(temp_path)
-        detail = getattr(err, "strerror", None) or str(err)
-        raise CcovError(f"cannot write data file {path}: {detail}") from None
+        raise CcovError(f"cannot write data file {path}: {err.strerror or err}") from None
     except BaseException:
         remove_quietly(temp_path)
         raise

@@ -8,6 +8,6 @@ files are measured (`file_selection`, `globs`), running the program as
 Import rule (tests/test_layers.py): at module level these import only the
 standard library modules Python has loaded at start-up anyway, `ccov.errors`,
 `ccov.config`, `ccov._collector` and each other.  Anything else (the data
-file, the branch tables, sqlite3) is imported inside the function that needs
+file, the branch tables) is imported inside the function that needs
 it, so `ccov run` and a child process start fast.
 """

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import sys
 
-# Frames a save may need beyond the caller's depth (imports, sqlite3, the
-# data file writer: about 60 are used; the rest is margin).
+# Frames a save may need beyond the caller's depth (imports, the data
+# file writer: about 60 are used; the rest is margin).
 _ROOM = 250
 
 
