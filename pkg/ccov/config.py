@@ -23,6 +23,9 @@ DEFAULT_EXCLUDE = [
 # Lines whose branches are not reported as partial (coverage.py's default).
 DEFAULT_PARTIAL_BRANCHES = [r"#\s*(?:pragma|PRAGMA)[:\s]?\s*(?:no|NO)\s*(?:branch|BRANCH)"]
 
+# Known to compile: the configuration checks only the regexes it was given.
+_DEFAULT_REGEXES = frozenset(DEFAULT_EXCLUDE + DEFAULT_PARTIAL_BRANCHES)
+
 SORT_COLUMNS = ("name", "stmts", "miss", "branch", "brpart", "cover")
 REPORT_FORMATS = ("text", "markdown", "total")
 
@@ -149,7 +152,7 @@ class Config:
         # The defaults are known to compile: with none of its own, a
         # configuration does not make `ccov run` import re (and enum).
         regexes = [(name, pattern) for name in ("exclude_lines", "exclude_also", "partial_branches", "partial_also")
-                    for pattern in getattr(self, name) if pattern not in SETTINGS[name][1]]
+                    for pattern in getattr(self, name) if pattern not in _DEFAULT_REGEXES]
         if regexes:
             import re
 

@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import sys
 
-try:  # the C module `signal` wraps in enums: importing enum costs start-up time
-    import _signal as signal
+# The C module `signal` wraps in enums (importing enum costs start-up time);
+# typeshed describes only the wrapper, whose functions it shares.
+try:
+    import _signal as signal  # type: ignore[import-not-found]  # private, no stubs
 except ImportError:  # pragma: no cover - CPython has it
-    import signal  # type: ignore[no-redef]
+    import signal
 
 from ccov.config import Config
 from ccov.errors import CcovError, warn
