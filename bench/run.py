@@ -11,6 +11,8 @@ Sections (all by default):
                  sys.monitoring core) and SlipCover --branch
   suite          toolz's own test suite (from its sdist): pytest, pytest --ccov, pytest --cov,
                  timed and with each run's peak RSS
+  suites         the suites of attrs, click and boltons (pinned in tests/realcode.py): bare
+                 pytest, --ccov and --cov, in line and in branch mode
   affected       tests chosen for one-function changes to toolz: --ccov-affected against
                  pytest-testmon (share of tests selected, time to decide)
   startup        `ccov run` of an empty script against `python` of it
@@ -44,6 +46,9 @@ from pathlib import Path
 import tables  # bench/tables.py: the tables into docs/performance.md
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+import realcode  # noqa: E402 - tests/realcode.py: the pinned libraries the oracle tests run
+
 WORK = HERE / ".work"
 PYTHON = sys.executable
 PYVER = "{}.{}.{}".format(*sys.version_info[:3])
@@ -161,9 +166,11 @@ SUITE_RUNS = {
     "pytest --ccov --ccov-branch": ["--ccov=toolz", "--ccov-report=", "--ccov-branch"],
     "pytest --cov --cov-branch": ["--cov=toolz", "--cov-report=", "--cov-branch"],
 }
-# coverage.py records dynamic contexts and branches (before 3.14) only with its
-# C tracer; plain --cov uses sys.monitoring.
-SUITE_CORES = {"pytest --cov --cov-context=test": "ctrace", "pytest --cov --cov-branch": "ctrace"}
+# pytest-cov on coverage.py's fastest core for each mode: sys.monitoring,
+# except for dynamic contexts, and for branches before 3.14 (BRANCH_LEFT/RIGHT),
+# which coverage.py records only with its C tracer.
+SUITE_CORES = {"pytest --cov --cov-context=test": "ctrace"} | (
+    {} if sys.version_info >= (3, 14) else {"pytest --cov --cov-branch": "ctrace"})
 
 
 def run_wait4(command: list[str], cwd: Path, env: dict, allowed: tuple = (0,)) -> tuple[float, int]:
@@ -193,6 +200,63 @@ def bench_suite(rounds: int) -> dict:
                                      allowed=(0, 1))
             times[name].append(seconds)
             memory[name].append(rss)
+    return {"times": times, "max_rss_kib": memory}
+
+
+# ---- more real test suites: the libraries the real-code oracle tests pin ----------------------
+
+REAL_SUITES = ["attrs", "click", "boltons"]
+# What each target of #19 names, with pytest-cov's fastest core in each mode
+# (SUITE_CORES); `{package}` is the library's package in its source tree.
+REAL_SUITE_RUNS = {
+    "pytest": [],
+    "pytest --ccov": ["--ccov={package}", "--ccov-report="],
+    "pytest --cov": ["--cov={package}", "--cov-report="],
+    "pytest --ccov --ccov-branch": ["--ccov={package}", "--ccov-report=", "--ccov-branch"],
+    "pytest --cov --cov-branch": ["--cov={package}", "--cov-report=", "--cov-branch"],
+}
+
+
+def real_suite_trees() -> dict:
+    """{name: (library, unpacked sdist)}, from tests/realcode.py's pins."""
+    trees = {}
+    for library in realcode.LIBRARIES:
+        if library.name in REAL_SUITES:
+            target = WORK / "suites" / library.name
+            if not target.exists():
+                shutil.rmtree(target.parent / f"{library.name}.partial", ignore_errors=True)
+                tree = realcode.unpack(library, target.parent / f"{library.name}.partial")
+                tree.rename(target)
+                shutil.rmtree(target.parent / f"{library.name}.partial")
+            trees[library.name] = (library, target)
+    return trees
+
+
+def bench_real_suites(rounds: int) -> dict:
+    """Each suite as the oracle tests run it: the library's own pytest
+    settings, and neither tool reading the library's coverage settings."""
+    trees = real_suite_trees()
+    empty = WORK / "suites" / "empty.cfg"
+    empty.write_text("[tool.ccov]\n")  # an empty coverage.py file and an empty ccov table at once
+    times = {name: {run: [] for run in REAL_SUITE_RUNS} for name in trees}
+    memory = {name: {run: [] for run in REAL_SUITE_RUNS} for name in trees}
+    for library, tree in trees.values():  # untimed: the first run writes the bytecode caches
+        run_wait4([PYTHON, *realcode.suite_arguments(library, [])], tree,
+                  clean_env(**realcode.suite_environment(tree, library)), allowed=(0, 1))
+    for round_number in range(rounds):
+        for name, (library, tree) in trees.items():
+            for run, extra in REAL_SUITE_RUNS.items():
+                measure = [part.format(package=library.package) for part in extra]
+                if measure:
+                    tool = "ccov" if measure[0].startswith("--ccov") else "cov"
+                    measure.append(f"--{tool}-config={empty}")
+                command = [PYTHON, *realcode.suite_arguments(library, measure)]
+                env = clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"),
+                                **realcode.suite_environment(tree, library))
+                seconds, rss = run_wait4(command, tree, env, allowed=(0, 1))
+                times[name][run].append(seconds)
+                memory[name][run].append(rss)
+        print(f"  suites round {round_number + 1}/{rounds} done", file=sys.stderr)
     return {"times": times, "max_rss_kib": memory}
 
 
@@ -311,7 +375,11 @@ def bench_startup(rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         empty = Path(scratch) / "empty.py"
         empty.write_text("")
-        commands = {"python": [str(python), str(empty)], "ccov run": [str(ccov_script), "run", str(empty)]}
+        # pip's console-script wrapper imports re, which ccov cannot help: the
+        # same run without a wrapper shows what is ccov's own.
+        no_wrapper = "import sys; from ccov.frontends.cli import main; sys.argv[0] = 'ccov'; sys.exit(main())"
+        commands = {"python": [str(python), str(empty)], "ccov run": [str(ccov_script), "run", str(empty)],
+                    "ccov run, no wrapper": [str(python), "-c", no_wrapper, "run", str(empty)]}
         times = {name: [] for name in commands}
         for _ in range(rounds * 4):
             for name, command in commands.items():
@@ -516,12 +584,26 @@ def markdown(results: dict) -> str:
             rss = median(suite["max_rss_kib"][name]) / 1024
             out.append(f"| `{name}` | {median(values):.3f} | {overhead(median(values) / base)} | {rss:.1f} |")
         out.append("")
+    suites = results.get("suites")
+    if suites:
+        runs = list(REAL_SUITE_RUNS)[1:]
+        out.append("| test suite (seconds with bare pytest) | " + " | ".join(f"`{run}`" for run in runs) + " |")
+        out.append("| --- |" + " ---: |" * len(runs))
+        for name, by_run in suites["times"].items():
+            base = median(by_run["pytest"])
+            cells = [overhead(median(by_run[run]) / base) for run in runs]
+            out.append(f"| {name} ({base:.1f} s) | " + " | ".join(cells) + " |")
+        out.append("")
     startup = results.get("startup")
     if startup:
         python, ccov = median(startup["times"]["python"]), median(startup["times"]["ccov run"])
         how = " (ccov installed from its wheel)" if startup.get("install") == "wheel" else ""
         out.append(f"Start-up{how}: `python empty.py` {python * 1000:.1f} ms, `ccov run empty.py` {ccov * 1000:.1f} ms "
                    f"(+{(ccov - python) * 1000:.1f} ms).")
+        if "ccov run, no wrapper" in startup["times"]:
+            own = median(startup["times"]["ccov run, no wrapper"])
+            out[-1] += (f" Without pip's console-script wrapper (it imports `re`): {own * 1000:.1f} ms "
+                        f"(+{(own - python) * 1000:.1f} ms).")
         out.append("")
     chosen = results.get("affected")
     if chosen:
@@ -565,7 +647,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
-    parser.add_argument("--sections", default="pyperformance,branches,suite,affected,startup,unwind,processes,reporting")
+    parser.add_argument("--sections",
+                        default="pyperformance,branches,suite,suites,affected,startup,unwind,processes,reporting")
     parser.add_argument("--out", help="JSON file (default bench/results/<python>.json)")
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
@@ -581,6 +664,7 @@ def main() -> None:
         "pyperformance": lambda: bench_pyperformance(names, args.rounds),
         "branches": lambda: bench_pyperformance(names, args.rounds, BRANCH_TOOLS),
         "suite": lambda: bench_suite(args.rounds),
+        "suites": lambda: bench_real_suites(args.rounds),
         "startup": lambda: bench_startup(args.rounds),
         "affected": bench_affected,
         "unwind": lambda: bench_unwind(args.rounds),

@@ -11,83 +11,23 @@ imported from its source tree, with its own pytest configuration."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
-import tarfile
-import urllib.parse
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from conftest import LINES_FROM_BRANCH_MODE, clean_env, genhtml, lcov_tools, run
+from realcode import LIBRARIES, Library, suite_arguments, suite_environment, unpack
 
-CACHE = Path(os.environ.get("CCOV_REALCODE_CACHE") or Path(__file__).parent.parent / ".cache" / "realcode")
 ENABLED = os.environ.get("CCOV_REALCODE", "1") != "0"
-
-
-@dataclass(frozen=True)
-class Library:
-    name: str
-    version: str
-    sha256: str
-    package: str  # what --cov/--ccov measure, relative to the unpacked sdist
-    path: str = "."  # sys.path entry for the package, relative to the sdist
-    args: tuple = ()  # extra pytest arguments (what cannot run from a source tree)
-
-    @property
-    def sdist(self) -> str:
-        return f"{self.name.replace('-', '_')}-{self.version}.tar.gz"
-
-
-LIBRARIES = [
-    # test_deprecations reads the installed distribution's metadata.
-    Library("click", "8.5.1", "9bbfada76703fd1d784b83eea012e3e8c6a001a876543ef104fa56aaaeb072b4",
-            "src/click", "src", ("--ignore=tests/test_deprecations.py",)),
-    Library("attrs", "26.1.0", "d03ceb89cb322a8fd706d4fb91940737b6642aa36998fe130a9bc96c985eff32",
-            "src/attr", "src"),
-    Library("boltons", "26.2.0", "d39cfd15c1a1c3bd4d705c82252fa9edb8e4f5e8cc039f8e39afac7b1b47e92c",
-            "boltons"),
-    Library("cachetools", "8.0.2", "30ac523adfc118b51d2b2e7bad8a0ddb31370dfe2700c7f10ca224f36ccf81e0",
-            "src/cachetools", "src"),
-]
-
-
-def _download(library: Library) -> Path:
-    """The cached sdist, fetched from PyPI (by its JSON API) when missing."""
-    target = CACHE / library.sdist
-    if target.exists() and hashlib.sha256(target.read_bytes()).hexdigest() == library.sha256:
-        return target
-    index = f"https://pypi.org/pypi/{library.name}/json"
-    with urllib.request.urlopen(index, timeout=60) as answer:
-        releases = json.load(answer)["releases"]
-    (entry,) = [e for e in releases[library.version] if e["packagetype"] == "sdist"]
-    with urllib.request.urlopen(urllib.parse.urljoin(index, entry["url"]), timeout=120) as answer:
-        data = answer.read()
-    assert hashlib.sha256(data).hexdigest() == library.sha256, f"{library.sdist}: not the pinned file"
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(target)
-    return target
-
-
-def _unpack(library: Library, into: Path) -> Path:
-    with tarfile.open(_download(library)) as archive:
-        archive.extractall(into, filter="data")
-    (tree,) = into.iterdir()
-    return tree
 
 
 def _suite(tree: Path, library: Library, measure: list[str]):
     """Run the library's tests with one tool's options; a failing test does
     not matter (both tools run the same tests), a suite that cannot run does."""
-    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "-p", "no:randomly", "--hypothesis-seed=0", *library.args, *measure, "tests"]
-    env = clean_env(PYTHONPATH=str(tree / library.path), PYTHONHASHSEED="0")
-    done = run(args, tree, env, timeout=600)
+    done = run([sys.executable, *suite_arguments(library, measure)], tree,
+               clean_env(**suite_environment(tree, library)), timeout=600)
     assert done.returncode in (0, 1), done.stdout[-3000:] + done.stderr[-3000:]
     return done
 
@@ -115,7 +55,7 @@ CASES = [(library, branch) for library in LIBRARIES for branch in (True, False)
 @pytest.mark.parametrize(("library", "branch"), CASES,
                          ids=[f"{lib.name}-{'branch' if branch else 'line'}" for lib, branch in CASES])
 def test_a_real_suite_gives_coverage_py_numbers(library, branch, tmp_path):
-    tree = _unpack(library, tmp_path)
+    tree = unpack(library, tmp_path)
     # Neither tool reads the library's own coverage settings: the comparison
     # is of measurement, under the same (default) exclusions.
     (tmp_path / "empty.cfg").write_text("")
@@ -152,7 +92,7 @@ def test_a_real_project_configured_for_coverage_py(tmp_path):
     exclude_lines, show_missing, skip_covered; ccov warns that it has no use
     for `patch`).  The table and the JSON numbers must be the same."""
     (library,) = [lib for lib in LIBRARIES if lib.name == "attrs"]
-    tree = _unpack(library, tmp_path)
+    tree = unpack(library, tmp_path)
     theirs = _suite(tree, library, ["--cov", f"--cov-report=json:{tmp_path / 'theirs.json'}", "--cov-report=term"])
     ours = _suite(tree, library, ["--ccov", f"--ccov-report=json:{tmp_path / 'ours.json'}", "--ccov-report=term"])
     assert _table(ours.stdout) == _table(theirs.stdout)
