@@ -157,14 +157,15 @@ def toolz_checkout() -> Path:
     return target
 
 
+# Each way a suite is run; `{package}` is what --ccov/--cov measure.
 SUITE_RUNS = {
     "pytest": [],
-    "pytest --ccov": ["--ccov=toolz", "--ccov-report="],
-    "pytest --cov": ["--cov=toolz", "--cov-report="],
-    "pytest --ccov --ccov-context=test": ["--ccov=toolz", "--ccov-report=", "--ccov-context=test"],
-    "pytest --cov --cov-context=test": ["--cov=toolz", "--cov-report=", "--cov-context=test"],
-    "pytest --ccov --ccov-branch": ["--ccov=toolz", "--ccov-report=", "--ccov-branch"],
-    "pytest --cov --cov-branch": ["--cov=toolz", "--cov-report=", "--cov-branch"],
+    "pytest --ccov": ["--ccov={package}", "--ccov-report="],
+    "pytest --cov": ["--cov={package}", "--cov-report="],
+    "pytest --ccov --ccov-context=test": ["--ccov={package}", "--ccov-report=", "--ccov-context=test"],
+    "pytest --cov --cov-context=test": ["--cov={package}", "--cov-report=", "--cov-context=test"],
+    "pytest --ccov --ccov-branch": ["--ccov={package}", "--ccov-report=", "--ccov-branch"],
+    "pytest --cov --cov-branch": ["--cov={package}", "--cov-report=", "--cov-branch"],
 }
 # pytest-cov on coverage.py's fastest core for each mode: sys.monitoring,
 # except for dynamic contexts, and for branches before 3.14 (BRANCH_LEFT/RIGHT),
@@ -192,6 +193,7 @@ def bench_suite(rounds: int) -> dict:
     memory = {name: [] for name in SUITE_RUNS}
     for _ in range(rounds):
         for name, extra in SUITE_RUNS.items():
+            extra = [part.format(package="toolz") for part in extra]
             # hypothesis (a test dependency of ccov) registers a pytest plugin: not part of toolz's suite.
             command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "toolz", *extra]
             # Exit 1 (a failing test) still times the suite: toolz's pinned
@@ -206,15 +208,8 @@ def bench_suite(rounds: int) -> dict:
 # ---- more real test suites: the libraries the real-code oracle tests pin ----------------------
 
 REAL_SUITES = ["attrs", "click", "boltons"]
-# What each target of #19 names, with pytest-cov's fastest core in each mode
-# (SUITE_CORES); `{package}` is the library's package in its source tree.
-REAL_SUITE_RUNS = {
-    "pytest": [],
-    "pytest --ccov": ["--ccov={package}", "--ccov-report="],
-    "pytest --cov": ["--cov={package}", "--cov-report="],
-    "pytest --ccov --ccov-branch": ["--ccov={package}", "--ccov-report=", "--ccov-branch"],
-    "pytest --cov --cov-branch": ["--cov={package}", "--cov-report=", "--cov-branch"],
-}
+# The modes the targets of #19 name: toolz's, without the dynamic contexts.
+REAL_SUITE_RUNS = {run: extra for run, extra in SUITE_RUNS.items() if "context" not in run}
 
 
 def real_suite_trees() -> dict:
@@ -240,20 +235,21 @@ def bench_real_suites(rounds: int) -> dict:
     empty.write_text("[tool.ccov]\n")  # an empty coverage.py file and an empty ccov table at once
     times = {name: {run: [] for run in REAL_SUITE_RUNS} for name in trees}
     memory = {name: {run: [] for run in REAL_SUITE_RUNS} for name in trees}
-    for library, tree in trees.values():  # untimed: the first run writes the bytecode caches
-        run_wait4([PYTHON, *realcode.suite_arguments(library, [])], tree,
-                  clean_env(**realcode.suite_environment(tree, library)), allowed=(0, 1))
+
+    def timed(library, tree, run: str) -> tuple[float, int]:
+        measure = [part.format(package=library.package) for part in REAL_SUITE_RUNS[run]]
+        if measure:
+            tool = "ccov" if measure[0].startswith("--ccov") else "cov"
+            measure.append(f"--{tool}-config={empty}")
+        env = clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"), **realcode.suite_environment(tree, library))
+        return run_wait4([PYTHON, *realcode.suite_arguments(library, measure)], tree, env, allowed=(0, 1))
+
+    for library, tree in trees.values():
+        timed(library, tree, "pytest")  # untimed: the first run writes the bytecode caches
     for round_number in range(rounds):
         for name, (library, tree) in trees.items():
-            for run, extra in REAL_SUITE_RUNS.items():
-                measure = [part.format(package=library.package) for part in extra]
-                if measure:
-                    tool = "ccov" if measure[0].startswith("--ccov") else "cov"
-                    measure.append(f"--{tool}-config={empty}")
-                command = [PYTHON, *realcode.suite_arguments(library, measure)]
-                env = clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"),
-                                **realcode.suite_environment(tree, library))
-                seconds, rss = run_wait4(command, tree, env, allowed=(0, 1))
+            for run in REAL_SUITE_RUNS:
+                seconds, rss = timed(library, tree, run)
                 times[name][run].append(seconds)
                 memory[name][run].append(rss)
         print(f"  suites round {round_number + 1}/{rounds} done", file=sys.stderr)
