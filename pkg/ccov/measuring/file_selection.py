@@ -202,10 +202,11 @@ class FileSelector:
         """Importable Python files under the --source directories (and files)."""
         self.resolve_late()
         found = set(self.source_files)
-        for top in self.source_dirs:
-            import re
+        if self.source_dirs:
+            import re  # only here: a run without --source directories never needs it
 
             python_file = re.compile(_PYTHON_FILE)
+        for top in self.source_dirs:
             top = top.rstrip(os.sep)
             for dirpath, dirnames, filenames in os.walk(top):
                 # Only packages are importable below the top directory.
