@@ -288,6 +288,28 @@ def test_a_hot_one_way_branch_stops_calling_back(project):
     assert entry.taken[21] == frozenset({22, -20})
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ records the step between lines itself")
+def test_code_that_cannot_branch_records_no_arcs(project):
+    """On 3.12/3.13 an arc is recorded only in code that can go two ways: a
+    function without a branch used to record every step (2 -> 3, 3 -> 4),
+    which no report counts.  A one-line body on a `def` line is still a
+    branch of the code around it, and keeps both its ways."""
+    (project / "main.py").write_text(
+        "def straight(x):\n    y = x + 1\n    z = y * 2\n    return z\n\n\n"
+        "def body(q): return q\n\n\n"
+        "def branchy(x):\n    if x:\n        return 1\n    return 2\n\n\n"
+        "straight(1)\nbody(2)\nbranchy(3)\n"
+    )
+    assert ccov("run", "--branch", "main.py", cwd=project).returncode == 0
+    from ccov.data import datafile
+
+    arcs = datafile.read(str(project / ".ccov")).files[str(project / "main.py")].all_arcs()
+    assert not {(a, b) for a, b in arcs if 2 <= a <= 4 or 2 <= b <= 4}, sorted(arcs)
+    assert (11, 12) in arcs
+    entry = ccov_files(project)["main.py"]
+    assert entry.taken[7] == frozenset({10, -7}) and entry.taken[11] == frozenset({12})
+
+
 def test_a_function_first_called_near_the_recursion_limit_keeps_its_branches(project):
     """The branch table of a code object is read when it first runs; near
     the recursion limit that failed and the function had no branch data for

@@ -42,6 +42,10 @@ def _cache_count(op: int) -> int:
     return _CACHES[op]
 
 
+# Bytes from each opcode to the next instruction (its inline caches included).
+_SIZE = [2 + 2 * _cache_count(op) for op in range(256)]
+
+
 _CONDITIONAL = {_OPMAP[name] for name in (
     "POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "FOR_ITER")}
 _FORWARD = {_OPMAP[name] for name in (
@@ -59,6 +63,7 @@ _EXTENDED_ARG = _OPMAP["EXTENDED_ARG"]
 # FOR_ITER, when the iterator is done, goes past these (3.12: END_FOR; 3.13: END_FOR, POP_TOP).
 _AFTER_LOOP_SKIPS = {_OPMAP["END_FOR"], _OPMAP["POP_TOP"]}
 _LOAD_CONST = _OPMAP["LOAD_CONST"]
+_TWO_WAY = _CONDITIONAL | {_SEND, _END_ASYNC_FOR}  # an async for ends by an exception
 _CALL = _OPMAP["CALL"]
 
 _ENTRY = 0  # the pseudo-line of a code object's start (never a real line)
@@ -68,44 +73,47 @@ class _Code:
     """The decoded instructions of one code object."""
 
     def __init__(self, code: CodeType):
+        # Built once per code object while the measured program runs: the
+        # loops stay as few and as plain as they can be.
         raw = code.co_code
-        self.offsets: list[int] = []
-        self.ops: dict[int, int] = {}
-        self.args: dict[int, int] = {}
-        self.next: dict[int, int] = {}
+        offsets: list[int] = []
+        ops: dict[int, int] = {}
+        args: dict[int, int] = {}
+        after: dict[int, int] = {}
         extended = 0
         offset = 0
-        while offset < len(raw):
-            op, arg = raw[offset], raw[offset + 1] | extended
-            size = 2 + 2 * _cache_count(op)
-            if op == _EXTENDED_ARG:
-                extended = arg << 8
-            else:
-                extended = 0
-            self.offsets.append(offset)
-            self.ops[offset] = op
-            self.args[offset] = arg
-            self.next[offset] = offset + size
-            offset += size
-        self.line: dict[int, int | None] = {}
-        for start, end, line in code.co_lines():
-            for at in range(start, end, 2):
-                if at in self.ops:
-                    self.line[at] = line
-        # The last line an instruction's expression spans: a call written over
-        # several lines runs its arguments' lines first, then comes back.
-        self.last_line: dict[int, int] = {}
-        for index, (_, end_line, _, _) in enumerate(code.co_positions()):
-            if 2 * index in self.ops and end_line:
-                self.last_line[2 * index] = end_line
+        end = len(raw)
+        while offset < end:
+            op = raw[offset]
+            arg = raw[offset + 1] | extended
+            extended = arg << 8 if op == _EXTENDED_ARG else 0
+            offsets.append(offset)
+            ops[offset] = op
+            args[offset] = arg
+            after[offset] = offset = offset + _SIZE[op]
+        self.offsets, self.ops, self.args, self.next = offsets, ops, args, after
+        unit_line: list[int | None] = [None] * (end // 2)
+        for start, stop, line in code.co_lines():
+            unit_line[start // 2:stop // 2] = [line] * ((stop - start) // 2)
+        self.line: dict[int, int | None] = {at: unit_line[at // 2] for at in offsets}
+        self._positions = code.co_positions
+        self._end_lines: list | None = None
         self.consts = code.co_consts
         self.handlers = _exception_handlers(code.co_exceptiontable)
         # Where an exception at each instruction goes (the table's ranges do not overlap).
         self.handler_at: dict[int, int] = {}
-        for start, end, handler in self.handlers:
-            if handler in self.ops:
-                for at in range(start, end, 2):
+        for start, stop, handler in self.handlers:
+            if handler in ops:
+                for at in range(start, stop, 2):
                     self.handler_at.setdefault(at, handler)
+
+    def last_line(self, at: int, line: int) -> int:
+        """The last line instruction `at`'s expression spans (`line` when it
+        has no position): a call written over several lines runs its
+        arguments' lines first, then comes back."""
+        if self._end_lines is None:
+            self._end_lines = [end_line for _, end_line, _, _ in self._positions()]
+        return self._end_lines[at // 2] or line
 
     def handler_for(self, at: int) -> int | None:
         """Where an exception raised at `at` goes in this code, if anywhere."""
@@ -231,7 +239,7 @@ def implied_arcs(code: _Code, preds: dict) -> dict[int, int]:
         before = _lines_before(code, preds, at) if preds[at] else {_ENTRY}
         before.discard(line)  # from its own line: no LINE event, no arc
         # Back from the inner lines of its own multi-line expression: the same statement.
-        before = {b for b in before if not line < b <= code.last_line.get(at, line)}
+        before = {b for b in before if not line < b <= code.last_line(at, line)}
         if before:
             entries.setdefault(line, []).append((at, before))
     implied = {}
@@ -308,7 +316,6 @@ def branch_table(code: CodeType):
         end is an exception) records the next line that runs after it.
     """
     decoded = _Code(code)
-    preds = _predecessors(decoded)
     exit_line = -code.co_firstlineno
     found = []  # (instruction, destination, line, arrival, path)
     for at in decoded.offsets:
@@ -319,7 +326,17 @@ def branch_table(code: CodeType):
         for destination in (decoded.next[at], decoded.loop_exit(at) if op == _FOR_ITER else decoded.target(at)):
             arrives, path = _arrival(decoded, destination, line, exit_line)
             found.append((at, destination, line, arrives, path))
-    implied = implied_arcs(decoded, preds)
+    # Code that cannot go two ways (most code objects: small functions,
+    # class bodies) has no branch line of its own, so no arc between its
+    # lines is a branch arc: it records none, and its flow graph is not
+    # built.  (A one-line body on a `def` line is a branch of the code
+    # around it, proved by `steps` and `returns`, never by an implied arc.)
+    two_way = any(op in _TWO_WAY for op in decoded.ops.values())
+    if two_way:
+        preds = _predecessors(decoded)
+        implied = implied_arcs(decoded, preds)
+    else:
+        preds, implied = {}, {}
     directions = []
     returns: list[tuple[int, int | None, int]] = []
     for at, destination, line, arrives, path in found:
@@ -339,7 +356,7 @@ def branch_table(code: CodeType):
     one_line = set()
     for nested in code.co_consts:
         if isinstance(nested, CodeType):
-            nested_line = _one_line_body(_Code(nested))
+            nested_line = _one_line_body(nested)
             if nested_line is not None and nested_line in lines_here:
                 one_line.add(nested_line)
     for line in one_line:
@@ -352,23 +369,33 @@ def branch_table(code: CodeType):
     # Every return leaves from its own line, as a tracer sees it: the way out
     # of a loop that ends the function without a branch instruction (`async
     # for`, whose end is an exception), of a line holding a one-line body, and
-    # of a one-line body itself.
-    taken = {at for at, _, _ in returns}
-    returns.extend(
-        (at, decoded.line[at], exit_line)
-        for at in decoded.offsets
-        if decoded.ops[at] in _RETURNS and decoded.line.get(at) and at not in taken
-    )
+    # of a one-line body itself.  Other code without a branch has no use
+    # for its way out.
+    if two_way or steps or _one_line_body(code) is not None:
+        taken = {at for at, _, _ in returns}
+        returns.extend(
+            (at, decoded.line[at], exit_line)
+            for at in decoded.offsets
+            if decoded.ops[at] in _RETURNS and decoded.line.get(at) and at not in taken
+        )
     return tuple(directions), tuple(implied.items()), tuple(returns), tuple(sorted(steps))
 
 
-def _one_line_body(code: _Code) -> int | None:
+def _one_line_body(code: CodeType) -> int | None:
     """The line of a body written on its `def` or `class` line (`def f(x):
     return x`), else None.  The line is a branch, on to what follows and out
     of the body (ccov.model.syntax_branches): its way out is proved by the body's returns, its
-    way on by the step recorded for it in the code around it."""
-    resume = next((at for at in code.offsets if code.ops[at] == _RESUME), None)
-    body = {line for at, line in code.line.items() if line and (resume is None or at > resume)}
+    way on by the step recorded for it in the code around it.  Only the
+    instructions up to RESUME are decoded: the lines after it are the body's."""
+    raw = code.co_code
+    offset = body_start = 0
+    while offset < len(raw):
+        op = raw[offset]
+        offset += _SIZE[op]
+        if op == _RESUME:
+            body_start = offset
+            break
+    body = {line for _, stop, line in code.co_lines() if line and stop > body_start}
     return next(iter(body)) if len(body) == 1 else None
 
 
