@@ -16,6 +16,7 @@ import sys
 
 from ccov import __version__
 from ccov.model.analysis import FileAnalysis, Function, Region
+from ccov.model.cache_folder import cache_folder
 
 # Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
 # branch model's code-less statements and one-line bodies; 5: where a raise in a
@@ -79,19 +80,13 @@ def _lines(spans: list) -> frozenset:
 
 class AnalysisCache:
     def __init__(self, directory: str):
+        self.directory = directory
         self.path = os.path.join(directory, ".ccov_cache", "analysis.sqlite")
         self._connection = None
 
     def _connect(self):
         if self._connection is None:
-            folder = os.path.dirname(self.path)
-            os.makedirs(folder, exist_ok=True)
-            tag = os.path.join(folder, "CACHEDIR.TAG")
-            if not os.path.exists(tag):
-                with open(tag, "w") as tag_file:
-                    tag_file.write("Signature: 8a477f597d28d172789f06886806bc55\n# ccov's analysis cache\n")
-                with open(os.path.join(folder, ".gitignore"), "w") as ignore:
-                    ignore.write("*\n")
+            cache_folder(self.directory)
             self._connection = sqlite3.connect(self.path, timeout=2)
             self._connection.execute("CREATE TABLE IF NOT EXISTS analysis (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         return self._connection
