@@ -28,7 +28,9 @@ except ImportError:  # pragma: no cover - a Python built without it
     from hashlib import blake2b
 
 from ccov import __version__
+from ccov.data.datafile import remove_quietly
 from ccov.model import bytecode_branches
+from ccov.model.cache_folder import cache_folder
 
 MAGIC = b"ccov branch tables\n"
 _DIGEST_SIZE = 16
@@ -66,7 +68,7 @@ class TableCache:
     def __init__(self, directory: str):
         self.directory = directory
         self.path = os.path.join(directory, ".ccov_cache", f"branch-tables-{sys.implementation.cache_tag}.bin")
-        self._environment = _environment()
+        self._environment = ""  # _environment(), at the first read: not on the way to start measuring
         self._tables: dict | None = None  # read at the first table asked for
         self._new: dict = {}
         self._used: set = set()
@@ -91,6 +93,8 @@ class TableCache:
         return None if tables is None else len(tables)
 
     def _read(self) -> dict | None:
+        if not self._environment:
+            self._environment = _environment()
         try:
             with open(self.path, "rb") as cache_file:
                 content = cache_file.read()
@@ -121,14 +125,9 @@ class TableCache:
             if len(tables) > LIMIT:
                 tables = {key: table for key, table in tables.items() if key in self._used}
             body = marshal.dumps((self._environment, tables))
-            from ccov.model.cache_folder import cache_folder
-
             cache_folder(self.directory)
             with open(temporary, "wb") as cache_file:
                 cache_file.write(MAGIC + blake2b(body, digest_size=_DIGEST_SIZE).digest() + body)
             os.replace(temporary, self.path)  # readers see the old file or the new one
         except Exception:  # a cache: whatever went wrong, the run's data still matters more
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+            remove_quietly(temporary)
