@@ -190,6 +190,10 @@ PyObject *ccov_guard_sigterm(PyObject *module, PyObject *ignored);
 PyObject *ccov_sigterm_started(PyObject *module, PyObject *ignored);
 PyObject *ccov_sigterm_after_fork(PyObject *module, PyObject *ignored);
 
+/* ---- compiling the script `ccov run` runs (compile.c) ------------------ */
+
+PyObject *ccov_compile_script(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 
 /* Measure a code object if its file is measured; -1 with an exception set. */

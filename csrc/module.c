@@ -242,6 +242,10 @@ static PyMethodDef collector_methods[] = {
     {"on_unwind", (PyCFunction)(void (*)(void))ccov_on_unwind, METH_FASTCALL,
      "PY_UNWIND callback (3.12/3.13 branch mode)."},
     {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},
+    {"compile_script", (PyCFunction)(void (*)(void))ccov_compile_script, METH_FASTCALL,
+     "compile_script(source: bytes, filename: str) -> code\n\n"
+     "compile(source, filename, 'exec', dont_inherit=True), without building the\n"
+     "ast module's types as compile() does (see compile.c)."},
     {"guard_sigterm", ccov_guard_sigterm, METH_NOARGS,
      "guard_sigterm() -> bool\n\nWrap the Python-level SIGTERM handler just installed so the signal is\n"
      "sent again until the handler starts (see sigterm.c); whether it is wrapped."},
