@@ -270,3 +270,14 @@ def test_stop_leaves_a_tool_that_took_the_freed_id_alone(project):
         project,
     )
     assert out.split("\n")[:2] == ["other True", "['target.py']"]
+
+
+def test_the_opcode_tables_read_are_the_opcode_modules():
+    # 3.13+ reads _opcode_metadata and _opcode, which the opcode module is
+    # built from, to start faster: the kinds must be those opcode gives.
+    import opcode
+
+    from ccov.measuring.collector import kinds_from, opcode_kinds
+
+    jumps = set(opcode.hasjrel) | set(getattr(opcode, "hasjabs", ()))
+    assert opcode_kinds() == kinds_from(opcode.opmap, jumps)

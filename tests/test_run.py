@@ -119,13 +119,20 @@ def test_the_script_compiles_to_what_compile_makes(source):
     assert _collector.compile_script(source, path) == compile(source, path, "exec", dont_inherit=True)
 
 
-@pytest.mark.parametrize("source", [b"x = 1\n\0\n", b"x = (\n", b"# coding: utf-8\ns = '\xff'\n"])
-def test_a_script_python_cannot_compile_fails_as_under_python(project, source):
+@pytest.mark.parametrize("source, same_message", [
+    (b"x = 1\n\0\n", True),
+    (b"x = (\n", True),
+    # 3.14+ python words this one as its file reader does, compile() as for a string.
+    (b"# coding: utf-8\ns = '\xff'\n", sys.version_info < (3, 14)),
+])
+def test_a_script_python_cannot_compile_fails_as_under_python(project, source, same_message):
     (project / "prog.py").write_bytes(source)
     plain = run([sys.executable, "prog.py"], project)
     measured = ccov("run", "prog.py", cwd=project)
     assert plain.returncode == measured.returncode == 1
-    assert plain.stderr.strip().splitlines()[-1] == measured.stderr.strip().splitlines()[-1]
+    plain_error, measured_error = plain.stderr.strip().splitlines()[-1], measured.stderr.strip().splitlines()[-1]
+    assert measured_error.startswith("SyntaxError: ")
+    assert measured_error == plain_error or not same_message
 
 
 def test_syntax_error_in_program(project):

@@ -31,7 +31,6 @@ as in coverage.py.
 from __future__ import annotations
 
 import os
-import struct
 import sys
 
 from ccov import __version__
@@ -147,6 +146,8 @@ def _blob(data: bytes) -> bytes:
 
 
 def _arc_bytes(arcs: set[tuple[int, int]]) -> bytes:
+    import struct  # here: line mode, the common case, never needs it (start-up)
+
     numbers = [number for arc in sorted(arcs) for number in arc]
     return struct.pack(f"<{len(numbers)}i", *numbers)
 
@@ -254,6 +255,8 @@ def _decode(reader: _Reader) -> CoverageData:
 def _arcs_of(blob: bytes) -> list[tuple[int, int]]:
     if len(blob) % 8:
         raise _Damaged("arc data that is not pairs of line numbers")
+    import struct
+
     numbers = struct.unpack(f"<{len(blob) // 4}i", blob)
     return list(zip(numbers[0::2], numbers[1::2], strict=True))
 

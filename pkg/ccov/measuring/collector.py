@@ -235,34 +235,52 @@ _kinds: bytes | None = None
 
 def opcode_kinds() -> bytes:
     """What the collector needs to know of each opcode, read from the opcode
-    module of this Python (no opcode number is written into the C code): 256
+    tables of this Python (no opcode number is written into the C code): 256
     little-endian uint16 of CCOV_OP_* flags."""
     global _kinds
     if _kinds is None:
+        _kinds = kinds_from(*_opcode_tables())
+    return _kinds
+
+
+def _opcode_tables() -> tuple[dict[str, int], set[int]]:
+    """opmap and the jump opcodes.  On 3.13+ the opcode module builds its
+    lists from _opcode_metadata and _opcode; reading those two directly
+    skips the rest of it (3 M instructions, a sixth of `ccov run`'s
+    start-up).  3.12 has the opcode module only."""
+    try:
+        from _opcode import has_jump  # type: ignore[import-not-found]  # 3.13+
+
+        from _opcode_metadata import opmap  # type: ignore[import-not-found]
+    except ImportError:
         import opcode
 
-        flags = [0] * 256
+        return opcode.opmap, set(opcode.hasjrel) | set(getattr(opcode, "hasjabs", ()))
+    return opmap, {number for number in opmap.values() if has_jump(number)}
 
-        def mark(names, flag: int) -> None:
-            for name in names:
-                number = opcode.opmap.get(name)
-                if number is not None and number < 256:
-                    flags[number] |= flag
 
-        mark(["RESUME"], _RESUME)
-        mark(["CACHE"], _CACHE)
-        mark(["EXTENDED_ARG"], _EXTENDED_ARG)
-        for number in set(opcode.hasjrel) | set(getattr(opcode, "hasjabs", ())):
-            if number < 256:
-                flags[number] |= _JUMP
-        mark(["JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _ALWAYS)
-        mark(["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _BACKWARD)
-        mark(["RETURN_VALUE", "RETURN_GENERATOR"], _RETURN)
-        mark(["RETURN_VALUE"], _PY_RETURN)
-        mark(["RERAISE"], _NO_FALL_THROUGH)
-        mark(["RAISE_VARARGS"], _RAISE | _NO_FALL_THROUGH)
-        _kinds = b"".join(flag.to_bytes(2, "little") for flag in flags)
-    return _kinds
+def kinds_from(opmap: dict[str, int], jumps: set[int]) -> bytes:
+    flags = [0] * 256
+
+    def mark(names, flag: int) -> None:
+        for name in names:
+            number = opmap.get(name)
+            if number is not None and number < 256:
+                flags[number] |= flag
+
+    mark(["RESUME"], _RESUME)
+    mark(["CACHE"], _CACHE)
+    mark(["EXTENDED_ARG"], _EXTENDED_ARG)
+    for number in jumps:
+        if number < 256:
+            flags[number] |= _JUMP
+    mark(["JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _ALWAYS)
+    mark(["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _BACKWARD)
+    mark(["RETURN_VALUE", "RETURN_GENERATOR"], _RETURN)
+    mark(["RETURN_VALUE"], _PY_RETURN)
+    mark(["RERAISE"], _NO_FALL_THROUGH)
+    mark(["RAISE_VARARGS"], _RAISE | _NO_FALL_THROUGH)
+    return b"".join(flag.to_bytes(2, "little") for flag in flags)
 
 
 def _quietly(call, *args) -> None:
