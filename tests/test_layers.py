@@ -111,6 +111,19 @@ def test_no_import_cycles():
     assert cycles == []
 
 
+def bare_python(code: str, cwd) -> str:
+    """Run `code` in a Python that loaded what its start-up loads and nothing
+    from site-packages: no .pth file, so no editable-install import hook,
+    which loads modules (types) that a wheel install does not.
+    ccov comes from the checkout (its extension is built in place).
+    Returns the output."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCOV", "COVERAGE"))}
+    env["PYTHONPATH"] = str(ROOT / "pkg")
+    # -S, then site imported by hand: its modules loaded, its .pth files not read.
+    return subprocess.run([sys.executable, "-S", "-c", "import site\n" + code], capture_output=True, text=True,
+                          cwd=cwd, env=env, check=True).stdout
+
+
 def test_what_the_measured_process_loads(tmp_path):
     """Importing every measuring module loads no ccov module outside the
     layer and the shared ones, and no standard library module beyond a short
@@ -119,8 +132,7 @@ def test_what_the_measured_process_loads(tmp_path):
     probe = ("import sys\nbefore = set(sys.modules)\n"
              f"for name in {names!r}:\n    __import__(name)\n"
              "print(sorted(set(sys.modules) - before))\n")
-    loaded = ast.literal_eval(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                                             cwd=tmp_path, check=True).stdout)
+    loaded = ast.literal_eval(bare_python(probe, tmp_path))
     ours = [m for m in loaded if m.startswith("ccov.") and not allowed(m, MEASURING_LOADS | {"_collector"})
             and m != "ccov._collector"]
     stdlib = {m.split(".")[0] for m in loaded if not m.startswith("ccov") and not m.startswith("_")}
@@ -130,15 +142,13 @@ def test_what_the_measured_process_loads(tmp_path):
 def test_what_ccov_run_adds_to_a_scripts_modules(tmp_path):
     """A script run by `ccov run` finds loaded what python loads, ccov's own
     measuring modules and a few cheap ones: each module more is start-up time
-    (types cost 1.2 M instructions, opcode 3 M).  Python 3.12 has no cheaper
+    (types costs 1.2 M instructions, opcode 3 M).  Python 3.12 has no cheaper
     source of the opcode tables than opcode."""
     script = tmp_path / "modules.py"
     script.write_text("import sys\nprint(sorted(sys.modules))\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCOV", "COVERAGE"))}
-    plain = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path,
-                           env=env, check=True)
-    measured = subprocess.run([sys.executable, "-m", "ccov", "run", str(script)], capture_output=True, text=True,
-                              cwd=tmp_path, env=env, check=True)
-    added = set(ast.literal_eval(measured.stdout)) - set(ast.literal_eval(plain.stdout))
-    cheap = {"atexit", "gc", "runpy", "_opcode", "_opcode_metadata"} | ({"opcode"} if sys.version_info < (3, 13) else set())
+    plain = bare_python(f"import sys\nsys.argv = [{str(script)!r}]\nexec(open(sys.argv[0]).read())", tmp_path)
+    measured = bare_python("import sys\nfrom ccov.frontends.cli import main\n"
+                           f"sys.argv = ['ccov', 'run', {str(script)!r}]\nsys.exit(main())", tmp_path)
+    added = set(ast.literal_eval(measured)) - set(ast.literal_eval(plain))
+    cheap = {"__future__", "atexit", "gc", "_opcode", "_opcode_metadata"} | ({"opcode"} if sys.version_info < (3, 13) else set())
     assert {m for m in added if m != "ccov" and not m.startswith("ccov.")} <= cheap, added

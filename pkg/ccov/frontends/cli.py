@@ -13,14 +13,22 @@ from ccov.measuring import runner
 # The Pythons ccov is tested on (.ci/run), as `ccov debug` says.
 SUPPORTED_PYTHONS = ("3.12", "3.13", "3.14", "3.15")
 
+class _Arguments:
+    """What argparse.Namespace is to parse_run_quickly, without importing
+    types (not loaded at start-up)."""
+
+    program: list[str]
+
+    def __init__(self, **values):
+        vars(self).update(values)
+
+
 def parse_run_quickly(argv: list[str]):
     """`ccov run` arguments without importing argparse (it costs start-up
     time); None for anything unusual (help, combined flags, mistakes), which
     argparse then handles and explains."""
-    from types import SimpleNamespace
-
     by_flag = {flag: (dest, action) for flags, dest, action, _, _ in RUN_OPTIONS for flag in flags}
-    args = SimpleNamespace(command="run", program=[], **{dest: None for _, dest, _, _, _ in RUN_OPTIONS})
+    args = _Arguments(command="run", program=[], **{dest: None for _, dest, _, _, _ in RUN_OPTIONS})
     position = 1
     while position < len(argv):
         word = argv[position]

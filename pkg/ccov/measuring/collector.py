@@ -113,8 +113,6 @@ class Collector:
         of modules already imported from measured files, and all the code
         nested in them (functions not defined yet, lambdas, comprehensions).
         Walking only measured modules keeps this cheap in a big process."""
-        from types import CodeType
-
         todo: list = []
         for module in list(sys.modules.values()):
             filename = getattr(module, "__file__", None)
@@ -126,7 +124,7 @@ class Collector:
             if id(code) not in seen:
                 seen.add(id(code))
                 _collector.track(code)
-                todo.extend(c for c in code.co_consts if type(c) is CodeType)
+                todo.extend(c for c in code.co_consts if type(c) is _CodeType)
 
     def stop(self) -> None:
         """Release every event, callback and the tool id (free_tool_id alone
@@ -309,13 +307,11 @@ def decode_arc(key: int) -> tuple[int, int]:
 def _collect_code(values, found: list, visited: set) -> None:
     """The code objects of functions among `values`, looking into classes and
     the usual wrappers (methods, properties, staticmethod, functools.wraps)."""
-    from types import FunctionType
-
     for value in values:
         if id(value) in visited:
             continue
         visited.add(id(value))
-        if type(value) is FunctionType:
+        if type(value) is _FunctionType:
             found.append(value.__code__)
             wrapped = getattr(value, "__wrapped__", None)
             if wrapped is not None:
@@ -326,3 +322,9 @@ def _collect_code(values, found: list, visited: set) -> None:
             _collect_code([value.__func__], found, visited)
         elif isinstance(value, property):
             _collect_code([value.fget, value.fset, value.fdel], found, visited)
+
+
+# types.FunctionType and types.CodeType, without importing types: it is not
+# loaded at start-up, and `ccov run` tracks existing code in every run.
+_FunctionType = type(_collect_code)
+_CodeType = type(_collect_code.__code__)
