@@ -327,3 +327,17 @@ def test_a_setup_cfg_of_other_tools_costs_ccov_run_no_ini_parser(tmp_path):
     assert ccov("run", "probe.py", cwd=tmp_path).stdout == "False\n"
     (tmp_path / "tox.ini").write_text("[coverage:run]\nbranch = true\n")
     assert ccov("run", "probe.py", cwd=tmp_path).stdout == "True\n"
+
+
+@pytest.mark.parametrize("section", ["[tool.coverage.run]", "[tool.ccov]"])
+def test_a_pyproject_of_other_tools_costs_ccov_run_no_toml_parser(tmp_path, section):
+    """`ccov run` start-up: pyproject.toml is parsed (tomllib, re and enum
+    imported: as much again as the rest of ccov's start-up) only if it can
+    hold a coverage.py or ccov setting."""
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "app"\n\n[tool.ruff]\nline-length = 100\n')
+    (tmp_path / "probe.py").write_text("import sys\nprint('tomllib' in sys.modules)\n")
+    assert ccov("run", "probe.py", cwd=tmp_path).stdout == "False\n"
+    pyproject.write_text(pyproject.read_text() + f"\n{section}\nbranch = true\n")
+    assert ccov("run", "probe.py", cwd=tmp_path).stdout == "True\n"
+    assert ccov("json", "-o", "-", cwd=tmp_path).stdout.count('"num_branches"') > 0

@@ -378,7 +378,10 @@ def test_odd_but_valid_values_and_a_tool_table_that_is_not_one(project):
     assert ccov("run", "prog.py", cwd=project).returncode == 0
     tiny = ccov("report", "--fail-under", "0.00001", cwd=project)  # an IndexError, then INTERNALERROR under pytest
     assert tiny.returncode == 0 and "TOTAL" in tiny.stdout, tiny.stderr
+    # A pyproject.toml that names neither coverage nor ccov is not even parsed (start-up).
     write(project, "pyproject.toml", "tool = 5\n")
+    assert ccov("report", cwd=project).returncode == 0
+    write(project, "pyproject.toml", "# the ccov settings\ntool = 5\n")
     result = ccov("report", cwd=project)
     assert result.returncode == 3 and one_error_line(result.stderr), result.stderr
     assert "[tool] must be a table" in result.stderr

@@ -257,7 +257,7 @@ def load(path: str | None = None, warn=None) -> Config:
     ccov_file = path if path is None or path.endswith(".toml") else None
     if ccov_file is None and path is None:
         ccov_file = "pyproject.toml"
-    if ccov_file is not None and os.path.isfile(ccov_file):
+    if ccov_file is not None and os.path.isfile(ccov_file) and (path or covconfig.mentions(ccov_file, b"ccov")):
         _apply_ccov_section(config, ccov_file, read_toml(ccov_file), warn)
     if os.environ.get("COVERAGE_FILE"):
         config.set("data_file", os.environ["COVERAGE_FILE"], "$COVERAGE_FILE")

@@ -119,11 +119,12 @@ def find(given: str | None = None, toml_reader=None) -> Found:
             if required:
                 raise UsageError(f"configuration file {path} not found")
             continue
-        if path.endswith(".toml"):
+        toml = path.endswith(".toml")
+        if not own and not mentions(path, b"coverage" if toml else b"coverage:"):
+            continue  # another tool's setup.cfg, tox.ini or pyproject.toml: not worth parsing
+        if toml:
             document = (toml_reader or read_toml)(path)
             sections = _toml_sections(document, path, own)
-        elif not own and not _mentions_coverage(path):
-            continue  # a setup.cfg or tox.ini of other tools: not worth importing configparser (`ccov run` start-up)
         else:
             sections = _ini_sections(path, own)
         found = _convert(sections, path)
@@ -132,11 +133,15 @@ def find(given: str | None = None, toml_reader=None) -> Found:
     return Found()
 
 
-def _mentions_coverage(path: str) -> bool:
-    """Whether an INI file can hold a [coverage:...] section at all."""
+def mentions(path: str, word: bytes) -> bool:
+    """Whether a file that is not coverage.py's own can hold a setting at all:
+    every spelling of [coverage:run], [tool.coverage.run] or [tool.ccov]
+    holds the word (bar a TOML key written with escapes).  A file that does
+    not is not parsed: configparser, and tomllib with the re and enum it
+    loads, would double `ccov run`'s start-up for nothing."""
     try:
-        with open(path, "rb") as ini_file:
-            return b"coverage:" in ini_file.read()
+        with open(path, "rb") as config_file:
+            return word in config_file.read()
     except OSError:
         return True  # let the reading say what is wrong
 
