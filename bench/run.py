@@ -377,22 +377,52 @@ def installed_from_wheel() -> Path:
     return python
 
 
+# A project's pyproject.toml, as most have one: other tools' settings only,
+# and the same with coverage.py's settings in it (then tomllib is needed).
+OTHER_TOOLS_PYPROJECT = """[project]
+name = "app"
+version = "1.0"
+dependencies = ["attrs>=23"]
+
+[tool.ruff]
+line-length = 100
+
+[tool.pytest.ini_options]
+testpaths = ["tests"]
+"""
+COVERAGE_PYPROJECT = OTHER_TOOLS_PYPROJECT + """
+[tool.coverage.run]
+source = ["app"]
+
+[tool.coverage.report]
+show_missing = true
+"""
+
+
 def bench_startup(rounds: int) -> dict:
     python = installed_from_wheel()
     ccov_script = python.parent / "ccov"
     with tempfile.TemporaryDirectory() as scratch:
-        empty = Path(scratch) / "empty.py"
-        empty.write_text("")
+        folders = {"": Path(scratch) / "bare", "other tools": Path(scratch) / "other", "coverage": Path(scratch) / "cov"}
+        for folder in folders.values():
+            folder.mkdir()
+            (folder / "empty.py").write_text("")
+        (folders["other tools"] / "pyproject.toml").write_text(OTHER_TOOLS_PYPROJECT)
+        (folders["coverage"] / "pyproject.toml").write_text(COVERAGE_PYPROJECT)
         # pip's console-script wrapper imports re, which ccov cannot help: the
         # same run without a wrapper shows what is ccov's own.
         no_wrapper = "import sys; from ccov.frontends.cli import main; sys.argv[0] = 'ccov'; sys.exit(main())"
-        commands = {"python": [str(python), str(empty)], "ccov run": [str(ccov_script), "run", str(empty)],
-                    "ccov run, no wrapper": [str(python), "-c", no_wrapper, "run", str(empty)]}
-        times = {name: [] for name in commands}
+        commands = {"python": ("", [str(python), "empty.py"]), "ccov run": ("", [str(ccov_script), "run", "empty.py"]),
+                    "ccov run, no wrapper": ("", [str(python), "-c", no_wrapper, "run", "empty.py"]),
+                    "ccov run, no wrapper, pyproject.toml of other tools":
+                        ("other tools", [str(python), "-c", no_wrapper, "run", "empty.py"]),
+                    "ccov run, no wrapper, [tool.coverage] in pyproject.toml":
+                        ("coverage", [str(python), "-c", no_wrapper, "run", "empty.py"])}
+        times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(rounds * 4):
-            for name, command in commands.items():
+            for name, (folder, command) in commands.items():
                 start = time.perf_counter()
-                subprocess.run(command, cwd=scratch, env=clean_env(), check=True)
+                subprocess.run(command, cwd=folders[folder], env=clean_env(), check=True)
                 times[name].append(time.perf_counter() - start)
     return {"times": times, "install": "wheel"}
 
@@ -613,6 +643,10 @@ def markdown(results: dict) -> str:
             own = median(startup["times"]["ccov run, no wrapper"])
             out[-1] += (f" Without pip's console-script wrapper (it imports `re`): {own * 1000:.1f} ms "
                         f"(+{(own - python) * 1000:.1f} ms).")
+        for where in ("pyproject.toml of other tools", "[tool.coverage] in pyproject.toml"):
+            if f"ccov run, no wrapper, {where}" in startup["times"]:
+                there = median(startup["times"][f"ccov run, no wrapper, {where}"])
+                out[-1] += f" Without the wrapper, beside a {where}: +{(there - python) * 1000:.1f} ms."
         out.append("")
     chosen = results.get("affected")
     if chosen:

@@ -114,6 +114,9 @@ def _startup(figures: dict) -> str:
     if "ccov run, no wrapper" in startup["times"]:
         own = (statistics.median(startup["times"]["ccov run, no wrapper"]) - python) * 1000
         extra += f"; without pip's wrapper +{own:.1f} ms"
+    other = startup["times"].get("ccov run, no wrapper, pyproject.toml of other tools")
+    if other:
+        extra += f", beside a pyproject.toml of other tools +{(statistics.median(other) - python) * 1000:.1f} ms"
     return _cell(delta, 8, unit="ms", extra=extra)
 
 
