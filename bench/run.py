@@ -15,7 +15,8 @@ Sections (all by default):
                  pytest, --ccov and --cov, in line and in branch mode
   affected       tests chosen for one-function changes to toolz: --ccov-affected against
                  pytest-testmon (share of tests selected, time to decide)
-  startup        `ccov run` of an empty script against `python` of it
+  startup        `ccov run` of an empty script against `python` of it, timed and (with
+                 valgrind) counted in instructions
   unwind         exceptions in code that is not measured: ccov in line and branch mode
                  (3.12/3.13 branch mode needs the global PY_UNWIND event)
   processes      what ccov-subprocess.pth costs a process that is not measured, and
@@ -424,7 +425,21 @@ def bench_startup(rounds: int) -> dict:
                 start = time.perf_counter()
                 subprocess.run(command, cwd=folders[folder], env=clean_env(), check=True)
                 times[name].append(time.perf_counter() - start)
-    return {"times": times, "install": "wheel"}
+        # A few milliseconds are within this machine's noise: instructions
+        # counted by callgrind are not (the bytecode caches are warm by now).
+        instructions = {name: _instructions(command, folders[folder])
+                        for name, (folder, command) in commands.items() if name != "ccov run"}
+    return {"times": times, "install": "wheel", "instructions": instructions}
+
+
+def _instructions(command: list[str], cwd: Path) -> int | None:
+    """Instructions `command` runs, counted by callgrind; None without valgrind."""
+    if shutil.which("valgrind") is None:
+        return None
+    ran = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                         cwd=cwd, env=clean_env(), capture_output=True, text=True, check=True)
+    found = re.search(r"Collected\s*:\s*([\d,]+)|I\s+refs:\s*([\d,]+)", ran.stderr)
+    return int((found.group(1) or found.group(2)).replace(",", "")) if found else None
 
 
 # ---- unwind: what branch mode's global PY_UNWIND costs code that is not measured ------------
@@ -647,6 +662,14 @@ def markdown(results: dict) -> str:
             if f"ccov run, no wrapper, {where}" in startup["times"]:
                 there = median(startup["times"][f"ccov run, no wrapper, {where}"])
                 out[-1] += f" Without the wrapper, beside a {where}: +{(there - python) * 1000:.1f} ms."
+        counted = startup.get("instructions") or {}
+        if counted.get("python"):
+            base = counted["python"]
+            cells = [f"{name.removeprefix('ccov run, no wrapper').lstrip(', ') or 'empty folder'} "
+                     f"+{(count - base) / 1e6:.1f} M (+{(count - base) / base * 100:.0f}%)"
+                     for name, count in counted.items() if name != "python" and count]
+            out.append(f"Instructions (callgrind): `python empty.py` {base / 1e6:.1f} M; `ccov run empty.py` "
+                       f"without the wrapper, {'; '.join(cells)}.")
         out.append("")
     chosen = results.get("affected")
     if chosen:

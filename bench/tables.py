@@ -117,6 +117,10 @@ def _startup(figures: dict) -> str:
     other = startup["times"].get("ccov run, no wrapper, pyproject.toml of other tools")
     if other:
         extra += f", beside a pyproject.toml of other tools +{(statistics.median(other) - python) * 1000:.1f} ms"
+    counted = startup.get("instructions") or {}
+    if counted.get("python") and counted.get("ccov run, no wrapper"):
+        added = counted["ccov run, no wrapper"] - counted["python"]
+        extra += f"; callgrind: +{added / 1e6:.1f} M instructions (+{added / counted['python'] * 100:.0f}%)"
     return _cell(delta, 8, unit="ms", extra=extra)
 
 
