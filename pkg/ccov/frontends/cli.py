@@ -13,6 +13,7 @@ from ccov.measuring import runner
 # The Pythons ccov is tested on (.ci/run), as `ccov debug` says.
 SUPPORTED_PYTHONS = ("3.12", "3.13", "3.14", "3.15")
 
+
 class _Arguments:
     """What argparse.Namespace is to parse_run_quickly, without importing
     types (not loaded at start-up)."""

@@ -244,8 +244,8 @@ def opcode_kinds() -> bytes:
 def _opcode_tables() -> tuple[dict[str, int], set[int]]:
     """opmap and the jump opcodes.  On 3.13+ the opcode module builds its
     lists from _opcode_metadata and _opcode; reading those two directly
-    skips the rest of it (3 M instructions, a sixth of `ccov run`'s
-    start-up).  3.12 has the opcode module only."""
+    skips the rest of it (3 M instructions of `ccov run`'s start-up).
+    3.12 has the opcode module only."""
     try:
         from _opcode import has_jump  # type: ignore[import-not-found]  # 3.13+
 
@@ -258,6 +258,8 @@ def _opcode_tables() -> tuple[dict[str, int], set[int]]:
 
 
 def kinds_from(opmap: dict[str, int], jumps: set[int]) -> bytes:
+    """The CCOV_OP_* flags of each opcode, from its name -> number map and
+    the numbers of the opcodes that jump."""
     flags = [0] * 256
 
     def mark(names, flag: int) -> None:
