@@ -80,7 +80,7 @@ def other_environment(content: bytes) -> bytes:
     environment, tables = marshal.loads(content[start:])
     wrong = {key: ((), (), (), ()) for key in tables}
     body = marshal.dumps((environment + " (another)", wrong))
-    return table_cache.MAGIC + table_cache.blake2b(body, digest_size=16).digest() + body
+    return table_cache.MAGIC + table_cache.checksum(body) + body
 
 
 @pytest.mark.parametrize("spoil", [damaged, other_environment, lambda content: content[:40], lambda content: b""],

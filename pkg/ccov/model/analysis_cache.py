@@ -8,13 +8,13 @@ cannot be opened, read or written is simply not used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 import sys
 
 from ccov import __version__
+from ccov.data.datafile import checksum
 from ccov.model.analysis import FileAnalysis, Function, Region
 from ccov.model.cache_folder import cache_folder
 
@@ -27,7 +27,7 @@ _ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3
 
 def cache_key(content_hash: str, exclusions: list[str]) -> str:
     material = "\0".join([_ENVIRONMENT, content_hash, *exclusions])
-    return hashlib.blake2b(material.encode(), digest_size=16).hexdigest()
+    return checksum(material.encode()).hex()
 
 
 def _encode(analysis: FileAnalysis) -> str:

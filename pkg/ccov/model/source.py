@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import io
 
+from ccov.data.datafile import checksum
 from ccov.measuring.file_selection import zip_member
-
-try:  # the built-in module: hashlib's OpenSSL binding costs `ccov run` 3 ms at exit
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - CPython always has it
-    from hashlib import blake2b
 
 
 class SourceError(Exception):
@@ -55,7 +51,7 @@ def decode(data: bytes, path: str) -> str:
 
 
 def content_hash(data: bytes) -> str:
-    return blake2b(data, digest_size=16).hexdigest()
+    return checksum(data).hex()
 
 
 def multiline_map(tokens) -> dict[int, int]:

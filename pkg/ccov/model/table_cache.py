@@ -22,18 +22,12 @@ import os
 import sys
 from types import CodeType
 
-try:  # the built-in module: hashlib's OpenSSL binding costs start-up time
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - a Python built without it
-    from hashlib import blake2b
-
 from ccov import __version__
-from ccov.data.datafile import remove_quietly
+from ccov.data.datafile import CHECKSUM_SIZE, checksum, remove_quietly
 from ccov.model import bytecode_branches
 from ccov.model.cache_folder import cache_folder
 
 MAGIC = b"ccov branch tables\n"
-_DIGEST_SIZE = 16
 # Entries kept at most: past it, a save keeps only what its process used,
 # so tables of code that changed long ago do not pile up.
 LIMIT = 50_000
@@ -50,13 +44,13 @@ def content_key(code: CodeType) -> bytes:
         tuple(index for index, value in enumerate(consts) if value is None),
         tuple((c.co_code, c.co_linetable, c.co_firstlineno) for c in consts if type(c) is CodeType),
     )
-    return blake2b(marshal.dumps(material), digest_size=_DIGEST_SIZE).digest()
+    return checksum(marshal.dumps(material))
 
 
 def _environment() -> str:
     try:
         with open(bytecode_branches.__file__, "rb") as source:
-            builder = blake2b(source.read(), digest_size=_DIGEST_SIZE).hexdigest()
+            builder = checksum(source.read()).hex()
     except (OSError, TypeError):
         builder = "unknown"  # no source to hash: the version must do
     return f"ccov {__version__} python {sys.version} builder {builder}"
@@ -100,11 +94,11 @@ class TableCache:
                 content = cache_file.read()
         except OSError:
             return None
-        start = len(MAGIC) + _DIGEST_SIZE
+        start = len(MAGIC) + CHECKSUM_SIZE
         if content[:len(MAGIC)] != MAGIC:
             return None
         body = content[start:]
-        if blake2b(body, digest_size=_DIGEST_SIZE).digest() != content[len(MAGIC):start]:
+        if checksum(body) != content[len(MAGIC):start]:
             return None
         try:
             environment, tables = marshal.loads(body)
@@ -127,7 +121,7 @@ class TableCache:
             body = marshal.dumps((self._environment, tables))
             cache_folder(self.directory)
             with open(temporary, "wb") as cache_file:
-                cache_file.write(MAGIC + blake2b(body, digest_size=_DIGEST_SIZE).digest() + body)
+                cache_file.write(MAGIC + checksum(body) + body)
             os.replace(temporary, self.path)  # readers see the old file or the new one
         except Exception:  # a cache: whatever went wrong, the run's data still matters more
             remove_quietly(temporary)
