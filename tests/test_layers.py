@@ -4,10 +4,11 @@ with no import cycle anywhere, and what runs inside the measured process
 importing almost nothing when it loads."""
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import clean_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -117,11 +118,9 @@ def bare_python(code: str, cwd) -> str:
     which loads modules (types) that a wheel install does not.
     ccov comes from the checkout (its extension is built in place).
     Returns the output."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CCOV", "COVERAGE"))}
-    env["PYTHONPATH"] = str(ROOT / "pkg")
     # -S, then site imported by hand: its modules loaded, its .pth files not read.
     return subprocess.run([sys.executable, "-S", "-c", "import site\n" + code], capture_output=True, text=True,
-                          cwd=cwd, env=env, check=True).stdout
+                          cwd=cwd, env=clean_env(PYTHONPATH=str(ROOT / "pkg")), check=True).stdout
 
 
 def test_what_the_measured_process_loads(tmp_path):
