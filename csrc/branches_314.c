@@ -21,7 +21,8 @@
  *
  * Every direction (co_branches()) and every return instruction is expected:
  * a code object drops its instrumentation once all of them and all its lines
- * were seen.  An exception leaving a function makes no exit arc here
+ * were seen.  Code that cannot go two ways gets no table (can_branch): it is
+ * measured as in line mode, and records no arcs, as on 3.12/3.13.  An exception leaving a function makes no exit arc here
  * (coverage.py's sys.monitoring core records none either), so the global
  * PY_UNWIND event of 3.12/3.13 is not used.
  *
@@ -156,6 +157,102 @@ read_returns(BranchTable *table, PyObject *code)
     return 0;
 }
 
+/* Where the body starts (the offset after RESUME and its inline caches),
+ * and whether an `async for` ends in this code. */
+static int
+scan_bytecode(PyObject *code, Py_ssize_t *body_start, int *async_for_end)
+{
+    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if (bytecode == NULL) {
+        return -1;
+    }
+    const uint8_t *units = (const uint8_t *)PyBytes_AS_STRING(bytecode);
+    Py_ssize_t size = PyBytes_GET_SIZE(bytecode);
+    *body_start = 0;
+    *async_for_end = 0;
+    for (Py_ssize_t at = 0; at + 1 < size; at += 2) {
+        unsigned kind = ccov_state.kinds[units[at]];
+        if ((kind & CCOV_OP_RESUME) && *body_start == 0) {
+            Py_ssize_t next = at + 2;
+            while (next + 1 < size && (ccov_state.kinds[units[next]] & CCOV_OP_CACHE)) {
+                next += 2;
+            }
+            *body_start = next;
+        }
+        *async_for_end |= (kind & CCOV_OP_ASYNC_FOR_END) != 0;
+    }
+    Py_DECREF(bytecode);
+    return 0;
+}
+
+/* Whether the lines after `body_start` are all one line: a body written on
+ * its `def` or `class` line (`def f(x): return x`), or a lambda.  -1 on error. */
+static int
+one_line_from(PyObject *code, Py_ssize_t body_start)
+{
+    PyObject *ranges = PyObject_CallMethod(code, "co_lines", NULL);
+    PyObject *iterator = ranges ? PyObject_GetIter(ranges) : NULL;
+    Py_XDECREF(ranges);
+    if (iterator == NULL) {
+        return -1;
+    }
+    long only = 0;
+    int one = 1;
+    PyObject *item;
+    while (one && (item = PyIter_Next(iterator)) != NULL) {
+        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3 && PyTuple_GET_ITEM(item, 2) != Py_None
+                && PyLong_AsLong(PyTuple_GET_ITEM(item, 1)) > body_start) {
+            long line = PyLong_AsLong(PyTuple_GET_ITEM(item, 2));
+            one = only == 0 || line == only;
+            only = line;
+        }
+        Py_DECREF(item);
+    }
+    Py_DECREF(iterator);
+    return PyErr_Occurred() ? -1 : one && only != 0;
+}
+
+static int
+one_line_body(PyObject *code)
+{
+    Py_ssize_t body_start;
+    int async_for_end;
+    return scan_bytecode(code, &body_start, &async_for_end) < 0 ? -1 : one_line_from(code, body_start);
+}
+
+/* Whether an arc of this code object can be a branch arc of coverage.py's
+ * model (ccov.model.syntax_branches): it has a branch instruction, the end
+ * of an `async for` (which reports no branch event), a body on its own
+ * `def` or `class` line (its way out is a branch of that line), or holds
+ * such a body (the way on from the line is the other).  Code with none of
+ * them (most code objects) needs no table: the steps between its lines
+ * and its ways out are arcs no report counts.  -1 on error. */
+static int
+can_branch(const BranchTable *table, PyObject *code)
+{
+    if (table->nsites > 0) {
+        return 1;
+    }
+    Py_ssize_t body_start;
+    int async_for_end;
+    if (scan_bytecode(code, &body_start, &async_for_end) < 0) {
+        return -1;
+    }
+    if (async_for_end) {
+        return 1;
+    }
+    int found = one_line_from(code, body_start);
+    PyObject *consts = found == 0 ? PyObject_GetAttrString(code, "co_consts") : NULL;
+    if (consts != NULL && PyTuple_Check(consts)) {
+        for (Py_ssize_t i = 0; found == 0 && i < PyTuple_GET_SIZE(consts); i++) {
+            PyObject *nested = PyTuple_GET_ITEM(consts, i);
+            found = PyCode_Check(nested) ? one_line_body(nested) : 0;
+        }
+    }
+    Py_XDECREF(consts);
+    return found == 0 && PyErr_Occurred() ? -1 : found;
+}
+
 int
 ccov_branches_attach(CodeState *state)
 {
@@ -166,6 +263,11 @@ ccov_branches_attach(CodeState *state)
     BranchTable *table = read_sites(state->code);
     if (table == NULL) {
         return -1;
+    }
+    int branching = can_branch(table, state->code);
+    if (branching <= 0) {
+        ccov_branches_free(table);  /* measured as in line mode */
+        return branching;
     }
     if (read_returns(table, state->code) < 0) {
         ccov_branches_free(table);

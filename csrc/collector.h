@@ -128,6 +128,7 @@ typedef struct {
 #define CCOV_OP_PY_RETURN 128   /* fires PY_RETURN (RETURN_VALUE) */
 #define CCOV_OP_NO_FALL_THROUGH 256 /* never goes on to the next instruction (RERAISE) */
 #define CCOV_OP_RAISE 512       /* raises (RAISE_VARARGS) */
+#define CCOV_OP_ASYNC_FOR_END 1024 /* an `async for` ends here, by an exception (END_ASYNC_FOR) */
 
 extern CollectorState ccov_state;
 

@@ -146,6 +146,15 @@ async def async_user(n):
     return total
 
 
+async def async_collect(n):
+    # No branch instruction: the `async for` line's two ways are seen only as
+    # the steps from its line (the loop ends by an exception).
+    found = []
+    async for value in agen(n):
+        found.append(value)
+    return found
+
+
 def early_returns(x):
     if x is None:
         return 0
@@ -213,6 +222,7 @@ def main():
     ternary_and_short_circuit(0, 1)
     list(generator(4))
     asyncio.run(async_user(3))
+    asyncio.run(async_collect(2))
     early_returns(None)
     early_returns(3)
     pragma_no_branch(1)

@@ -228,6 +228,7 @@ def _callbacks(branch: bool) -> list:
 # The CCOV_OP_* flags of csrc/collector.h.
 _RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH, _RAISE = (
     1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_ASYNC_FOR_END = 1024
 _kinds: bytes | None = None
 
 
@@ -280,6 +281,7 @@ def kinds_from(opmap: dict[str, int], jumps: set[int]) -> bytes:
     mark(["RETURN_VALUE"], _PY_RETURN)
     mark(["RERAISE"], _NO_FALL_THROUGH)
     mark(["RAISE_VARARGS"], _RAISE | _NO_FALL_THROUGH)
+    mark(["END_ASYNC_FOR"], _ASYNC_FOR_END)
     return b"".join(flag.to_bytes(2, "little") for flag in flags)
 
 
