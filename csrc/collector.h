@@ -195,6 +195,10 @@ PyObject *ccov_sigterm_after_fork(PyObject *module, PyObject *ignored);
 
 PyObject *ccov_compile_script(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
+/* ---- the lines of multi-line statements (statements.c) ----------------- */
+
+PyObject *ccov_multiline_statements(PyObject *self, PyObject *text);
+
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 
 /* Measure a code object if its file is measured; -1 with an exception set. */

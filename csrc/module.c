@@ -246,6 +246,10 @@ static PyMethodDef collector_methods[] = {
      "compile_script(source: bytes, filename: str) -> code\n\n"
      "compile(source, filename, 'exec', dont_inherit=True), without building the\n"
      "ast module's types as compile() does (see compile.c)."},
+    {"multiline_statements", ccov_multiline_statements, METH_O,
+     "multiline_statements(text: str) -> tuple | None\n\n"
+     "((line, first line of its statement), ...) for the lines of multi-line\n"
+     "statements, or None where the text cannot be followed (see statements.c)."},
     {"guard_sigterm", ccov_guard_sigterm, METH_NOARGS,
      "guard_sigterm() -> bool\n\nWrap the Python-level SIGTERM handler just installed so the signal is\n"
      "sent again until the handler starts (see sigterm.c); whether it is wrapped."},
