@@ -164,6 +164,32 @@ def test_source_decoding_follows_pep_263():
         decode(b"x = '\xff'\n", "bad.py")
 
 
+@pytest.mark.parametrize("data", [
+    b"x = 1\n", b"", b"x = 1", b"\xef\xbb\xbfx = 'caf\xc3\xa9'\n", "x = 'é'\r\ny = 2\rz = 3\n".encode(),
+    "#!/usr/bin/env python\n# coding: latin-1\nx = 'é'\n".encode("latin-1"),
+    "x = 1\n# coding: latin-1\ny = 'é'\n".encode(),  # a cookie after code is no cookie
+    "x = 1\ny = 2\n# coding: latin-1\nz = 'é'\n".encode(),  # nor on the third line
+    "# vim: set fileencoding=cp1252 :\nx = '\u20ac'\n".encode("cp1252"),
+    b"# coding: utf-8\nx = '\xff'\n", b"\xef\xbb\xbf# coding: latin-1\n", b"# coding: no-such-codec\n",
+    b"\xffx = 1\n", b"x = 1\ny = 2\nz = '\xff'\n",
+])
+def test_decoding_without_the_tokenizer_gives_what_it_gives(data):
+    """Files without a coding cookie are decoded without importing tokenize;
+    every file still reads as tokenize.detect_encoding reads it, errors too."""
+    import io
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        expected = data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+    except (SyntaxError, UnicodeDecodeError, LookupError) as err:
+        with pytest.raises(SourceError) as caught:
+            decode(data, "f.py")
+        assert str(caught.value) == f"cannot decode f.py: {err}"
+    else:
+        assert decode(data, "f.py") == expected
+
+
 def test_functions_have_qualified_names():
     text = textwrap.dedent("""
         class A:
