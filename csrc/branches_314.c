@@ -22,9 +22,10 @@
  * Every direction (co_branches()) and every return instruction is expected:
  * a code object drops its instrumentation once all of them and all its lines
  * were seen.  Code that cannot go two ways gets no table (can_branch): it is
- * measured as in line mode, and records no arcs, as on 3.12/3.13.  An exception leaving a function makes no exit arc here
- * (coverage.py's sys.monitoring core records none either), so the global
- * PY_UNWIND event of 3.12/3.13 is not used.
+ * measured as in line mode, and records no arcs, as on 3.12/3.13.  An
+ * exception leaving a function makes no exit arc here (coverage.py's
+ * sys.monitoring core records none either), so the global PY_UNWIND event
+ * of 3.12/3.13 is not used.
  *
  * In line mode too, PY_RETURN marks its line run: 3.14 fires no LINE event
  * for a return block the compiler duplicated after a loop that ran to its
@@ -199,7 +200,7 @@ one_line_from(PyObject *code, Py_ssize_t body_start)
     long only = 0;
     int one = 1;
     PyObject *item;
-    while (one && (item = PyIter_Next(iterator)) != NULL) {
+    while (one && !PyErr_Occurred() && (item = PyIter_Next(iterator)) != NULL) {
         if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3 && PyTuple_GET_ITEM(item, 2) != Py_None
                 && PyLong_AsLong(PyTuple_GET_ITEM(item, 1)) > body_start) {
             long line = PyLong_AsLong(PyTuple_GET_ITEM(item, 2));
