@@ -45,7 +45,7 @@ def advance(dt, steps, bodies, pairs):
             v2[0] += dx * b1m
             v2[1] += dy * b1m
             v2[2] += dz * b1m
-        for (r, [vx, vy, vz], m) in bodies:
+        for (r, [vx, vy, vz], _mass) in bodies:
             r[0] += dt * vx
             r[1] += dt * vy
             r[2] += dt * vz
@@ -53,12 +53,12 @@ def advance(dt, steps, bodies, pairs):
 
 def energy(bodies, pairs):
     e = 0.0
-    for ((x1, y1, z1), v1, m1), ((x2, y2, z2), v2, m2) in pairs:
+    for ((x1, y1, z1), _v1, m1), ((x2, y2, z2), _v2, m2) in pairs:
         dx = x1 - x2
         dy = y1 - y2
         dz = z1 - z2
         e -= (m1 * m2) / ((dx * dx + dy * dy + dz * dz) ** 0.5)
-    for (r, [vx, vy, vz], m) in bodies:
+    for (_r, [vx, vy, vz], m) in bodies:
         e += m * (vx * vx + vy * vy + vz * vz) / 2.0
     return e
 
