@@ -243,15 +243,12 @@ can_branch(const BranchTable *table, PyObject *code)
         return 1;
     }
     int found = one_line_from(code, body_start);
-    PyObject *consts = found == 0 ? PyObject_GetAttrString(code, "co_consts") : NULL;
-    if (consts != NULL && PyTuple_Check(consts)) {
-        for (Py_ssize_t i = 0; found == 0 && i < PyTuple_GET_SIZE(consts); i++) {
-            PyObject *nested = PyTuple_GET_ITEM(consts, i);
-            found = PyCode_Check(nested) ? one_line_body(nested) : 0;
-        }
+    PyObject *consts = ((PyCodeObject *)code)->co_consts;
+    for (Py_ssize_t i = 0; found == 0 && i < PyTuple_GET_SIZE(consts); i++) {
+        PyObject *nested = PyTuple_GET_ITEM(consts, i);
+        found = PyCode_Check(nested) ? one_line_body(nested) : 0;
     }
-    Py_XDECREF(consts);
-    return found == 0 && PyErr_Occurred() ? -1 : found;
+    return found;
 }
 
 int

@@ -83,6 +83,39 @@ string_prefix(const Scanner *s, Py_ssize_t start, Py_ssize_t length)
 
 static void scan_string(Scanner *s, int flags, int depth);
 
+/* A string literal, or a name (which may be a string's prefix), starting at
+ * `at`: moves past it and answers 1; 0 when neither starts there. */
+static int
+scan_word(Scanner *s, int depth)
+{
+    Py_UCS4 c = peek(s, 0);
+    if (c == '\'' || c == '"') {
+        scan_string(s, STRING, depth);
+        return 1;
+    }
+    if (!is_name_char(c)) {
+        return 0;
+    }
+    Py_ssize_t start = s->at;
+    while (s->at < s->size && is_name_char(peek(s, 0))) {
+        take(s);
+    }
+    Py_UCS4 next = peek(s, 0);
+    int prefix = next == '\'' || next == '"' ? string_prefix(s, start, s->at - start) : 0;
+    if (prefix) {
+        scan_string(s, prefix, depth);
+    }
+    return 1;
+}
+
+static void
+skip_comment(Scanner *s)
+{
+    while (s->at < s->size && peek(s, 0) != '\n') {
+        take(s);
+    }
+}
+
 /* Code inside a replacement field, after its `{`: up to the `}` that closes
  * it, through a format spec (after a `:` outside brackets) and its own
  * nested fields. */
@@ -92,24 +125,11 @@ scan_field(Scanner *s, int depth)
     int brackets = 0;
     while (!s->failed && s->at < s->size) {
         Py_UCS4 c = peek(s, 0);
-        if (c == '\'' || c == '"') {
-            scan_string(s, STRING, depth + 1);
+        if (scan_word(s, depth + 1)) {
+            continue;
         }
-        else if (is_name_char(c)) {
-            Py_ssize_t start = s->at;
-            while (s->at < s->size && is_name_char(peek(s, 0))) {
-                take(s);
-            }
-            Py_UCS4 next = peek(s, 0);
-            int prefix = next == '\'' || next == '"' ? string_prefix(s, start, s->at - start) : 0;
-            if (prefix) {
-                scan_string(s, prefix, depth + 1);
-            }
-        }
-        else if (c == '#') {
-            while (s->at < s->size && peek(s, 0) != '\n') {
-                take(s);
-            }
+        if (c == '#') {
+            skip_comment(s);
         }
         else if (c == '(' || c == '[' || c == '{') {
             brackets++;
@@ -244,9 +264,7 @@ ccov_multiline_statements(PyObject *Py_UNUSED(module), PyObject *text)
             continue;
         }
         if (c == '#') {
-            while (s.at < s.size && peek(&s, 0) != '\n') {
-                take(&s);
-            }
+            skip_comment(&s);
             continue;
         }
         if (c == '\n') {
@@ -269,21 +287,7 @@ ccov_multiline_statements(PyObject *Py_UNUSED(module), PyObject *text)
         if (!first) {
             first = s.line;
         }
-        if (c == '\'' || c == '"') {
-            scan_string(&s, STRING, 0);
-        }
-        else if (is_name_char(c)) {
-            Py_ssize_t start = s.at;
-            while (s.at < s.size && is_name_char(peek(&s, 0))) {
-                take(&s);
-            }
-            Py_UCS4 next = peek(&s, 0);
-            int prefix = next == '\'' || next == '"' ? string_prefix(&s, start, s.at - start) : 0;
-            if (prefix) {
-                scan_string(&s, prefix, 0);
-            }
-        }
-        else {
+        if (!scan_word(&s, 0)) {
             if (c == '(' || c == '[' || c == '{') {
                 brackets++;
             }
