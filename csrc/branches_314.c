@@ -158,10 +158,9 @@ read_returns(BranchTable *table, PyObject *code)
     return 0;
 }
 
-/* Where the body starts (the offset after RESUME and its inline caches),
- * and whether an `async for` ends in this code. */
+/* Whether an `async for` ends in this code; -1 on error. */
 static int
-scan_bytecode(PyObject *code, Py_ssize_t *body_start, int *async_for_end)
+ends_async_for(PyObject *code)
 {
     PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
     if (bytecode == NULL) {
@@ -169,56 +168,12 @@ scan_bytecode(PyObject *code, Py_ssize_t *body_start, int *async_for_end)
     }
     const uint8_t *units = (const uint8_t *)PyBytes_AS_STRING(bytecode);
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode);
-    *body_start = 0;
-    *async_for_end = 0;
-    for (Py_ssize_t at = 0; at + 1 < size; at += 2) {
-        unsigned kind = ccov_state.kinds[units[at]];
-        if ((kind & CCOV_OP_RESUME) && *body_start == 0) {
-            Py_ssize_t next = at + 2;
-            while (next + 1 < size && (ccov_state.kinds[units[next]] & CCOV_OP_CACHE)) {
-                next += 2;
-            }
-            *body_start = next;
-        }
-        *async_for_end |= (kind & CCOV_OP_ASYNC_FOR_END) != 0;
+    int found = 0;
+    for (Py_ssize_t at = 0; at + 1 < size && !found; at += 2) {
+        found = (ccov_state.kinds[units[at]] & CCOV_OP_ASYNC_FOR_END) != 0;
     }
     Py_DECREF(bytecode);
-    return 0;
-}
-
-/* Whether the lines after `body_start` are all one line: a body written on
- * its `def` or `class` line (`def f(x): return x`), or a lambda.  -1 on error. */
-static int
-one_line_from(PyObject *code, Py_ssize_t body_start)
-{
-    PyObject *ranges = PyObject_CallMethod(code, "co_lines", NULL);
-    PyObject *iterator = ranges ? PyObject_GetIter(ranges) : NULL;
-    Py_XDECREF(ranges);
-    if (iterator == NULL) {
-        return -1;
-    }
-    long only = 0;
-    int one = 1;
-    PyObject *item;
-    while (one && !PyErr_Occurred() && (item = PyIter_Next(iterator)) != NULL) {
-        if (PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3 && PyTuple_GET_ITEM(item, 2) != Py_None
-                && PyLong_AsLong(PyTuple_GET_ITEM(item, 1)) > body_start) {
-            long line = PyLong_AsLong(PyTuple_GET_ITEM(item, 2));
-            one = only == 0 || line == only;
-            only = line;
-        }
-        Py_DECREF(item);
-    }
-    Py_DECREF(iterator);
-    return PyErr_Occurred() ? -1 : one && only != 0;
-}
-
-static int
-one_line_body(PyObject *code)
-{
-    Py_ssize_t body_start;
-    int async_for_end;
-    return scan_bytecode(code, &body_start, &async_for_end) < 0 ? -1 : one_line_from(code, body_start);
+    return found;
 }
 
 /* Whether an arc of this code object can be a branch arc of coverage.py's
@@ -234,21 +189,22 @@ can_branch(const BranchTable *table, PyObject *code)
     if (table->nsites > 0) {
         return 1;
     }
-    Py_ssize_t body_start;
-    int async_for_end;
-    if (scan_bytecode(code, &body_start, &async_for_end) < 0) {
+    int async_for_end = ends_async_for(code);
+    if (async_for_end != 0) {
+        return async_for_end;
+    }
+    long line;
+    if (ccov_one_line_body(code, ccov_state.kinds, &line) < 0) {
         return -1;
     }
-    if (async_for_end) {
-        return 1;
-    }
-    int found = one_line_from(code, body_start);
     PyObject *consts = ((PyCodeObject *)code)->co_consts;
-    for (Py_ssize_t i = 0; found == 0 && i < PyTuple_GET_SIZE(consts); i++) {
+    for (Py_ssize_t i = 0; line == 0 && i < PyTuple_GET_SIZE(consts); i++) {
         PyObject *nested = PyTuple_GET_ITEM(consts, i);
-        found = PyCode_Check(nested) ? one_line_body(nested) : 0;
+        if (PyCode_Check(nested) && ccov_one_line_body(nested, ccov_state.kinds, &line) < 0) {
+            return -1;
+        }
     }
-    return found;
+    return line != 0;
 }
 
 int

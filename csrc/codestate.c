@@ -91,8 +91,8 @@ ccov_codestate_first_armed(void)
 /* Offset of the first instruction after the prologue's RESUME: the lines of
  * the prologue (the `def` line of a function, line 0 of a module) never
  * report a LINE event, so they must not count as expected. */
-static Py_ssize_t
-first_traceable_offset(PyObject *code)
+Py_ssize_t
+ccov_body_start(PyObject *code, const uint32_t *kinds)
 {
     PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
     if (bytecode == NULL) {
@@ -101,10 +101,10 @@ first_traceable_offset(PyObject *code)
     const uint8_t *units = (const uint8_t *)PyBytes_AS_STRING(bytecode);
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode), offset = 0;
     for (Py_ssize_t i = 0; i + 1 < size; i += 2) {
-        if (ccov_state.kinds[units[i]] & CCOV_OP_RESUME) {
+        if (kinds[units[i]] & CCOV_OP_RESUME) {
             offset = i + 2;
             /* 3.15's RESUME has an inline cache entry: it is prologue too. */
-            while (offset + 1 < size && (ccov_state.kinds[units[offset]] & CCOV_OP_CACHE)) {
+            while (offset + 1 < size && (kinds[units[offset]] & CCOV_OP_CACHE)) {
                 offset += 2;
             }
             break;
@@ -114,14 +114,8 @@ first_traceable_offset(PyObject *code)
     return offset;
 }
 
-typedef struct {
-    long start_offset, end_offset, line;
-} LineRange;
-
-/* Next (start, end, line) of co_lines(), skipping ranges without a line.
- * Returns 1 with a range, 0 at the end, -1 on error. */
-static int
-next_range(PyObject *iterator, LineRange *range)
+int
+ccov_next_line_range(PyObject *iterator, LineRange *range)
 {
     PyObject *item;
     while ((item = PyIter_Next(iterator)) != NULL) {
@@ -139,11 +133,39 @@ next_range(PyObject *iterator, LineRange *range)
     return PyErr_Occurred() ? -1 : 0;
 }
 
+int
+ccov_one_line_body(PyObject *code, const uint32_t *kinds, long *line)
+{
+    *line = 0;
+    Py_ssize_t body_start = ccov_body_start(code, kinds);
+    PyObject *ranges = body_start < 0 ? NULL : PyObject_CallMethod(code, "co_lines", NULL);
+    PyObject *iterator = ranges ? PyObject_GetIter(ranges) : NULL;
+    Py_XDECREF(ranges);
+    if (iterator == NULL) {
+        return -1;
+    }
+    long only = 0;
+    int one = 1, got;
+    LineRange range;
+    while (one && (got = ccov_next_line_range(iterator, &range)) == 1) {
+        if (range.line != 0 && range.end_offset > body_start) {
+            one = only == 0 || range.line == only;
+            only = range.line;
+        }
+    }
+    Py_DECREF(iterator);
+    if (one && got < 0) {
+        return -1;
+    }
+    *line = one ? only : 0;
+    return 0;
+}
+
 /* Walk co_lines() twice through a list: once for the span, once to set bits. */
 static CodeState *
 build_state(PyObject *code, Py_ssize_t file_index)
 {
-    Py_ssize_t traceable = first_traceable_offset(code);
+    Py_ssize_t traceable = ccov_body_start(code, ccov_state.kinds);
     if (traceable < 0) {
         return NULL;
     }
@@ -157,7 +179,7 @@ build_state(PyObject *code, Py_ssize_t file_index)
     LineRange range;
     PyObject *iterator = PyObject_GetIter(ranges);
     int got = iterator ? 0 : -1;
-    while (iterator && (got = next_range(iterator, &range)) == 1) {
+    while (iterator && (got = ccov_next_line_range(iterator, &range)) == 1) {
         if (range.line > 0 && range.end_offset > traceable) {
             low = range.line < low ? range.line : low;
             high = range.line > high ? range.line : high;
@@ -180,7 +202,7 @@ build_state(PyObject *code, Py_ssize_t file_index)
     state->base_line = span ? low : 0;
     state->span = span;
     iterator = PyObject_GetIter(ranges);
-    while (iterator && (got = next_range(iterator, &range)) == 1) {
+    while (iterator && (got = ccov_next_line_range(iterator, &range)) == 1) {
         if (range.line > 0 && range.end_offset > traceable) {
             long bit = range.line - low;
             if (!(state->bits[bit >> 3] & (1u << (bit & 7)))) {

@@ -108,7 +108,7 @@ typedef struct {
     PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *no_events_obj;     /* int: 0 */
     PyObject *tool_id_obj;       /* int: tool_id */
-    uint16_t kinds[256];         /* per opcode: CCOV_OP_* flags, from the opcode module */
+    uint32_t kinds[256];         /* per opcode: CCOV_OP_* flags, from the opcode module */
     int error_reported;          /* a collector failure was printed once */
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
@@ -129,6 +129,14 @@ typedef struct {
 #define CCOV_OP_NO_FALL_THROUGH 256 /* never goes on to the next instruction (RERAISE) */
 #define CCOV_OP_RAISE 512       /* raises (RAISE_VARARGS) */
 #define CCOV_OP_ASYNC_FOR_END 1024 /* an `async for` ends here, by an exception (END_ASYNC_FOR) */
+/* What the 3.12/3.13 branch reader (branch_reader_312.c) tells apart besides: */
+#define CCOV_OP_CONDITIONAL 2048     /* POP_JUMP_IF_* and FOR_ITER: a branch instruction */
+#define CCOV_OP_FOR_ITER 4096
+#define CCOV_OP_SEND 8192
+#define CCOV_OP_LOAD_CONST 16384
+#define CCOV_OP_CALL 32768
+#define CCOV_OP_LOOP_EXIT_SKIP 65536 /* END_FOR, POP_TOP: what FOR_ITER's exit jumps past on its line */
+#define CCOV_OP_FUNCTION_RETURN 131072 /* RETURN_VALUE, RETURN_CONST */
 
 extern CollectorState ccov_state;
 
@@ -167,6 +175,27 @@ typedef struct {
 
 extern CollectorStats ccov_stats;
 PyObject *ccov_stats_as_dict(void);
+
+/* ---- reading code objects (codestate.c) ---------------------------------- */
+
+typedef struct {
+    long start_offset, end_offset, line;
+} LineRange;
+
+/* Next (start, end, line) of a co_lines() iterator, skipping ranges without
+ * a line; 1 with a range, 0 at the end, -1 on error. */
+int ccov_next_line_range(PyObject *iterator, LineRange *range);
+/* Offset of the first instruction after the prologue's RESUME (0: none); -1 on error. */
+Py_ssize_t ccov_body_start(PyObject *code, const uint32_t *kinds);
+/* The line of a body written on its `def` or `class` line (`def f(x):
+ * return x`), or of a lambda, into *line; 0 there when the body spans more
+ * lines.  0, or -1 with an exception. */
+int ccov_one_line_body(PyObject *code, const uint32_t *kinds, long *line);
+
+/* 3.12/3.13: (directions, implied, returns, steps) of a code object, as
+ * ccov.model.bytecode_branches.branch_table gives them (branch_reader_312.c);
+ * NULL with an exception on error. */
+PyObject *ccov_read_branch_table(PyObject *code, const uint32_t *kinds);
 
 /* ---- branch coverage: branches_312.c (3.12, 3.13) or branches_314.c (3.14+) */
 

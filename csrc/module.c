@@ -55,12 +55,29 @@ fetch_monitoring_objects(void)
     return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
 }
 
+/* The CCOV_OP_* flags of each opcode, from 256 little-endian uint32; 0, or
+ * -1 with an exception. */
+static int
+read_kinds(Py_buffer *kinds, uint32_t out[256])
+{
+    if (kinds->len != 1024) {
+        PyErr_SetString(PyExc_ValueError, "ccov: kinds must be 1024 bytes (256 little-endian uint32)");
+        return -1;
+    }
+    const uint8_t *raw = kinds->buf;
+    for (int op = 0; op < 256; op++) {
+        const uint8_t *flags = raw + 4 * op;
+        out[op] = (uint32_t)flags[0] | (uint32_t)flags[1] << 8 | (uint32_t)flags[2] << 16 | (uint32_t)flags[3] << 24;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(start_doc,
 "start(tool_id, decide, kinds, watch, branch_helper=None) -> bool\n\n"
 "Begin a session: `decide(filename) -> bool` is called once per file name;\n"
-"`kinds` (256 little-endian uint16) says what each opcode is (ccov.measuring.collector.opcode_kinds).\n"
+"`kinds` (256 little-endian uint32) says what each opcode is (ccov.measuring.collector.opcode_kinds).\n"
 "With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
-"ccov.model.bytecode_branches.branch_table(code), on 3.14+ ccov.model.source.statement_map(filename).\n"
+"branch_table with the same kinds, on 3.14+ ccov.model.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).");
 
@@ -73,18 +90,16 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     if (!PyArg_ParseTuple(args, "iOy*p|O:start", &tool_id, &decide, &kinds, &watch, &branch_helper)) {
         return NULL;
     }
-    if (ccov_state.active || kinds.len != 512) {
+    if (ccov_state.active) {
         PyBuffer_Release(&kinds);
-        PyErr_SetString(ccov_state.active ? PyExc_RuntimeError : PyExc_ValueError,
-                        ccov_state.active ? "ccov: the collector is already running"
-                                          : "ccov: kinds must be 512 bytes (256 little-endian uint16)");
+        PyErr_SetString(PyExc_RuntimeError, "ccov: the collector is already running");
         return NULL;
     }
-    const uint8_t *raw = kinds.buf;
-    for (int op = 0; op < 256; op++) {
-        ccov_state.kinds[op] = (uint16_t)(raw[2 * op] | raw[2 * op + 1] << 8);
-    }
+    int bad_kinds = read_kinds(&kinds, ccov_state.kinds);
     PyBuffer_Release(&kinds);
+    if (bad_kinds) {
+        return NULL;
+    }
     ccov_state.branches = branch_helper != Py_None;
     if (ccov_codestate_init() < 0 || ccov_files_init() < 0 || fetch_monitoring_objects() < 0
         || ccov_call_python_init() < 0) {
@@ -105,6 +120,31 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.active = 1;
     return PyBool_FromLong(watch && ccov_watcher_start() == 0);
 }
+
+#if PY_VERSION_HEX < 0x030E0000
+PyDoc_STRVAR(branch_table_doc,
+"branch_table(kinds, code) -> (directions, implied, returns, steps)\n\n"
+"What the branches of a code object mean as line arcs (3.12/3.13), read from\n"
+"its bytecode as ccov.model.bytecode_branches.branch_table reads it; `kinds`\n"
+"as for start().  The collector asks for it once per measured code object.");
+
+static PyObject *
+collector_branch_table(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    Py_buffer kinds;
+    uint32_t flags[256];
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "branch_table(kinds, code) takes 2 arguments");
+        return NULL;
+    }
+    if (PyObject_GetBuffer(args[0], &kinds, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    int bad_kinds = read_kinds(&kinds, flags);
+    PyBuffer_Release(&kinds);
+    return bad_kinds ? NULL : ccov_read_branch_table(args[1], flags);
+}
+#endif
 
 PyDoc_STRVAR(track_doc,
 "track(code)\n\nMeasure a code object that is already running (it will get no PY_START).");
@@ -246,6 +286,9 @@ static PyMethodDef collector_methods[] = {
      "compile_script(source: bytes, filename: str) -> code\n\n"
      "compile(source, filename, 'exec', dont_inherit=True), without building the\n"
      "ast module's types as compile() does (see compile.c)."},
+#if PY_VERSION_HEX < 0x030E0000
+    {"branch_table", (PyCFunction)(void (*)(void))collector_branch_table, METH_FASTCALL, branch_table_doc},
+#endif
     {"multiline_statements", ccov_multiline_statements, METH_O,
      "multiline_statements(text: str) -> tuple | None\n\n"
      "((line, first line of its statement), ...) for the lines of multi-line\n"

@@ -15,6 +15,7 @@ from ccov.errors import EXIT_DATA_ERROR, CcovError
 TYPE_CHECKING = False  # typing itself is not imported: it costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import CodeType
 
     from ccov.model.table_cache import TableCache
 
@@ -76,10 +77,10 @@ class Collector:
             if self._tables is None:
                 from ccov.model.table_cache import TableCache
 
-                self._tables = TableCache(self.cache_dir)
+                self._tables = TableCache(self.cache_dir, branch_reader())
             helper = self._tables.table
         elif self.branch:
-            from ccov.model.bytecode_branches import branch_table as helper
+            helper = branch_reader()
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
         self.watching = _collector.start(tool_id, self._decide, opcode_kinds(), want_watcher, helper)
         self._session = True
@@ -229,13 +230,23 @@ def _callbacks(branch: bool) -> list:
 _RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH, _RAISE = (
     1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _ASYNC_FOR_END = 1024
+# What the 3.12/3.13 branch reader (csrc/branch_reader_312.c) tells apart besides.
+_CONDITIONAL, _FOR_ITER, _SEND, _LOAD_CONST, _CALL, _LOOP_EXIT_SKIP, _FUNCTION_RETURN = (
+    2048, 4096, 8192, 16384, 32768, 65536, 131072)
 _kinds: bytes | None = None
+
+
+def branch_reader() -> Callable[[CodeType], tuple]:
+    """code -> its branch table (3.12/3.13), read in C (csrc/branch_reader_312.c)."""
+    from functools import partial
+
+    return partial(_collector.branch_table, opcode_kinds())
 
 
 def opcode_kinds() -> bytes:
     """What the collector needs to know of each opcode, read from the opcode
     tables of this Python (no opcode number is written into the C code): 256
-    little-endian uint16 of CCOV_OP_* flags."""
+    little-endian uint32 of CCOV_OP_* flags."""
     global _kinds
     if _kinds is None:
         _kinds = kinds_from(*_opcode_tables())
@@ -282,7 +293,15 @@ def kinds_from(opmap: dict[str, int], jumps: set[int]) -> bytes:
     mark(["RERAISE"], _NO_FALL_THROUGH)
     mark(["RAISE_VARARGS"], _RAISE | _NO_FALL_THROUGH)
     mark(["END_ASYNC_FOR"], _ASYNC_FOR_END)
-    return b"".join(flag.to_bytes(2, "little") for flag in flags)
+    mark(["POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "FOR_ITER"],
+         _CONDITIONAL)
+    mark(["FOR_ITER"], _FOR_ITER)
+    mark(["SEND"], _SEND)
+    mark(["LOAD_CONST"], _LOAD_CONST)
+    mark(["CALL"], _CALL)
+    mark(["END_FOR", "POP_TOP"], _LOOP_EXIT_SKIP)
+    mark(["RETURN_VALUE", "RETURN_CONST"], _FUNCTION_RETURN)
+    return b"".join(flag.to_bytes(4, "little") for flag in flags)
 
 
 def _quietly(call, *args) -> None:

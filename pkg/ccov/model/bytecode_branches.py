@@ -1,9 +1,13 @@
 """What a code object's branches mean as line arcs, read from its bytecode.
 
-The collector calls `branch_table(code)` once per measured code object, when
-it first runs, in branch mode.  The answer tells the C BRANCH callback, for
-each (instruction, destination) the interpreter reports, which line arc that
-is, and which of them it must wait for before it may return DISABLE.
+This is the readable reference of the table the collector reads once per
+measured code object, when it first runs, in branch mode on 3.12/3.13: the
+collector reads it in C (csrc/branch_reader_312.c, `_collector.branch_table`),
+step for step as here, and tests/test_branch_reader.py checks that the two
+give the same tables.  A change here is made there too.  The table tells
+the C BRANCH callback, for each (instruction, destination) the interpreter
+reports, which line arc that is, and which of them it must wait for before
+it may return DISABLE.
 
 Why the collector does not simply wait for both ways of every branch: on
 3.12/3.13 one BRANCH location carries both directions, and DISABLE silences

@@ -1,16 +1,16 @@
 """Branch tables kept between runs (3.12/3.13, `--branch`).
 
-Reading a code object's branch table from its bytecode
-(ccov.model.bytecode_branches) is most of what branch mode costs over line
-mode on a test suite, and it is the same work in every run: the table
-depends only on what the code object holds.  So the tables of a run are kept
+Reading a code object's branch table from its bytecode (in C since the
+28th November: csrc/branch_reader_312.c; ccov.model.bytecode_branches is its
+reference) is the same work in every run: the table depends only on what
+the code object holds.  So the tables of a run are kept
 in `.ccov_cache/branch-tables-<python>.bin` beside the data file, keyed by a
 hash of that content, and a later run reads them instead.
 
 The file is MAGIC, a 16-byte BLAKE2b of the rest, and marshal data:
 (environment, {key: table}).  The environment names ccov's version, the
-Python, and a hash of the table builder's own source, so a changed builder
-never answers from old tables.  A cache that is missing, damaged or of
+Python, and a hash of the extension that reads the tables, so a changed
+reader never answers from old tables.  A cache that is missing, damaged or of
 another environment is not read; one that cannot be written is not written;
 measuring never fails because of it.
 """
@@ -22,10 +22,13 @@ import os
 import sys
 from types import CodeType
 
-from ccov import __version__
+from ccov import __version__, _collector
 from ccov.data.datafile import CHECKSUM_SIZE, checksum, remove_quietly
-from ccov.model import bytecode_branches
 from ccov.model.cache_folder import cache_folder
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 MAGIC = b"ccov branch tables\n"
 # Entries kept at most: past it, a save keeps only what its process used,
@@ -49,18 +52,19 @@ def content_key(code: CodeType) -> bytes:
 
 def _environment() -> str:
     try:
-        with open(bytecode_branches.__file__, "rb") as source:
-            builder = checksum(source.read()).hex()
-    except (OSError, TypeError):
-        builder = "unknown"  # no source to hash: the version must do
-    return f"ccov {__version__} python {sys.version} builder {builder}"
+        with open(_collector.__file__, "rb") as extension:
+            reader = checksum(extension.read()).hex()
+    except (OSError, TypeError, AttributeError):
+        reader = "unknown"  # nothing to hash: the version must do
+    return f"ccov {__version__} python {sys.version} reader {reader}"
 
 
 class TableCache:
-    """branch_table(code), answered from the cache when it can be."""
+    """read(code), a branch table, answered from the cache when it can be."""
 
-    def __init__(self, directory: str):
+    def __init__(self, directory: str, read: Callable[[CodeType], tuple]):
         self.directory = directory
+        self._read_table = read
         self.path = os.path.join(directory, ".ccov_cache", f"branch-tables-{sys.implementation.cache_tag}.bin")
         self._environment = ""  # _environment(), at the first read: not on the way to start measuring
         self._tables: dict | None = None  # read at the first table asked for
@@ -73,7 +77,7 @@ class TableCache:
         self._used.add(key)
         found = tables.get(key)
         if found is None:
-            found = tables[key] = self._new[key] = bytecode_branches.branch_table(code)
+            found = tables[key] = self._new[key] = self._read_table(code)
         return found
 
     def _load(self) -> dict:
