@@ -870,34 +870,26 @@ by_entry(const void *a, const void *b)
 }
 
 static PyObject *
-table_tuple(const ImpliedArcs *arcs, const Found *found, int32_t exit_line)
+table_tuple(ImpliedArcs *arcs, const Found *found, int32_t exit_line)
 {
     PyObject *directions = PyList_AsTuple(found->directions);
     PyObject *implied = PyTuple_New(arcs->nimplied);
     PyObject *returns = PyTuple_New(found->nreturns);
     PyObject *steps = PyTuple_New(found->nsteps);
     int ok = directions && implied && returns && steps;
-    /* In order of each line's first entry, as the reference's dict. */
-    Implied *in_order = PyMem_Malloc((size_t)(arcs->nimplied + 1) * sizeof(Implied));
-    if (in_order == NULL) {
-        ok = 0;
-        PyErr_NoMemory();
-    }
-    else {
-        memcpy(in_order, arcs->implied, (size_t)arcs->nimplied * sizeof(Implied));
-        if (arcs->nimplied > 1) {
-            qsort(in_order, (size_t)arcs->nimplied, sizeof(Implied), by_entry);
-        }
+    /* In order of each line's first entry, as the reference's dict (the
+     * lookups by line are done by now). */
+    if (arcs->nimplied > 1) {
+        qsort(arcs->implied, (size_t)arcs->nimplied, sizeof(Implied), by_entry);
     }
     for (Py_ssize_t i = 0; ok && i < arcs->nimplied; i++) {
-        long fields[2] = {in_order[i].line, in_order[i].source};
+        long fields[2] = {arcs->implied[i].line, arcs->implied[i].source};
         PyObject *pair = int_tuple(2, fields);
         ok = pair != NULL;
         if (ok) {
             PyTuple_SET_ITEM(implied, i, pair);
         }
     }
-    PyMem_Free(in_order);
     for (Py_ssize_t i = 0; ok && i < found->nreturns; i++) {
         long fields[3] = {2L * found->returns[i].at, found->returns[i].line, exit_line};
         PyObject *item = int_tuple(3, fields);

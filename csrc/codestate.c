@@ -145,7 +145,7 @@ ccov_one_line_body(PyObject *code, const uint32_t *kinds, long *line)
         return -1;
     }
     long only = 0;
-    int one = 1, got;
+    int one = 1, got = 0;
     LineRange range;
     while (one && (got = ccov_next_line_range(iterator, &range)) == 1) {
         if (range.line != 0 && range.end_offset > body_start) {
