@@ -1,8 +1,8 @@
 """Branch tables kept between runs (3.12/3.13, `--branch`).
 
-Reading a code object's branch table from its bytecode (in C since the
-28th November: csrc/branch_reader_312.c; ccov.model.bytecode_branches is its
-reference) is the same work in every run: the table depends only on what
+Reading a code object's branch table from its bytecode (in C:
+csrc/branch_reader_312.c; ccov.model.bytecode_branches is its reference)
+is the same work in every run: the table depends only on what
 the code object holds.  So the tables of a run are kept
 in `.ccov_cache/branch-tables-<python>.bin` beside the data file, keyed by a
 hash of that content, and a later run reads them instead.
