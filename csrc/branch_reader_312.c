@@ -953,6 +953,30 @@ code_init(Code *c, PyObject *code, const uint32_t *kinds, PyObject *bytecode)
     return 0;
 }
 
+/* Whether the code's own body is on one line (ccov_one_line_body), read
+ * from the lines already decoded: those of the units after RESUME. */
+static int
+own_one_line_body(const Code *c)
+{
+    Py_ssize_t body_start = 0;
+    for (Py_ssize_t i = 0; i < c->count; i++) {
+        if (kind(c, c->order[i]) & CCOV_OP_RESUME) {
+            body_start = c->next[c->order[i]];
+            break;
+        }
+    }
+    int32_t only = 0;
+    for (Py_ssize_t u = body_start; u < c->units; u++) {
+        if (has_line(c->line[u])) {
+            if (only != 0 && c->line[u] != only) {
+                return 0;
+            }
+            only = c->line[u];
+        }
+    }
+    return only != 0;
+}
+
 static int
 can_go_two_ways(const Code *c)
 {
@@ -984,11 +1008,7 @@ read_table(Code *c, ImpliedArcs *arcs, Found *found)
     if (find_directions(c, arcs, exit_line, found) < 0 || find_steps(c, exit_line, found) < 0) {
         return NULL;
     }
-    long own_line = 0;
-    if (!two_way && found->nsteps == 0 && ccov_one_line_body(c->code, c->kinds, &own_line) < 0) {
-        return NULL;
-    }
-    if ((two_way || found->nsteps > 0 || own_line != 0) && add_other_returns(c, found) < 0) {
+    if ((two_way || found->nsteps > 0 || own_one_line_body(c)) && add_other_returns(c, found) < 0) {
         return NULL;
     }
     return table_tuple(arcs, found, exit_line);
