@@ -108,7 +108,7 @@ typedef struct {
     PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *no_events_obj;     /* int: 0 */
     PyObject *tool_id_obj;       /* int: tool_id */
-    uint32_t kinds[256];         /* per opcode: CCOV_OP_* flags, from the opcode module */
+    uint32_t kinds[256];         /* per opcode: CCOV_OP_* flags (opcode_kinds.c) */
     int error_reported;          /* a collector failure was printed once */
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
@@ -116,8 +116,8 @@ typedef struct {
                                     3.14+: filename -> statement map (ccov.model.source) */
 } CollectorState;
 
-/* What the collector needs to know of an opcode (ccov.measuring.collector.opcode_kinds
- * reads them from the opcode module of the running Python). */
+/* What the collector needs to know of an opcode (opcode_kinds.c gives them
+ * for the Python it is compiled for). */
 #define CCOV_OP_RESUME 1        /* the prologue's end */
 #define CCOV_OP_CACHE 2         /* an inline cache entry */
 #define CCOV_OP_EXTENDED_ARG 4
@@ -223,6 +223,11 @@ PyObject *ccov_sigterm_after_fork(PyObject *module, PyObject *ignored);
 /* ---- compiling the script `ccov run` runs (compile.c) ------------------ */
 
 PyObject *ccov_compile_script(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+
+/* ---- what each opcode is (opcode_kinds.c) ------------------------------- */
+
+/* opcode_kinds() -> 256 little-endian uint32 of CCOV_OP_* flags. */
+PyObject *ccov_opcode_kinds(PyObject *module, PyObject *ignored);
 
 /* ---- the lines of multi-line statements (statements.c) ----------------- */
 

@@ -75,7 +75,7 @@ read_kinds(Py_buffer *kinds, uint32_t out[256])
 PyDoc_STRVAR(start_doc,
 "start(tool_id, decide, kinds, watch, branch_helper=None) -> bool\n\n"
 "Begin a session: `decide(filename) -> bool` is called once per file name;\n"
-"`kinds` (256 little-endian uint32) says what each opcode is (ccov.measuring.collector.opcode_kinds).\n"
+"`kinds` (256 little-endian uint32) says what each opcode is (opcode_kinds()).\n"
 "With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
 "branch_table with the same kinds, on 3.14+ ccov.model.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
@@ -289,6 +289,10 @@ static PyMethodDef collector_methods[] = {
 #if PY_VERSION_HEX < 0x030E0000
     {"branch_table", (PyCFunction)(void (*)(void))collector_branch_table, METH_FASTCALL, branch_table_doc},
 #endif
+    {"opcode_kinds", ccov_opcode_kinds, METH_NOARGS,
+     "opcode_kinds() -> bytes\n\n"
+     "What each opcode of this Python is to the collector: 256 little-endian\n"
+     "uint32 of CCOV_OP_* flags, the `kinds` that start() and branch_table() take."},
     {"multiline_statements", ccov_multiline_statements, METH_O,
      "multiline_statements(text: str) -> tuple | None\n\n"
      "((line, first line of its statement), ...) for the lines of multi-line\n"

@@ -272,12 +272,60 @@ def test_stop_leaves_a_tool_that_took_the_freed_id_alone(project):
     assert out.split("\n")[:2] == ["other True", "['target.py']"]
 
 
-def test_the_opcode_tables_read_are_the_opcode_modules():
-    # 3.13+ reads _opcode_metadata and _opcode, which the opcode module is
-    # built from, to start faster: the kinds must be those opcode gives.
+# The CCOV_OP_* flags of csrc/collector.h.
+_RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH, _RAISE = (
+    1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_ASYNC_FOR_END, _CONDITIONAL, _FOR_ITER, _SEND, _LOAD_CONST, _CALL, _LOOP_EXIT_SKIP, _FUNCTION_RETURN = (
+    1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
+
+
+def kinds_from_the_opcode_module() -> bytes:
+    """The kinds as the opcode module of the running Python gives them: the
+    collector takes them from the opcode names in C (csrc/opcode_kinds.c)."""
     import opcode
 
-    from ccov.measuring.collector import kinds_from, opcode_kinds
+    opmap = opcode.opmap
+    try:
+        from _opcode import has_jump  # type: ignore[import-not-found]  # 3.13+
+    except ImportError:
+        jumps = set(opcode.hasjrel) | set(getattr(opcode, "hasjabs", ()))
+    else:
+        jumps = {number for number in opmap.values() if has_jump(number)}
+    flags = [0] * 256
 
-    jumps = set(opcode.hasjrel) | set(getattr(opcode, "hasjabs", ()))
-    assert opcode_kinds() == kinds_from(opcode.opmap, jumps)
+    def mark(names, flag: int) -> None:
+        for name in names:
+            number = opmap.get(name)
+            if number is not None and number < 256:
+                flags[number] |= flag
+
+    mark(["RESUME"], _RESUME)
+    mark(["CACHE"], _CACHE)
+    mark(["EXTENDED_ARG"], _EXTENDED_ARG)
+    for number in jumps:
+        if number < 256:
+            flags[number] |= _JUMP
+    mark(["JUMP_FORWARD", "JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _ALWAYS)
+    mark(["JUMP_BACKWARD", "JUMP_BACKWARD_NO_INTERRUPT"], _BACKWARD)
+    mark(["RETURN_VALUE", "RETURN_GENERATOR"], _RETURN)
+    mark(["RETURN_VALUE"], _PY_RETURN)
+    mark(["RERAISE"], _NO_FALL_THROUGH)
+    mark(["RAISE_VARARGS"], _RAISE | _NO_FALL_THROUGH)
+    mark(["END_ASYNC_FOR"], _ASYNC_FOR_END)
+    mark(["POP_JUMP_IF_FALSE", "POP_JUMP_IF_TRUE", "POP_JUMP_IF_NONE", "POP_JUMP_IF_NOT_NONE", "FOR_ITER"],
+         _CONDITIONAL)
+    mark(["FOR_ITER"], _FOR_ITER)
+    mark(["SEND"], _SEND)
+    mark(["LOAD_CONST"], _LOAD_CONST)
+    mark(["CALL"], _CALL)
+    mark(["END_FOR", "POP_TOP"], _LOOP_EXIT_SKIP)
+    mark(["RETURN_VALUE", "RETURN_CONST"], _FUNCTION_RETURN)
+    return b"".join(flag.to_bytes(4, "little") for flag in flags)
+
+
+def test_the_opcode_kinds_are_those_the_opcode_module_gives():
+    # The collector reads them from the opcode names it was compiled with,
+    # to spare start-up the opcode module: every number must be the same.
+    from ccov.measuring.collector import opcode_kinds
+
+    assert opcode_kinds() == kinds_from_the_opcode_module()
