@@ -168,21 +168,11 @@ SUITE_RUNS = {
     "pytest --ccov --ccov-branch": ["--ccov={package}", "--ccov-report=", "--ccov-branch"],
     "pytest --cov --cov-branch": ["--cov={package}", "--cov-report=", "--cov-branch"],
 }
-# Branch mode as a CI job that keeps no `.ccov_cache/` runs it: on 3.12/3.13
-# the branch tables kept by the run before are deleted first (3.14+ keeps none).
-FIRST_RUN = "pytest --ccov --ccov-branch" + tables.FIRST_RUN
-if sys.version_info < (3, 14):
-    SUITE_RUNS[FIRST_RUN] = SUITE_RUNS["pytest --ccov --ccov-branch"]
 # pytest-cov on coverage.py's fastest core for each mode: sys.monitoring,
 # except for dynamic contexts, and for branches before 3.14 (BRANCH_LEFT/RIGHT),
 # which coverage.py records only with its C tracer.
 SUITE_CORES = {"pytest --cov --cov-context=test": "ctrace"} | (
     {} if sys.version_info >= (3, 14) else {"pytest --cov --cov-branch": "ctrace"})
-
-
-def forget_kept_tables(run: str, cwd: Path) -> None:
-    if run == FIRST_RUN:
-        shutil.rmtree(cwd / ".ccov_cache", ignore_errors=True)
 
 
 def run_wait4(command: list[str], cwd: Path, env: dict, allowed: tuple = (0,)) -> tuple[float, int]:
@@ -209,7 +199,6 @@ def bench_suite(rounds: int) -> dict:
             command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "toolz", *extra]
             # Exit 1 (a failing test) still times the suite: toolz's pinned
             # release has a test that fails on 3.14+, under every tool alike.
-            forget_kept_tables(name, checkout)
             seconds, rss = run_wait4(command, checkout, clean_env(COVERAGE_CORE=SUITE_CORES.get(name, "sysmon")),
                                      allowed=(0, 1))
             times[name].append(seconds)
@@ -254,7 +243,6 @@ def bench_real_suites(rounds: int) -> dict:
             tool = "ccov" if measure[0].startswith("--ccov") else "cov"
             measure.append(f"--{tool}-config={empty}")
         env = clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"), **realcode.suite_environment(tree, library))
-        forget_kept_tables(run, tree)
         return run_wait4([PYTHON, *realcode.suite_arguments(library, measure)], tree, env, allowed=(0, 1))
 
     for library, tree in trees.values():

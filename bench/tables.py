@@ -31,11 +31,6 @@ def fill(text: str, results: Path) -> str:
     return BLOCK.sub(table, text)
 
 
-# The suffix of a branch-mode run with no branch tables kept from the run
-# before (bench/run.py's FIRST_RUN).
-FIRST_RUN = ", no kept tables"
-
-
 def _overhead(values: list, base: list) -> float:
     return statistics.median(values) / statistics.median(base) - 1
 
@@ -78,9 +73,6 @@ def _toolz(ours: str, theirs: str | None, limit: float, figures: dict, measure: 
         return "not measured"
     values = suite[measure]
     extra = f"; pytest-cov {_overhead(values[f'pytest {theirs}'], values['pytest']) * 100:+.1f}%" if theirs else ""
-    first = values.get(f"pytest {ours}{FIRST_RUN}")
-    if first:
-        extra += f"; with no kept branch tables {_cell(_overhead(first, values['pytest']), limit)}"
     return _cell(_overhead(values[f"pytest {ours}"], values["pytest"]), limit, extra=extra)
 
 
@@ -95,11 +87,6 @@ def _real_suites(ours: str, theirs: str, limit: float, figures: dict) -> str:
         mine = _overhead(values[f"pytest {ours}"], values["pytest"])
         cov = _overhead(values[f"pytest {theirs}"], values["pytest"])
         verdict = "met" if mine <= limit and mine < cov else "**missed**"
-        first = values.get(f"pytest {ours}{FIRST_RUN}")
-        if first:
-            cold = _overhead(first, values["pytest"])
-            verdict += f"; with no kept branch tables {cold * 100:+.1f}%, " + (
-                "met" if cold <= limit and cold < cov else "**missed**")
         cells.append(f"{name} {mine * 100:+.1f}% ({verdict}; pytest-cov {cov * 100:+.1f}%)")
     return "; ".join(cells)
 

@@ -50,7 +50,7 @@ _HEADER_SIZE = len(MAGIC) + 4 + CHECKSUM_SIZE
 
 def checksum(data: bytes) -> bytes:
     """The 16-byte BLAKE2b ccov checks its files with and names sources by:
-    the data file, the kept branch tables, a measured file's content."""
+    the data file, the analysis cache's keys, a measured file's content."""
     return blake2b(data, digest_size=CHECKSUM_SIZE).digest()
 
 

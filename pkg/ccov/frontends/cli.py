@@ -391,14 +391,6 @@ def cmd_debug(args) -> int:
     pth = childproc.bootstrap_file()
     print(f"child processes: {pth or 'ccov-subprocess.pth is MISSING from site-packages: children are not measured'}; "
           f"{process_env.ENV_VAR} {'is set' if os.environ.get(process_env.ENV_VAR) else 'is not set'}")
-    if not NEW_BRANCH_EVENTS:
-        from ccov.measuring.collector import branch_reader
-        from ccov.model.table_cache import TableCache
-
-        tables = TableCache(os.path.dirname(os.path.abspath(config.data_file)), branch_reader())
-        count = tables.usable_tables()
-        print(f"branch tables kept for --branch: {tables.path}: "
-              + (f"{count} tables" if count is not None else "none this ccov and Python can read"))
     print("collector statistics: set CCOV_STATS=1 to print them when measurement stops")
     return EXIT_OK
 

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from types import CodeType
 
-    from ccov.model.table_cache import TableCache
-
 TOOL_NAME = "ccov"
 # COVERAGE_ID first, as PEP 669 asks; then the ids no convention reserves.
 _TOOL_ID_PREFERENCE = (1, 3, 4, 0, 2, 5)
@@ -41,13 +39,9 @@ def _free_tool_id(preference=_TOOL_ID_PREFERENCE) -> int:
 class Collector:
     """One measurement session.  Only one can run at a time in a process."""
 
-    def __init__(self, decide, leave_coverage_id: bool = False, branch: bool = False,
-                 cache_dir: str | None = None):
+    def __init__(self, decide, leave_coverage_id: bool = False, branch: bool = False):
         self._decide = decide
         self.branch = branch
-        # 3.12/3.13 branch tables are kept in cache_dir/.ccov_cache between runs.
-        self.cache_dir = cache_dir
-        self._tables: TableCache | None = None  # made at the first start that needs it
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
         self.watching = False
@@ -73,12 +67,6 @@ class Collector:
         helper: Callable[..., object] | None = None
         if self.branch and NEW_BRANCH_EVENTS:
             from ccov.model.source import statement_map as helper
-        elif self.branch and self.cache_dir is not None:
-            if self._tables is None:
-                from ccov.model.table_cache import TableCache
-
-                self._tables = TableCache(self.cache_dir, branch_reader())
-            helper = self._tables.table
         elif self.branch:
             helper = branch_reader()
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
@@ -142,8 +130,6 @@ class Collector:
         if self._session:
             self._session = False
             _collector.stop()
-        if self._tables is not None:
-            self._tables.save()
         for event, _ in _callbacks(self.branch):
             _unregister(tool_id, event)
         if ours:

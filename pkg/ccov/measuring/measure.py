@@ -61,8 +61,7 @@ class Measurement:
         self.leave_coverage_id = leave_coverage_id
         self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere,
                                      source_pkgs=config.source_pkgs, include=config.include)
-        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id, branch=config.branch,
-                                   cache_dir=os.path.dirname(self.data_path))
+        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id, branch=config.branch)
         # A process started by a measured one, measuring into the same data
         # file, is part of that run (an xdist worker, a nested `ccov run`).
         if inherited is not None and inherited.data_path == self.data_path:

@@ -1,5 +1,5 @@
 """`.ccov_cache/`, beside the data file: what ccov keeps between runs to be
-faster (analysis results, branch tables), never anything a result needs."""
+faster (the analysis of each measured file), never anything a result needs."""
 
 from __future__ import annotations
 
