@@ -147,16 +147,15 @@ def mentions(path: str, word: bytes) -> bool:
 
 
 def read_toml(path: str) -> dict:
-    import tomllib
+    from ccov import toml_file
 
     try:
-        with open(path, "rb") as toml_file:
-            return tomllib.load(toml_file)
+        return toml_file.load(path)
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
-    except UnicodeDecodeError:  # 3.13's tomllib decodes the whole file first
+    except UnicodeDecodeError:
         raise UsageError(f"{path} is not valid TOML: it is not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as err:
+    except ValueError as err:  # tomllib.TOMLDecodeError: tomllib is imported only to parse
         raise UsageError(f"{path} is not valid TOML: {err}") from None
 
 

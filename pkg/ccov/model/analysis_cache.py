@@ -14,9 +14,9 @@ import sqlite3
 import sys
 
 from ccov import __version__
+from ccov.cache_folder import cache_folder
 from ccov.data.datafile import checksum
 from ccov.model.analysis import FileAnalysis, Function, Region
-from ccov.model.cache_folder import cache_folder
 
 # Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
 # branch model's code-less statements and one-line bodies; 5: where a raise in a

@@ -1,5 +1,6 @@
-"""`.ccov_cache/`, beside the data file: what ccov keeps between runs to be
-faster (the analysis of each measured file), never anything a result needs."""
+"""`.ccov_cache/`: what ccov keeps between runs to be faster, never anything
+a result needs: beside the data file, the analysis of each measured file;
+beside a TOML configuration file, its parsed document."""
 
 from __future__ import annotations
 
