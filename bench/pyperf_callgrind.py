@@ -1,0 +1,78 @@
+"""The pyperformance workloads of bench/run.py counted with callgrind, for
+when the wall clock cannot tell a miss from noise (3.14 and 3.15 run in a
+chroot whose timings swing by 20%).
+
+For each workload and each of bare `python`, `ccov run` and `ccov run
+--branch`, two runs under callgrind: one making as many benchmark calls as
+the bench's last run made (bench/results/<python>.json) plus one, and one
+making one. The difference is the instructions of the bench's calls in a
+warm process: start-up, imports and the first call cancel out.
+
+    ./dev bench 3.14 --sections pyperformance   # once: installs pyperformance
+    sid-run .venv-3.14/bin/python bench/pyperf_callgrind.py [--only nbody,go]
+
+Prints each workload's overhead and the medians; writes
+bench/results/callgrind-<python>.json.  Takes about 20 minutes (two at a time).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from run import BENCHMARKS, benchmark_copies  # noqa: E402 - bench/run.py
+
+PYVER = platform.python_version()
+MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
+
+
+def instructions(mode: str, script: Path, calls: int) -> int:
+    with tempfile.TemporaryDirectory() as scratch:
+        measure = MODES[mode] + ([f"--source={script.parent}", f"--data-file={scratch}/data"] if MODES[mode] else [])
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV"))}
+        env.update(BENCH_CALLS=str(calls), BENCH_RESULT_FILE=f"{scratch}/seconds", PYTHONHASHSEED="0")
+        ran = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+                              *measure, str(HERE / "pyperf_driver.py"), str(script)],
+                             cwd=scratch, env=env, capture_output=True, text=True)
+        found = re.search(r"Collected\s*:\s*(\d+)", ran.stderr)
+        if ran.returncode != 0 or not found:
+            raise RuntimeError(f"{mode} {script.parent.name} ({calls} calls) failed:\n{ran.stderr[-2000:]}")
+        return int(found.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
+    args = parser.parse_args()
+    calls = json.loads((HERE / "results" / f"{PYVER}.json").read_text())["pyperformance"]["calls"]
+    names = args.only.split(",") if args.only else BENCHMARKS
+    scripts = benchmark_copies(names)
+    jobs = [(mode, name, n) for name in names for mode in MODES for n in (1, calls[name] + 1)]
+    with ThreadPoolExecutor(2) as pool:
+        counts = dict(zip(jobs, pool.map(lambda job: instructions(job[0], scripts[job[1]], job[2]), jobs), strict=True))
+    results = {}
+    for name in names:
+        work = {mode: counts[mode, name, calls[name] + 1] - counts[mode, name, 1] for mode in MODES}
+        results[name] = {"calls": calls[name], "instructions": work,
+                         "line": work["ccov"] / work["none"] - 1, "branch": work["ccov-branch"] / work["none"] - 1}
+        print(f"{name:14} {work['none'] / 1e9:7.3f}G  line {results[name]['line'] * 100:+6.2f}%  "
+              f"branch {results[name]['branch'] * 100:+6.2f}%", flush=True)
+    line = statistics.median(r["line"] for r in results.values())
+    branch = statistics.median(r["branch"] for r in results.values())
+    print(f"median: line {line * 100:+.2f}%, branch {branch * 100:+.2f}%")
+    out = HERE / "results" / f"callgrind-{PYVER}.json"
+    out.write_text(json.dumps({"python": PYVER, "workloads": results, "median_line": line, "median_branch": branch},
+                              indent=1))
+
+
+if __name__ == "__main__":
+    main()
