@@ -188,19 +188,22 @@ def run_wait4(command: list[str], cwd: Path, env: dict, allowed: tuple = (0,)) -
     return elapsed, usage.ru_maxrss
 
 
+def toolz_run(run: str) -> tuple[list[str], Path, dict]:
+    """(command, folder, environment) of one of SUITE_RUNS on toolz's suite."""
+    extra = [part.format(package="toolz") for part in SUITE_RUNS[run]]
+    # hypothesis (a test dependency of ccov) registers a pytest plugin: not part of toolz's suite.
+    command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "toolz", *extra]
+    return command, toolz_checkout(), clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"))
+
+
 def bench_suite(rounds: int) -> dict:
-    checkout = toolz_checkout()
     times = {name: [] for name in SUITE_RUNS}
     memory = {name: [] for name in SUITE_RUNS}
     for _ in range(rounds):
-        for name, extra in SUITE_RUNS.items():
-            extra = [part.format(package="toolz") for part in extra]
-            # hypothesis (a test dependency of ccov) registers a pytest plugin: not part of toolz's suite.
-            command = [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "toolz", *extra]
+        for name in SUITE_RUNS:
             # Exit 1 (a failing test) still times the suite: toolz's pinned
             # release has a test that fails on 3.14+, under every tool alike.
-            seconds, rss = run_wait4(command, checkout, clean_env(COVERAGE_CORE=SUITE_CORES.get(name, "sysmon")),
-                                     allowed=(0, 1))
+            seconds, rss = run_wait4(*toolz_run(name), allowed=(0, 1))
             times[name].append(seconds)
             memory[name].append(rss)
     return {"times": times, "max_rss_kib": memory}
@@ -228,29 +231,31 @@ def real_suite_trees() -> dict:
     return trees
 
 
-def bench_real_suites(rounds: int) -> dict:
-    """Each suite as the oracle tests run it: the library's own pytest
+def real_suite_run(name: str, run: str) -> tuple[list[str], Path, dict]:
+    """(command, folder, environment) of one of REAL_SUITE_RUNS on a suite
+    of REAL_SUITES, as the oracle tests run it: the library's own pytest
     settings, and neither tool reading the library's coverage settings."""
-    trees = real_suite_trees()
-    empty = WORK / "suites" / "empty.cfg"
-    empty.write_text("[tool.ccov]\n")  # an empty coverage.py file and an empty ccov table at once
-    times = {name: {run: [] for run in REAL_SUITE_RUNS} for name in trees}
-    memory = {name: {run: [] for run in REAL_SUITE_RUNS} for name in trees}
+    library, tree = real_suite_trees()[name]
+    measure = [part.format(package=library.package) for part in REAL_SUITE_RUNS[run]]
+    if measure:
+        empty = WORK / "suites" / "empty.cfg"
+        empty.write_text("[tool.ccov]\n")  # an empty coverage.py file and an empty ccov table at once
+        tool = "ccov" if measure[0].startswith("--ccov") else "cov"
+        measure.append(f"--{tool}-config={empty}")
+    env = clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"), **realcode.suite_environment(tree, library))
+    return [PYTHON, *realcode.suite_arguments(library, measure)], tree, env
 
-    def timed(library, tree, run: str) -> tuple[float, int]:
-        measure = [part.format(package=library.package) for part in REAL_SUITE_RUNS[run]]
-        if measure:
-            tool = "ccov" if measure[0].startswith("--ccov") else "cov"
-            measure.append(f"--{tool}-config={empty}")
-        env = clean_env(COVERAGE_CORE=SUITE_CORES.get(run, "sysmon"), **realcode.suite_environment(tree, library))
-        return run_wait4([PYTHON, *realcode.suite_arguments(library, measure)], tree, env, allowed=(0, 1))
 
-    for library, tree in trees.values():
-        timed(library, tree, "pytest")  # untimed: the first run writes the bytecode caches
+def bench_real_suites(rounds: int) -> dict:
+    names = list(real_suite_trees())
+    times = {name: {run: [] for run in REAL_SUITE_RUNS} for name in names}
+    memory = {name: {run: [] for run in REAL_SUITE_RUNS} for name in names}
+    for name in names:
+        run_wait4(*real_suite_run(name, "pytest"), allowed=(0, 1))  # untimed: the first run writes the bytecode caches
     for round_number in range(rounds):
-        for name, (library, tree) in trees.items():
+        for name in names:
             for run in REAL_SUITE_RUNS:
-                seconds, rss = timed(library, tree, run)
+                seconds, rss = run_wait4(*real_suite_run(name, run), allowed=(0, 1))
                 times[name][run].append(seconds)
                 memory[name][run].append(rss)
         print(f"  suites round {round_number + 1}/{rounds} done", file=sys.stderr)
