@@ -26,7 +26,6 @@ typedef struct {
 } LineSet;
 
 typedef struct {
-    const uint32_t *kinds;
     PyObject *code;
     PyObject *consts;
     Py_ssize_t units;      /* code units (2 bytes each) */
@@ -85,7 +84,7 @@ is_instruction(const Code *c, Py_ssize_t u)
 static uint32_t
 kind(const Code *c, Py_ssize_t u)
 {
-    return c->kinds[(uint8_t)c->op[u]];
+    return ccov_op_kinds[(uint8_t)c->op[u]];
 }
 
 static int
@@ -113,12 +112,12 @@ decode_instructions(Code *c, const uint8_t *raw)
     for (Py_ssize_t u = 0; u < c->units;) {
         uint8_t op = raw[2 * u];
         uint32_t arg = raw[2 * u + 1] | extended;
-        extended = (c->kinds[op] & CCOV_OP_EXTENDED_ARG) ? arg << 8 : 0;
+        extended = (ccov_op_kinds[op] & CCOV_OP_EXTENDED_ARG) ? arg << 8 : 0;
         c->op[u] = op;
         c->arg[u] = arg;
         c->order[c->count++] = (int32_t)u;
         Py_ssize_t next = u + 1;
-        while (next < c->units && (c->kinds[raw[2 * next]] & CCOV_OP_CACHE)) {
+        while (next < c->units && (ccov_op_kinds[raw[2 * next]] & CCOV_OP_CACHE)) {
             next++;
         }
         c->next[u] = (int32_t)next;
@@ -815,7 +814,7 @@ find_steps(Code *c, int32_t exit_line, Found *found)
         if (!PyCode_Check(nested)) {
             continue;
         }
-        if (ccov_one_line_body(nested, c->kinds, &line) < 0
+        if (ccov_one_line_body(nested, &line) < 0
             || (line != 0 && line > INT32_MIN && line <= INT32_MAX && has_instruction_on(c, (int32_t)line)
                 && set_add(&one_line, (int32_t)line) < 0)) {
             PyMem_Free(one_line.items);
@@ -915,9 +914,8 @@ table_tuple(ImpliedArcs *arcs, const Found *found, int32_t exit_line)
 }
 
 static int
-code_init(Code *c, PyObject *code, const uint32_t *kinds, PyObject *bytecode)
+code_init(Code *c, PyObject *code, PyObject *bytecode)
 {
-    c->kinds = kinds;
     c->code = code;
     c->consts = ((PyCodeObject *)code)->co_consts;
     c->units = PyBytes_GET_SIZE(bytecode) / 2;
@@ -1015,7 +1013,7 @@ read_table(Code *c, ImpliedArcs *arcs, Found *found)
 }
 
 PyObject *
-ccov_read_branch_table(PyObject *code, const uint32_t *kinds)
+ccov_read_branch_table(PyObject *code)
 {
     if (!PyCode_Check(code)) {
         PyErr_SetString(PyExc_TypeError, "ccov: a code object is needed");
@@ -1033,7 +1031,7 @@ ccov_read_branch_table(PyObject *code, const uint32_t *kinds)
     Code c = {0};
     ImpliedArcs arcs = {0};
     Found found = {0};
-    PyObject *table = code_init(&c, code, kinds, bytecode) < 0 ? NULL : read_table(&c, &arcs, &found);
+    PyObject *table = code_init(&c, code, bytecode) < 0 ? NULL : read_table(&c, &arcs, &found);
     Py_XDECREF(found.directions);
     PyMem_Free(found.returns);
     PyMem_Free(found.steps);

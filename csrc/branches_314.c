@@ -133,7 +133,7 @@ read_returns(BranchTable *table, PyObject *code)
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode), count = 0;
     for (int pass = 0; pass < 2; pass++) {
         for (Py_ssize_t at = 0; at + 1 < size; at += 2) {
-            if (ccov_state.kinds[units[at]] & CCOV_OP_PY_RETURN) {
+            if (ccov_op_kinds[units[at]] & CCOV_OP_PY_RETURN) {
                 if (pass == 1) {
                     table->returns[count].at = (int32_t)at;
                 }
@@ -170,7 +170,7 @@ ends_async_for(PyObject *code)
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode);
     int found = 0;
     for (Py_ssize_t at = 0; at + 1 < size && !found; at += 2) {
-        found = (ccov_state.kinds[units[at]] & CCOV_OP_ASYNC_FOR_END) != 0;
+        found = (ccov_op_kinds[units[at]] & CCOV_OP_ASYNC_FOR_END) != 0;
     }
     Py_DECREF(bytecode);
     return found;
@@ -194,13 +194,13 @@ can_branch(const BranchTable *table, PyObject *code)
         return async_for_end;
     }
     long line;
-    if (ccov_one_line_body(code, ccov_state.kinds, &line) < 0) {
+    if (ccov_one_line_body(code, &line) < 0) {
         return -1;
     }
     PyObject *consts = ((PyCodeObject *)code)->co_consts;
     for (Py_ssize_t i = 0; line == 0 && i < PyTuple_GET_SIZE(consts); i++) {
         PyObject *nested = PyTuple_GET_ITEM(consts, i);
-        if (PyCode_Check(nested) && ccov_one_line_body(nested, ccov_state.kinds, &line) < 0) {
+        if (PyCode_Check(nested) && ccov_one_line_body(nested, &line) < 0) {
             return -1;
         }
     }
@@ -369,7 +369,7 @@ resolve(CodeState *state, long at, long destination, long *from, long *to)
     /* Each step moves on or jumps; a cycle of jumps ends after size steps. */
     for (Py_ssize_t steps = 0; offset >= 0 && offset + 1 < size && steps <= size; steps++) {
         uint8_t op = code[offset];
-        unsigned kind = ccov_state.kinds[op];
+        unsigned kind = ccov_op_kinds[op];
         if (kind & CCOV_OP_CACHE) {
             offset += 2;
             continue;
@@ -393,7 +393,7 @@ resolve(CodeState *state, long at, long destination, long *from, long *to)
             }
             long argument = extended | code[offset + 1];
             long next = offset + 2;
-            while (next + 1 < size && (ccov_state.kinds[code[next]] & CCOV_OP_CACHE)) {
+            while (next + 1 < size && (ccov_op_kinds[code[next]] & CCOV_OP_CACHE)) {
                 next += 2;  /* a jump counts from after its inline cache entries */
             }
             offset = kind & CCOV_OP_BACKWARD ? next - 2 * argument : next + 2 * argument;

@@ -92,7 +92,7 @@ ccov_codestate_first_armed(void)
  * the prologue (the `def` line of a function, line 0 of a module) never
  * report a LINE event, so they must not count as expected. */
 Py_ssize_t
-ccov_body_start(PyObject *code, const uint32_t *kinds)
+ccov_body_start(PyObject *code)
 {
     PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
     if (bytecode == NULL) {
@@ -101,10 +101,10 @@ ccov_body_start(PyObject *code, const uint32_t *kinds)
     const uint8_t *units = (const uint8_t *)PyBytes_AS_STRING(bytecode);
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode), offset = 0;
     for (Py_ssize_t i = 0; i + 1 < size; i += 2) {
-        if (kinds[units[i]] & CCOV_OP_RESUME) {
+        if (ccov_op_kinds[units[i]] & CCOV_OP_RESUME) {
             offset = i + 2;
             /* 3.15's RESUME has an inline cache entry: it is prologue too. */
-            while (offset + 1 < size && (kinds[units[offset]] & CCOV_OP_CACHE)) {
+            while (offset + 1 < size && (ccov_op_kinds[units[offset]] & CCOV_OP_CACHE)) {
                 offset += 2;
             }
             break;
@@ -134,10 +134,10 @@ ccov_next_line_range(PyObject *iterator, LineRange *range)
 }
 
 int
-ccov_one_line_body(PyObject *code, const uint32_t *kinds, long *line)
+ccov_one_line_body(PyObject *code, long *line)
 {
     *line = 0;
-    Py_ssize_t body_start = ccov_body_start(code, kinds);
+    Py_ssize_t body_start = ccov_body_start(code);
     PyObject *ranges = body_start < 0 ? NULL : PyObject_CallMethod(code, "co_lines", NULL);
     PyObject *iterator = ranges ? PyObject_GetIter(ranges) : NULL;
     Py_XDECREF(ranges);
@@ -165,7 +165,7 @@ ccov_one_line_body(PyObject *code, const uint32_t *kinds, long *line)
 static CodeState *
 build_state(PyObject *code, Py_ssize_t file_index)
 {
-    Py_ssize_t traceable = ccov_body_start(code, ccov_state.kinds);
+    Py_ssize_t traceable = ccov_body_start(code);
     if (traceable < 0) {
         return NULL;
     }

@@ -108,7 +108,6 @@ typedef struct {
     PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *no_events_obj;     /* int: 0 */
     PyObject *tool_id_obj;       /* int: tool_id */
-    uint32_t kinds[256];         /* per opcode: CCOV_OP_* flags (opcode_kinds.c) */
     int error_reported;          /* a collector failure was printed once */
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
@@ -186,16 +185,16 @@ typedef struct {
  * a line; 1 with a range, 0 at the end, -1 on error. */
 int ccov_next_line_range(PyObject *iterator, LineRange *range);
 /* Offset of the first instruction after the prologue's RESUME (0: none); -1 on error. */
-Py_ssize_t ccov_body_start(PyObject *code, const uint32_t *kinds);
+Py_ssize_t ccov_body_start(PyObject *code);
 /* The line of a body written on its `def` or `class` line (`def f(x):
  * return x`), or of a lambda, into *line; 0 there when the body spans more
  * lines.  0, or -1 with an exception. */
-int ccov_one_line_body(PyObject *code, const uint32_t *kinds, long *line);
+int ccov_one_line_body(PyObject *code, long *line);
 
 /* 3.12/3.13: (directions, implied, returns, steps) of a code object, as
  * ccov.model.bytecode_branches.branch_table gives them (branch_reader_312.c);
  * NULL with an exception on error. */
-PyObject *ccov_read_branch_table(PyObject *code, const uint32_t *kinds);
+PyObject *ccov_read_branch_table(PyObject *code);
 
 /* ---- branch coverage: branches_312.c (3.12, 3.13) or branches_314.c (3.14+) */
 
@@ -226,7 +225,12 @@ PyObject *ccov_compile_script(PyObject *self, PyObject *const *args, Py_ssize_t 
 
 /* ---- what each opcode is (opcode_kinds.c) ------------------------------- */
 
-/* opcode_kinds() -> 256 little-endian uint32 of CCOV_OP_* flags. */
+/* Per opcode of this Python: its CCOV_OP_* flags, filled once as the
+ * module is imported (ccov_op_kinds_init). */
+extern uint32_t ccov_op_kinds[256];
+void ccov_op_kinds_init(void);
+/* opcode_kinds() -> ccov_op_kinds as 256 little-endian uint32, for the test
+ * that checks them against the opcode module. */
 PyObject *ccov_opcode_kinds(PyObject *module, PyObject *ignored);
 
 /* ---- the lines of multi-line statements (statements.c) ----------------- */

@@ -55,29 +55,11 @@ fetch_monitoring_objects(void)
     return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
 }
 
-/* The CCOV_OP_* flags of each opcode, from 256 little-endian uint32; 0, or
- * -1 with an exception. */
-static int
-read_kinds(Py_buffer *kinds, uint32_t out[256])
-{
-    if (kinds->len != 1024) {
-        PyErr_SetString(PyExc_ValueError, "ccov: kinds must be 1024 bytes (256 little-endian uint32)");
-        return -1;
-    }
-    const uint8_t *raw = kinds->buf;
-    for (int op = 0; op < 256; op++) {
-        const uint8_t *flags = raw + 4 * op;
-        out[op] = (uint32_t)flags[0] | (uint32_t)flags[1] << 8 | (uint32_t)flags[2] << 16 | (uint32_t)flags[3] << 24;
-    }
-    return 0;
-}
-
 PyDoc_STRVAR(start_doc,
-"start(tool_id, decide, kinds, watch, branch_helper=None) -> bool\n\n"
-"Begin a session: `decide(filename) -> bool` is called once per file name;\n"
-"`kinds` (256 little-endian uint32) says what each opcode is (opcode_kinds()).\n"
+"start(tool_id, decide, watch, branch_helper=None) -> bool\n\n"
+"Begin a session: `decide(filename) -> bool` is called once per file name.\n"
 "With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
-"branch_table with the same kinds, on 3.14+ ccov.model.source.statement_map(filename).\n"
+"branch_table, on 3.14+ ccov.model.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).");
 
@@ -86,18 +68,11 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 {
     int tool_id, watch;
     PyObject *decide, *branch_helper = Py_None;
-    Py_buffer kinds;
-    if (!PyArg_ParseTuple(args, "iOy*p|O:start", &tool_id, &decide, &kinds, &watch, &branch_helper)) {
+    if (!PyArg_ParseTuple(args, "iOp|O:start", &tool_id, &decide, &watch, &branch_helper)) {
         return NULL;
     }
     if (ccov_state.active) {
-        PyBuffer_Release(&kinds);
         PyErr_SetString(PyExc_RuntimeError, "ccov: the collector is already running");
-        return NULL;
-    }
-    int bad_kinds = read_kinds(&kinds, ccov_state.kinds);
-    PyBuffer_Release(&kinds);
-    if (bad_kinds) {
         return NULL;
     }
     ccov_state.branches = branch_helper != Py_None;
@@ -123,26 +98,15 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 
 #if PY_VERSION_HEX < 0x030E0000
 PyDoc_STRVAR(branch_table_doc,
-"branch_table(kinds, code) -> (directions, implied, returns, steps)\n\n"
+"branch_table(code) -> (directions, implied, returns, steps)\n\n"
 "What the branches of a code object mean as line arcs (3.12/3.13), read from\n"
-"its bytecode as ccov.model.bytecode_branches.branch_table reads it; `kinds`\n"
-"as for start().  The collector asks for it once per measured code object.");
+"its bytecode as ccov.model.bytecode_branches.branch_table reads it.  The\n"
+"collector asks for it once per measured code object.");
 
 static PyObject *
-collector_branch_table(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+collector_branch_table(PyObject *Py_UNUSED(module), PyObject *code)
 {
-    Py_buffer kinds;
-    uint32_t flags[256];
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "branch_table(kinds, code) takes 2 arguments");
-        return NULL;
-    }
-    if (PyObject_GetBuffer(args[0], &kinds, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    int bad_kinds = read_kinds(&kinds, flags);
-    PyBuffer_Release(&kinds);
-    return bad_kinds ? NULL : ccov_read_branch_table(args[1], flags);
+    return ccov_read_branch_table(code);
 }
 #endif
 
@@ -287,12 +251,12 @@ static PyMethodDef collector_methods[] = {
      "compile(source, filename, 'exec', dont_inherit=True), without building the\n"
      "ast module's types as compile() does (see compile.c)."},
 #if PY_VERSION_HEX < 0x030E0000
-    {"branch_table", (PyCFunction)(void (*)(void))collector_branch_table, METH_FASTCALL, branch_table_doc},
+    {"branch_table", collector_branch_table, METH_O, branch_table_doc},
 #endif
     {"opcode_kinds", ccov_opcode_kinds, METH_NOARGS,
      "opcode_kinds() -> bytes\n\n"
      "What each opcode of this Python is to the collector: 256 little-endian\n"
-     "uint32 of CCOV_OP_* flags, the `kinds` that start() and branch_table() take."},
+     "uint32 of CCOV_OP_* flags (csrc/opcode_kinds.c), for tests/test_collector.py."},
     {"multiline_statements", ccov_multiline_statements, METH_O,
      "multiline_statements(text: str) -> tuple | None\n\n"
      "((line, first line of its statement), ...) for the lines of multi-line\n"
@@ -331,5 +295,6 @@ static struct PyModuleDef collector_module = {
 PyMODINIT_FUNC
 PyInit__collector(void)
 {
+    ccov_op_kinds_init();
     return PyModuleDef_Init(&collector_module);
 }

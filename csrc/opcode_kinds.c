@@ -12,6 +12,8 @@
 
 #include "opcode.h"
 
+uint32_t ccov_op_kinds[256];
+
 static void
 mark(uint32_t kinds[256], int opcode, uint32_t flag)
 {
@@ -67,15 +69,19 @@ fill_kinds(uint32_t kinds[256])
 #endif
 }
 
+void
+ccov_op_kinds_init(void)
+{
+    fill_kinds(ccov_op_kinds);
+}
+
 PyObject *
 ccov_opcode_kinds(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    uint32_t kinds[256];
-    fill_kinds(kinds);
     uint8_t raw[1024];
     for (int op = 0; op < 256; op++) {
         for (int byte = 0; byte < 4; byte++) {
-            raw[4 * op + byte] = (uint8_t)(kinds[op] >> (8 * byte));
+            raw[4 * op + byte] = (uint8_t)(ccov_op_kinds[op] >> (8 * byte));
         }
     }
     return PyBytes_FromStringAndSize((const char *)raw, sizeof(raw));

@@ -15,7 +15,6 @@ from ccov.errors import EXIT_DATA_ERROR, CcovError
 TYPE_CHECKING = False  # typing itself is not imported: it costs start-up time
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from types import CodeType
 
 TOOL_NAME = "ccov"
 # COVERAGE_ID first, as PEP 669 asks; then the ids no convention reserves.
@@ -68,9 +67,9 @@ class Collector:
         if self.branch and NEW_BRANCH_EVENTS:
             from ccov.model.source import statement_map as helper
         elif self.branch:
-            helper = branch_reader()
+            helper = _collector.branch_table  # in C: csrc/branch_reader_312.c
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
-        self.watching = _collector.start(tool_id, self._decide, opcode_kinds(), want_watcher, helper)
+        self.watching = _collector.start(tool_id, self._decide, want_watcher, helper)
         self._session = True
         if self.watching:
             # New code is armed as it is created; code that exists already is found here.
@@ -210,21 +209,6 @@ def _callbacks(branch: bool) -> list:
                   # leaving a function counts as its exit, as in coverage.py's C tracer.
                   (events.PY_UNWIND, _collector.on_unwind)]
     return found
-
-
-def branch_reader() -> Callable[[CodeType], tuple]:
-    """code -> its branch table (3.12/3.13), read in C (csrc/branch_reader_312.c)."""
-    from functools import partial
-
-    return partial(_collector.branch_table, opcode_kinds())
-
-
-def opcode_kinds() -> bytes:
-    """What the collector needs to know of each opcode: 256 little-endian
-    uint32 of CCOV_OP_* flags, from the opcode names of the Python the
-    extension is built for (csrc/opcode_kinds.c): importing the opcode
-    module for them cost 3.6 M instructions of `ccov run`'s start-up."""
-    return _collector.opcode_kinds()
 
 
 def _quietly(call, *args) -> None:
