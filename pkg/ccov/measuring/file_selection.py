@@ -135,6 +135,7 @@ class FileSelector:
         # Computed now: a decision may be asked for while a module is being
         # imported, and must not import anything itself.
         self._unmeasured = tuple(_unmeasured_roots())
+        self._real_dirs: dict[str, str] = {}  # directory -> canonical(directory)
 
     def _add_source(self, entry: str) -> None:
         path = os.path.join(self.root, entry)
@@ -179,9 +180,38 @@ class FileSelector:
         plain = os.path.normcase(os.path.abspath(os.path.join(self.root, filename)))
         if not self.has_source and self.include is None and plain.startswith(self._unmeasured):
             return False  # installed code, decided without a realpath
-        path = canonical(plain)
+        path = self._canonical_file(plain)
         wanted = self.wants(path) or (self.resolve_late() and self.wants(path))
         return wanted and (os.path.isfile(path) or _zip_source(path))
+
+    def _canonical_file(self, plain: str) -> str:
+        """canonical(plain) for an absolute, normalized file name, with one
+        lstat per name not seen before: realpath lstat()s every component of
+        every name, and a run decides hundreds of files in a few dozen
+        directories (toolz's suite, 3.12, callgrind: line mode's 192 M
+        instructions over bare pytest fell to 141 M)."""
+        if os.path.islink(plain):
+            return canonical(plain)
+        folder, name = os.path.split(plain)
+        return os.path.join(self._canonical_dir(folder), name)
+
+    def _canonical_dir(self, folder: str) -> str:
+        # The real name of a directory that is not itself a link is its
+        # parent's real name and its own; a loop, not recursion: a decision
+        # may be asked for near the recursion limit.
+        unresolved = []
+        real = self._real_dirs.get(folder)
+        while real is None:
+            parent, name = os.path.split(folder)
+            if not name or os.path.islink(folder):
+                real = self._real_dirs[folder] = canonical(folder)
+                break
+            unresolved.append((folder, name))
+            folder = parent
+            real = self._real_dirs.get(folder)
+        for folder, name in reversed(unresolved):
+            real = self._real_dirs[folder] = os.path.join(real, name)
+        return real
 
     def wants(self, path: str) -> bool:
         """Is this canonical path one the configuration measures?"""

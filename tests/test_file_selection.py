@@ -1,0 +1,73 @@
+"""The collector's file decision (ccov.measuring.file_selection.FileSelector)
+sees each file by its real name, as coverage.py does: a file reached through
+a symlinked directory, or itself a symlink, is measured where it really is.
+Directories are resolved once per run, so these check that a cached
+directory never hides a link further down."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ccov.measuring.file_selection import FileSelector
+
+
+def tree(root: Path) -> None:
+    for name in ["src/pkg/a.py", "src/pkg/b.py", "elsewhere/c.py", "elsewhere/d.py"]:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("x = 1\n")
+
+
+def test_a_file_reached_through_a_symlinked_directory_is_measured(tmp_path):
+    tree(tmp_path)
+    (tmp_path / "alias").symlink_to(tmp_path / "src" / "pkg")
+    select = FileSelector(str(tmp_path), ["src"], [])
+    assert select(str(tmp_path / "alias" / "a.py"))
+    assert select(str(tmp_path / "alias" / "b.py"))  # the directory resolved before
+    assert not select(str(tmp_path / "elsewhere" / "c.py"))
+
+
+def test_a_symlinked_file_is_decided_by_its_target_in_a_known_directory(tmp_path):
+    tree(tmp_path)
+    (tmp_path / "elsewhere" / "into_src.py").symlink_to(tmp_path / "src" / "pkg" / "a.py")
+    (tmp_path / "src" / "pkg" / "out_of_src.py").symlink_to(tmp_path / "elsewhere" / "c.py")
+    select = FileSelector(str(tmp_path), ["src"], [])
+    # Each directory is seen first through a plain file, then through a link in it.
+    assert not select(str(tmp_path / "elsewhere" / "d.py"))
+    assert select(str(tmp_path / "elsewhere" / "into_src.py"))
+    assert select(str(tmp_path / "src" / "pkg" / "b.py"))
+    assert not select(str(tmp_path / "src" / "pkg" / "out_of_src.py"))
+
+
+def test_relative_names_and_missing_files(tmp_path):
+    tree(tmp_path)
+    select = FileSelector(str(tmp_path), ["src"], [])
+    assert select("src/pkg/../pkg/a.py")
+    assert not select("src/pkg/gone.py")  # not a file: nothing to report
+
+
+def test_a_symlinked_directory_below_a_known_one(tmp_path):
+    tree(tmp_path)
+    (tmp_path / "src" / "pkg" / "linked").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere" / "back").symlink_to(tmp_path / "src" / "pkg")
+    select = FileSelector(str(tmp_path), ["src"], [])
+    assert select(str(tmp_path / "src" / "pkg" / "a.py"))
+    assert not select(str(tmp_path / "src" / "pkg" / "linked" / "c.py"))
+    assert select(str(tmp_path / "src" / "pkg" / "linked" / "back" / "b.py"))
+    assert select(str(tmp_path / "elsewhere" / "back" / "a.py"))
+    assert select._canonical_file(str(tmp_path / "src" / "pkg" / "linked" / "back" / "b.py")) == str(
+        (tmp_path / "src" / "pkg" / "b.py").resolve())
+
+
+def test_every_imported_file_gets_the_name_realpath_gives(tmp_path):
+    import os
+    import sys
+
+    from ccov.measuring.file_selection import canonical
+
+    (tmp_path / "lib").symlink_to(os.path.dirname(os.__file__))
+    names = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)})
+    names += [str(tmp_path / "lib" / "os.py"), str(tmp_path / "lib" / "json" / "decoder.py")]
+    select = FileSelector(str(tmp_path), ["src"], [])
+    for name in names:
+        plain = os.path.normcase(os.path.abspath(name))
+        assert select._canonical_file(plain) == canonical(plain), name
