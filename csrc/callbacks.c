@@ -49,26 +49,49 @@ ccov_on_py_start(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t na
     return Py_NewRef(ccov_state.disable);
 }
 
+static void
+record_line(CodeState *state, long line, const char *where)
+{
+    if (ccov_state.contexts) {
+        ccov_codestate_ran(state);
+    }
+    if (line > 0 && (ccov_files_record(state->file_index, line) < 0 || ccov_branches_line(state, line) < 0)) {
+        ccov_report_failure(where);
+    }
+    else if (line == -1 && PyErr_Occurred()) {
+        ccov_report_failure(where);
+    }
+    else if (ccov_codestate_see(state, line)) {
+        ccov_codestate_done(state, where);
+    }
+}
+
 PyObject *
 ccov_on_line(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     ccov_stats.line_events++;
     CodeState *state = nargs >= 2 ? ccov_codestate_get(args[0]) : NULL;
-    if (state == NULL) {
-        return Py_NewRef(ccov_state.disable);
+    if (state != NULL) {
+        record_line(state, PyLong_AsLong(args[1]), "LINE");
     }
-    if (ccov_state.contexts) {
-        ccov_codestate_ran(state);
-    }
-    long line = PyLong_AsLong(args[1]);
-    if (line > 0 && (ccov_files_record(state->file_index, line) < 0 || ccov_branches_line(state, line) < 0)) {
-        ccov_report_failure("LINE");
-    }
-    else if (line == -1 && PyErr_Occurred()) {
-        ccov_report_failure("LINE");
-    }
-    else if (ccov_codestate_see(state, line)) {
-        ccov_codestate_done(state, "LINE");
+    return Py_NewRef(ccov_state.disable);
+}
+
+/* Code that codestate.c measures by instruction: the instruction's line is
+ * looked up in the state's table (its offset is in bytes). */
+PyObject *
+ccov_on_instruction(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    ccov_stats.instruction_events++;
+    CodeState *state = nargs >= 2 ? ccov_codestate_get(args[0]) : NULL;
+    if (state != NULL && state->unit_lines != NULL) {
+        Py_ssize_t offset = PyLong_AsSsize_t(args[1]);
+        if (offset == -1 && PyErr_Occurred()) {
+            ccov_report_failure("INSTRUCTION");
+        }
+        else if (offset >= 0 && offset / 2 < state->units && state->unit_lines[offset / 2] > 0) {
+            record_line(state, state->unit_lines[offset / 2], "INSTRUCTION");
+        }
     }
     return Py_NewRef(ccov_state.disable);
 }

@@ -7,6 +7,9 @@
  * cost of a hot loop back to nothing, because some LINE locations (a jump
  * target on the same line as the jump) never fire and so are never disabled.
  *
+ * A few code objects are measured by INSTRUCTION events instead of LINE
+ * events (see by_instruction below).
+ *
  * Armed states form a doubly linked list so that stop() can disarm every code
  * object without holding a reference to it; the code object's free hook
  * unlinks the state when the code object dies.
@@ -35,6 +38,7 @@ free_state(void *extra)
         ccov_codestate_unlink(state);
         unlink_ran(state);
         ccov_branches_free(state->branches);
+        PyMem_Free(state->unit_lines);
         PyMem_Free(state);
     }
 }
@@ -161,6 +165,38 @@ ccov_one_line_body(PyObject *code, long *line)
     return 0;
 }
 
+/* CPython gives a LINE event its line from the instruction's offset and a
+ * delta kept in one byte: line = co_firstlineno + unit / 16 + delta.  Where
+ * the delta does not fit (-126 < delta < 127 on every supported Python),
+ * it looks the line up from the start of co_linetable, for this line and
+ * for the previous instruction's (3.12): a module that defines a long table
+ * of literals, one entry a line, pays a scan of its whole line table per
+ * line.  On toolz's suite (its _signatures.py) that was 55 M instructions,
+ * two fifths of all line mode cost there; any sys.monitoring line tool pays
+ * it.  INSTRUCTION events carry the offset instead, and ccov keeps the line
+ * of each unit itself: a few more events, each without a lookup. */
+static int
+far_line(PyObject *code, long unit, long line)
+{
+    long delta = line - ((PyCodeObject *)code)->co_firstlineno - (unit >> 4);
+    return delta >= 126 || delta <= -125;
+}
+
+/* Whether the lookups would cost more than the extra INSTRUCTION events: a
+ * far line costs two scans of about half the line table (about 13
+ * instructions a byte), an instruction event about as much as a LINE event
+ * (so the excess is about the code's units).  Line mode only: branch mode
+ * follows lines one LINE event at a time; and not generators, whose RESUME
+ * instructions after each yield carry lines LINE events skip. */
+static int
+by_instruction(PyObject *code, long far_lines)
+{
+    const int not_plain = CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE;
+    PyCodeObject *co = (PyCodeObject *)code;
+    return far_lines > 0 && !ccov_state.branches && !(co->co_flags & not_plain)
+           && (double)far_lines * (double)PyBytes_GET_SIZE(co->co_linetable) > 64.0 * (double)Py_SIZE(co);
+}
+
 /* Walk co_lines() twice through a list: once for the span, once to set bits. */
 static CodeState *
 build_state(PyObject *code, Py_ssize_t file_index)
@@ -175,7 +211,7 @@ build_state(PyObject *code, Py_ssize_t file_index)
     if (ranges == NULL) {
         return NULL;
     }
-    long low = LONG_MAX, high = 0;
+    long low = LONG_MAX, high = 0, far_lines = 0, last_far = 0;
     LineRange range;
     PyObject *iterator = PyObject_GetIter(ranges);
     int got = iterator ? 0 : -1;
@@ -183,6 +219,11 @@ build_state(PyObject *code, Py_ssize_t file_index)
         if (range.line > 0 && range.end_offset > traceable) {
             low = range.line < low ? range.line : low;
             high = range.line > high ? range.line : high;
+            if (range.line != last_far && (far_line(code, range.start_offset / 2, range.line)
+                                           || far_line(code, range.end_offset / 2 - 1, range.line))) {
+                far_lines++;
+                last_far = range.line;
+            }
         }
     }
     Py_XDECREF(iterator);
@@ -196,6 +237,17 @@ build_state(PyObject *code, Py_ssize_t file_index)
         Py_DECREF(ranges);
         return NULL;
     }
+    if (got == 0 && by_instruction(code, far_lines)) {
+        state->units = Py_SIZE(code);
+        state->unit_lines = PyMem_Calloc((size_t)state->units, sizeof(int32_t));
+        if (state->unit_lines == NULL) {
+            PyErr_NoMemory();
+            PyMem_Free(state);
+            Py_DECREF(ranges);
+            return NULL;
+        }
+        ccov_stats.codes_by_instruction++;
+    }
     state->code = code;
     state->session = ccov_state.session;
     state->file_index = file_index;
@@ -204,6 +256,11 @@ build_state(PyObject *code, Py_ssize_t file_index)
     iterator = PyObject_GetIter(ranges);
     while (iterator && (got = ccov_next_line_range(iterator, &range)) == 1) {
         if (range.line > 0 && range.end_offset > traceable) {
+            for (long unit = range.start_offset / 2; state->unit_lines && unit < range.end_offset / 2; unit++) {
+                if (unit < state->units && unit * 2 >= traceable) {
+                    state->unit_lines[unit] = (int32_t)range.line;
+                }
+            }
             long bit = range.line - low;
             if (!(state->bits[bit >> 3] & (1u << (bit & 7)))) {
                 state->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
@@ -214,6 +271,7 @@ build_state(PyObject *code, Py_ssize_t file_index)
     Py_XDECREF(iterator);
     Py_DECREF(ranges);
     if (iterator == NULL || got < 0) {
+        PyMem_Free(state->unit_lines);
         PyMem_Free(state);
         return NULL;
     }
@@ -233,6 +291,7 @@ ccov_codestate_create(PyObject *code, Py_ssize_t file_index)
      * resumes after a nested one) is freed by SetExtra itself, through
      * free_state, which unlinks it first: it must not be freed here too. */
     if (PyUnstable_Code_SetExtra(code, extra_index, state) < 0) {
+        PyMem_Free(state->unit_lines);
         PyMem_Free(state);
         return NULL;
     }

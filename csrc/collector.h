@@ -65,6 +65,9 @@ typedef struct CodeState {
     long span;                     /* number of lines the bitmap covers */
     long pending;                  /* expected lines not seen yet */
     long expected;                 /* all expected lines, for re-arming */
+    int32_t *unit_lines;           /* measured by INSTRUCTION events: the line of
+                                      each code unit (0: none); NULL: by LINE */
+    Py_ssize_t units;              /* entries of unit_lines */
     BranchTable *branches;         /* branch mode: the code object's branches */
     int branches_built;            /* the table was asked for (it may have failed) */
     uint8_t bits[];                /* bit set = expected line not seen yet; then
@@ -106,6 +109,7 @@ typedef struct {
     PyObject *set_local_events;  /* sys.monitoring.set_local_events */
     PyObject *disable;           /* sys.monitoring.DISABLE */
     PyObject *line_event_obj;    /* int: the local events armed code gets */
+    PyObject *instruction_event_obj; /* int: the same with INSTRUCTION for LINE (codestate.c) */
     PyObject *no_events_obj;     /* int: 0 */
     PyObject *tool_id_obj;       /* int: tool_id */
     int error_reported;          /* a collector failure was printed once */
@@ -162,6 +166,8 @@ void ccov_watcher_stop(void);
 typedef struct {
     uint64_t py_start_events;
     uint64_t line_events;
+    uint64_t instruction_events;
+    uint64_t codes_by_instruction;
     uint64_t codes_armed;
     uint64_t codes_completed;
     uint64_t codes_uninstrumentable;
@@ -246,5 +252,6 @@ int ccov_track_code(PyObject *code);
 int ccov_track_running_code(PyObject *code);
 PyObject *ccov_on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *ccov_on_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+PyObject *ccov_on_instruction(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 
 #endif

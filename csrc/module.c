@@ -4,14 +4,15 @@
  * callbacks; this module owns what happens on every event. */
 #include "collector.h"
 
-/* The local events an armed code object gets. */
+/* The local events an armed code object gets; `lines` names the event that
+ * reports its lines: LINE, or INSTRUCTION (see codestate.c). */
 static PyObject *
-armed_events(PyObject *events)
+armed_events(PyObject *events, const char *lines)
 {
     /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
      * line reports no LINE event unless PY_START is enabled for the code
      * object (gh-155992).  PY_START fires once, then is disabled. */
-    const char *names[5] = {"LINE", "PY_START", NULL, NULL, NULL};
+    const char *names[5] = {lines, "PY_START", NULL, NULL, NULL};
 #if PY_VERSION_HEX >= 0x030E0000
     /* PY_RETURN in line mode too: 3.14 fires no LINE event for a return
      * block the compiler duplicated after a loop (see branches_314.c). */
@@ -50,9 +51,11 @@ fetch_monitoring_objects(void)
     PyObject *events = PyObject_GetAttrString(monitoring, "events");
     Py_XSETREF(ccov_state.set_local_events, PyObject_GetAttrString(monitoring, "set_local_events"));
     Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
-    Py_XSETREF(ccov_state.line_event_obj, events ? armed_events(events) : NULL);
+    Py_XSETREF(ccov_state.line_event_obj, events ? armed_events(events, "LINE") : NULL);
+    Py_XSETREF(ccov_state.instruction_event_obj, events ? armed_events(events, "INSTRUCTION") : NULL);
     Py_XDECREF(events);
-    return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj) ? 0 : -1;
+    return (ccov_state.set_local_events && ccov_state.disable && ccov_state.line_event_obj
+            && ccov_state.instruction_event_obj) ? 0 : -1;
 }
 
 PyDoc_STRVAR(start_doc,
@@ -239,6 +242,8 @@ static PyMethodDef collector_methods[] = {
     {"on_py_start", (PyCFunction)(void (*)(void))ccov_on_py_start, METH_FASTCALL,
      "PY_START callback."},
     {"on_line", (PyCFunction)(void (*)(void))ccov_on_line, METH_FASTCALL, "LINE callback."},
+    {"on_instruction", (PyCFunction)(void (*)(void))ccov_on_instruction, METH_FASTCALL,
+     "INSTRUCTION callback (line mode, code whose lines CPython looks up slowly)."},
     {"on_branch", (PyCFunction)(void (*)(void))ccov_on_branch, METH_FASTCALL,
      "BRANCH callback (3.12/3.13); BRANCH_LEFT and BRANCH_RIGHT callback (3.14+)."},
     {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL,

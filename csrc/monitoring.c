@@ -15,7 +15,8 @@ set_local_events(PyObject *code, PyObject *events)
 int
 ccov_arm(CodeState *state)
 {
-    if (set_local_events(state->code, ccov_state.line_event_obj) < 0) {
+    PyObject *events = state->unit_lines ? ccov_state.instruction_event_obj : ccov_state.line_event_obj;
+    if (set_local_events(state->code, events) < 0) {
         /* 3.13 shim code objects refuse instrumentation (SystemError): they
          * have no lines of their own, so there is nothing to miss. */
         if (PyErr_ExceptionMatches(PyExc_SystemError) || PyErr_ExceptionMatches(PyExc_ValueError)) {

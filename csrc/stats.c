@@ -8,7 +8,8 @@ PyObject *
 ccov_stats_as_dict(void)
 {
     const struct { const char *name; uint64_t *value; } fields[] = {
-        STAT(py_start_events), STAT(line_events), STAT(codes_armed),
+        STAT(py_start_events), STAT(line_events), STAT(instruction_events),
+        STAT(codes_armed), STAT(codes_by_instruction),
         STAT(codes_completed), STAT(codes_uninstrumentable),
         STAT(files_measured), STAT(files_ignored), STAT(failures),
         STAT(branch_events), STAT(branch_tables),

@@ -47,12 +47,21 @@ def test_same_contexts_as_pytest_cov(sample_project, workers):
     assert len(ours["calc/ops.py"]["9"]) == 2
 
 
-def test_rearming_records_each_line_once_per_context(project):
+# `shared` as is, and with a long table first: lines CPython would look up
+# slowly, so the collector measures it by INSTRUCTION events (codestate.c).
+TABLE = "".join(f"    'k{i}': {i},\n" for i in range(300))
+SHARED = {
+    "by_line": "def shared(x):\n    if x:\n        return 1\n    return 2\n",
+    "by_instruction": f"def shared(x):\n    rows = {{\n{TABLE}    }}\n    if x:\n        return 1\n    return 2\n",
+}
+
+
+@pytest.mark.parametrize("measured_by", sorted(SHARED))
+def test_rearming_records_each_line_once_per_context(project, measured_by):
     """The same code in three contexts: each context gets all the lines it ran,
     and nothing it did not run."""
-    (project / "target.py").write_text(
-        "def shared(x):\n    if x:\n        return 1\n    return 2\n\n\ndef only_b():\n    return 3\n"
-    )
+    (project / "target.py").write_text(SHARED[measured_by] + "\n\ndef only_b():\n    return 3\n")
+    shift = SHARED[measured_by].count("\n") - 4  # the table's lines
     code = textwrap.dedent(
         """
         from ccov.config import Config
@@ -72,11 +81,17 @@ def test_rearming_records_each_line_once_per_context(project):
         entry = next(e for p, e in data.files.items() if p.endswith("target.py"))
         from ccov.data import linebits
         print({c: linebits.to_lines(b) for c, b in sorted(entry.lines.items()) if b})
+        from ccov import _collector
+        print(_collector.stats()["codes_by_instruction"])
         """
     )
     result = run([sys.executable, "-c", code], project, clean_env(PYTHONPATH=str(project)))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "{'': [1, 7], 'a': [2, 3], 'b': [2, 3, 4, 8]}"
+    contexts, by_instruction = result.stdout.strip().splitlines()
+    table = list(range(2, 1 + shift))  # `rows = {` and its entries (the `}` line runs nothing)
+    s = shift
+    assert contexts == str({"": [1, 7 + s], "a": [*table, 2 + s, 3 + s], "b": [*table, 2 + s, 3 + s, 4 + s, 8 + s]})
+    assert by_instruction == ("1" if measured_by == "by_instruction" else "0")
 
 
 def test_static_context_and_combine_keep_contexts(project):

@@ -111,3 +111,45 @@ def test_a_return_after_a_loop_that_ran_to_its_end(project):
     run(coverage + ["json", "-o", "lines.json"], project)
     theirs = json.loads((project / "lines.json").read_text())["files"]["dup.py"]["missing_lines"]
     assert theirs == ([4, 5] if sys.version_info >= (3, 14) else [4])
+
+
+def long_tables_program() -> str:
+    """Code whose lines CPython would look up from the start of the line
+    table on every LINE event (a line more than ~126 lines past where its
+    offset puts it), so that the collector measures it by INSTRUCTION
+    events: a module, a class body and a function, each with a long table of
+    one entry a line, then control flow the line table must still follow."""
+    table = "".join(f"    'k{i}': {i},\n" for i in range(300))
+    return (
+        "import sys\n"
+        f"TABLE = {{\n{table}}}\n"
+        "if len(TABLE) > 10:\n    big = True\nelse:\n    big = False\n"
+        "for key in list(TABLE)[:3]:\n    if key == 'k1':\n        continue\n    last = key\n"
+        "n = 0\nwhile True:\n    n += 1\n    if n > 2:\n        break\n"
+        "try:\n    {}['missing']\nexcept KeyError:\n    caught = 1\nelse:\n    caught = 0\n"
+        "with open(__file__) as f:\n    first = f.readline()\n"
+        "squares = [i * i for i in range(5)]\n"
+        "class Holder:\n"
+        f"    ROWS = {{\n{table}    }}\n"
+        "    if big:\n        size = len(ROWS)\n    else:\n        size = 0\n"
+        "def lookup(name, strict):\n"
+        f"    rows = {{\n{table}    }}\n"
+        "    if name in rows:\n        return rows[name]\n"
+        "    if strict:\n        raise KeyError(name)\n"
+        "    return None\n"
+        "lookup('k5', True)\nlookup('nope', False)\n"
+        "def never():\n    return 1\n"
+        "if sys.argv[-1] == 'stop':\n    sys.exit(0)\n"
+        "done = True\n"
+    )
+
+
+@pytest.mark.parametrize("core", CORES)
+def test_code_measured_by_instruction_gives_coverage_py_lines(programs, core):
+    (programs / "long_tables.py").write_text(long_tables_program())
+    ran = ccov("run", "long_tables.py", cwd=programs, env=clean_env(CCOV_CORE=core, CCOV_STATS="1"))
+    assert ran.returncode == 0, ran.stderr
+    stats = dict(item.split("=") for item in ran.stderr.split(":", 1)[1].split())
+    # The module, the class body and the function: else this tests LINE events.
+    assert int(stats["codes_by_instruction"]) == 3
+    compare(ccov_files(programs), coverage_json(programs, ["long_tables.py"]))

@@ -196,6 +196,10 @@ def _callbacks(branch: bool) -> list:
     """(event, callback) for each event the collector handles."""
     events = sys.monitoring.events
     found = [(events.PY_START, _collector.on_py_start), (events.LINE, _collector.on_line)]
+    if not branch:
+        # Code whose lines CPython would look up from the start of its line
+        # table on every LINE event is measured by instruction (codestate.c).
+        found.append((events.INSTRUCTION, _collector.on_instruction))
     if NEW_BRANCH_EVENTS:
         # PY_RETURN in line mode too: a return the compiler duplicated after a
         # loop fires no LINE event on 3.14+.
