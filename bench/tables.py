@@ -2,7 +2,8 @@
 
 Each generated block there sits between `<!-- bench: NAME -->` and
 `<!-- end bench -->`, where NAME is a file of results/ without `.md`
-(`3.12.1`, `branch-study-3.13.0`).  `bench/run.py` refreshes the blocks
+(`3.12.1`, `branch-study-3.13.0`); `targets` and `suites-callgrind` are
+computed from every Python's JSON.  `bench/run.py` refreshes the blocks
 after every run; `python bench/tables.py` does it by hand.  The prose
 around the blocks is written by people; the tables never are, so they
 cannot drift from the measurements (tests/test_docs.py checks this).
@@ -26,7 +27,8 @@ def fill(text: str, results: Path) -> str:
     block `targets` by the targets table, computed from every Python's JSON)."""
     def table(match: re.Match) -> str:
         name = match.group("name")
-        made = targets(results) if name == "targets" else (results / f"{name}.md").read_text(encoding="utf-8")
+        computed = {"targets": targets, "suites-callgrind": suites_callgrind}
+        made = computed[name](results) if name in computed else (results / f"{name}.md").read_text(encoding="utf-8")
         return match.group(1) + made.strip() + "\n"
     return BLOCK.sub(table, text)
 
@@ -91,6 +93,24 @@ def _real_suites(ours: str, theirs: str, limit: float, figures: dict) -> str:
     return "; ".join(cells)
 
 
+def _counted(ours: str, theirs: str, limit: float, figures: dict) -> str:
+    """`pytest <ours>` on each suite by callgrind (bench/suites_callgrind.py):
+    met when within `limit` and below pytest-cov in the same mode, where
+    pytest-cov was counted (its C tracer, branch mode before 3.14, is not)."""
+    counted = figures.get("callgrind")
+    if not counted:
+        return "not counted"
+    cells = []
+    for name, entry in counted["suites"].items():
+        counts = entry["instructions"]
+        mine = counts[f"pytest {ours}"] / counts["pytest"] - 1
+        cov = counts[f"pytest {theirs}"] / counts["pytest"] - 1 if f"pytest {theirs}" in counts else None
+        verdict = "met" if mine <= limit and (cov is None or mine < cov) else "**missed**"
+        against = f"pytest-cov {cov * 100:+.1f}%" if cov is not None else "pytest-cov's C tracer not counted"
+        cells.append(f"{name} {mine * 100:+.1f}% ({verdict}; {against})")
+    return "; ".join(cells)
+
+
 def _startup(figures: dict) -> str:
     startup = figures.get("startup")
     if not startup:
@@ -122,6 +142,10 @@ TARGETS = [
      lambda f: _real_suites("--ccov", "--cov", 0.03, f)),
     ("attrs, click, boltons suites, `pytest --ccov --ccov-branch`: at most +8%, below pytest-cov",
      lambda f: _real_suites("--ccov --ccov-branch", "--cov --cov-branch", 0.08, f)),
+    ("the same suites and toolz by instructions (callgrind), `pytest --ccov`: at most +3%, below pytest-cov",
+     lambda f: _counted("--ccov", "--cov", 0.03, f)),
+    ("the same by instructions, `pytest --ccov --ccov-branch`: at most +8%, below pytest-cov",
+     lambda f: _counted("--ccov --ccov-branch", "--cov --cov-branch", 0.08, f)),
     ("`ccov run` start-up: at most +8 ms", _startup),
     ("peak memory, toolz suite: at most +5%", lambda f: _toolz("--ccov", None, 0.05, f, measure="max_rss_kib")),
 ]
@@ -131,9 +155,31 @@ def targets(results: Path) -> str:
     """The issues' performance targets against every Python's latest figures."""
     found = {path.stem: json.loads(path.read_text(encoding="utf-8"))
              for path in sorted(results.glob("3.*.json"), key=lambda p: [int(n) for n in p.stem.split(".")])}
+    for python, figures in found.items():
+        counted = results / f"suites-callgrind-{python}.json"
+        if counted.exists():
+            figures["callgrind"] = json.loads(counted.read_text(encoding="utf-8"))
     rows = ["| target | " + " | ".join(found) + " |", "| --- |" + " --- |" * len(found)]
     rows += [f"| {label} | " + " | ".join(cell(figures) for figures in found.values()) + " |"
              for label, cell in TARGETS]
+    return "\n".join(rows) + "\n"
+
+
+def suites_callgrind(results: Path) -> str:
+    """Each suite's instructions in each mode, per Python, from
+    results/suites-callgrind-<python>.json (bench/suites_callgrind.py)."""
+    modes = ["pytest --ccov", "pytest --cov", "pytest --ccov --ccov-branch", "pytest --cov --cov-branch"]
+    rows = ["| suite, Python (commit) | `pytest` | " + " | ".join(f"`{m}`" for m in modes) + " |",
+            "| --- | ---: |" + " ---: |" * len(modes)]
+    files = sorted(results.glob("suites-callgrind-3.*.json"),
+                   key=lambda p: [int(n) for n in p.stem.rsplit("-", 1)[1].split(".")])
+    for path in files:
+        counted = json.loads(path.read_text(encoding="utf-8"))
+        for name, entry in sorted(counted["suites"].items()):
+            counts = entry["instructions"]
+            cells = [f"{counts[m] / counts['pytest'] * 100 - 100:+.1f}%" if m in counts else "" for m in modes]
+            rows.append(f"| {name}, {counted['python']} ({entry['commit']}) | {counts['pytest'] / 1e9:.3f}G | "
+                        + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 
 

@@ -16,7 +16,7 @@
 
 #if PY_VERSION_HEX < 0x030E0000
 
-#define NO_LINE INT32_MIN /* an instruction without a line (co_lines gives None) */
+#define NO_LINE CCOV_NO_LINE
 #define ENTRY 0           /* the pseudo-line of the code object's start */
 
 /* A small set of line numbers, in the order first added. */
@@ -123,89 +123,6 @@ decode_instructions(Code *c, const uint8_t *raw)
         c->next[u] = (int32_t)next;
         u = next;
     }
-}
-
-/* Little-endian 6-bit groups, bit 6 set while more follow; -1 past the end. */
-static int
-location_varint(const uint8_t *table, Py_ssize_t size, Py_ssize_t *position, uint32_t *value)
-{
-    if (*position >= size) {
-        return -1;
-    }
-    uint32_t byte = table[(*position)++], shift = 0;
-    *value = byte & 63;
-    while (byte & 64) {
-        if (*position >= size || shift >= 24) {
-            return -1;
-        }
-        byte = table[(*position)++];
-        shift += 6;
-        *value |= (byte & 63) << shift;
-    }
-    return 0;
-}
-
-static int
-location_svarint(const uint8_t *table, Py_ssize_t size, Py_ssize_t *position, int32_t *value)
-{
-    uint32_t raw;
-    if (location_varint(table, size, position, &raw) < 0) {
-        return -1;
-    }
-    *value = raw & 1 ? -(int32_t)(raw >> 1) : (int32_t)(raw >> 1);
-    return 0;
-}
-
-/* Each unit's line and the last line of its expression, from co_linetable
- * (CPython's InternalDocs/locations.md), as co_lines() and co_positions()
- * give them, without building a tuple per unit.  An entry's first byte has
- * bit 7 set, its form in bits 3-6 and its length in units - 1 in bits 0-2. */
-static int
-read_locations(Code *c)
-{
-    for (Py_ssize_t u = 0; u < c->units; u++) {
-        c->line[u] = NO_LINE;
-        c->end_line[u] = 0;
-    }
-    PyObject *linetable = ((PyCodeObject *)c->code)->co_linetable;
-    const uint8_t *table = (const uint8_t *)PyBytes_AS_STRING(linetable);
-    Py_ssize_t size = PyBytes_GET_SIZE(linetable), position = 0, u = 0;
-    int64_t line = ((PyCodeObject *)c->code)->co_firstlineno;
-    while (position < size && u < c->units) {
-        uint8_t first = table[position++];
-        int form = (first >> 3) & 15, length = (first & 7) + 1, located = 1, bad = !(first & 128);
-        int32_t delta = 0;
-        uint32_t end_delta = 0, column;
-        if (form == 15) {           /* no location */
-            located = 0;
-        }
-        else if (form == 14) {      /* long: line delta, end line delta, columns */
-            bad |= location_svarint(table, size, &position, &delta) < 0
-                   || location_varint(table, size, &position, &end_delta) < 0
-                   || location_varint(table, size, &position, &column) < 0
-                   || location_varint(table, size, &position, &column) < 0;
-        }
-        else if (form == 13) {      /* no columns: line delta */
-            bad |= location_svarint(table, size, &position, &delta) < 0;
-        }
-        else if (form >= 10) {      /* one line, 0 to 2 below the last: two column bytes */
-            delta = form - 10;
-            position += 2;
-        }
-        else {                      /* short: the same line, one column byte */
-            position += 1;
-        }
-        line += delta;
-        if (bad || position > size || line + end_delta > INT32_MAX || line <= INT32_MIN) {
-            PyErr_SetString(PyExc_ValueError, "ccov: malformed line table");
-            return -1;
-        }
-        for (int k = 0; k < length && u < c->units; k++, u++) {
-            c->line[u] = located ? (int32_t)line : NO_LINE;
-            c->end_line[u] = located ? (int32_t)(line + end_delta) : 0;
-        }
-    }
-    return 0;
 }
 
 /* co_exceptiontable: entries of four varints (start, length, handler,
@@ -944,7 +861,7 @@ code_init(Code *c, PyObject *code, PyObject *bytecode)
         c->op[u] = -1;
     }
     decode_instructions(c, (const uint8_t *)PyBytes_AS_STRING(bytecode));
-    if (read_locations(c) < 0) {
+    if (ccov_unit_lines(c->code, c->units, c->line, c->end_line) < 0) {
         return -1;
     }
     read_handlers(c);

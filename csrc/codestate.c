@@ -119,48 +119,28 @@ ccov_body_start(PyObject *code)
 }
 
 int
-ccov_next_line_range(PyObject *iterator, LineRange *range)
-{
-    PyObject *item;
-    while ((item = PyIter_Next(iterator)) != NULL) {
-        int ok = PyTuple_Check(item) && PyTuple_GET_SIZE(item) == 3;
-        PyObject *line = ok ? PyTuple_GET_ITEM(item, 2) : NULL;
-        if (ok && line != Py_None) {
-            range->start_offset = PyLong_AsLong(PyTuple_GET_ITEM(item, 0));
-            range->end_offset = PyLong_AsLong(PyTuple_GET_ITEM(item, 1));
-            range->line = PyLong_AsLong(line);
-            Py_DECREF(item);
-            return PyErr_Occurred() ? -1 : 1;
-        }
-        Py_DECREF(item);
-    }
-    return PyErr_Occurred() ? -1 : 0;
-}
-
-int
 ccov_one_line_body(PyObject *code, long *line)
 {
     *line = 0;
     Py_ssize_t body_start = ccov_body_start(code);
-    PyObject *ranges = body_start < 0 ? NULL : PyObject_CallMethod(code, "co_lines", NULL);
-    PyObject *iterator = ranges ? PyObject_GetIter(ranges) : NULL;
-    Py_XDECREF(ranges);
-    if (iterator == NULL) {
+    Py_ssize_t units = Py_SIZE(code);
+    int32_t *lines = body_start < 0 ? NULL : PyMem_Malloc((size_t)(units + 1) * sizeof(int32_t));
+    if (lines == NULL) {
+        return body_start < 0 ? -1 : (PyErr_NoMemory(), -1);
+    }
+    if (ccov_unit_lines(code, units, lines, NULL) < 0) {
+        PyMem_Free(lines);
         return -1;
     }
     long only = 0;
-    int one = 1, got = 0;
-    LineRange range;
-    while (one && (got = ccov_next_line_range(iterator, &range)) == 1) {
-        if (range.line != 0 && range.end_offset > body_start) {
-            one = only == 0 || range.line == only;
-            only = range.line;
+    int one = 1;
+    for (Py_ssize_t unit = body_start / 2; one && unit < units; unit++) {
+        if (lines[unit] != CCOV_NO_LINE && lines[unit] != 0) {
+            one = only == 0 || lines[unit] == only;
+            only = lines[unit];
         }
     }
-    Py_DECREF(iterator);
-    if (one && got < 0) {
-        return -1;
-    }
+    PyMem_Free(lines);
     *line = one ? only : 0;
     return 0;
 }
@@ -197,86 +177,71 @@ by_instruction(PyObject *code, long far_lines)
            && (double)far_lines * (double)PyBytes_GET_SIZE(co->co_linetable) > 64.0 * (double)Py_SIZE(co);
 }
 
-/* Walk co_lines() twice through a list: once for the span, once to set bits. */
+/* One pass over each unit's line (linetable.c) for the span, and one to set
+ * the bits.  Lines of the prologue (units before `traceable`) never fire. */
 static CodeState *
 build_state(PyObject *code, Py_ssize_t file_index)
 {
     Py_ssize_t traceable = ccov_body_start(code);
+    Py_ssize_t units = Py_SIZE(code);
     if (traceable < 0) {
         return NULL;
     }
-    PyObject *lines = PyObject_CallMethod(code, "co_lines", NULL);
-    PyObject *ranges = lines ? PySequence_List(lines) : NULL;
-    Py_XDECREF(lines);
-    if (ranges == NULL) {
+    int32_t *lines = PyMem_Malloc((size_t)(units + 1) * sizeof(int32_t));
+    if (lines == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    if (ccov_unit_lines(code, units, lines, NULL) < 0) {
+        PyMem_Free(lines);
         return NULL;
     }
     long low = LONG_MAX, high = 0, far_lines = 0, last_far = 0;
-    LineRange range;
-    PyObject *iterator = PyObject_GetIter(ranges);
-    int got = iterator ? 0 : -1;
-    while (iterator && (got = ccov_next_line_range(iterator, &range)) == 1) {
-        if (range.line > 0 && range.end_offset > traceable) {
-            low = range.line < low ? range.line : low;
-            high = range.line > high ? range.line : high;
-            if (range.line != last_far && (far_line(code, range.start_offset / 2, range.line)
-                                           || far_line(code, range.end_offset / 2 - 1, range.line))) {
-                far_lines++;
-                last_far = range.line;
-            }
+    for (Py_ssize_t unit = 0; unit < units; unit++) {
+        long line = lines[unit];
+        if (unit < traceable / 2 || line <= 0) {
+            lines[unit] = 0;  /* as unit_lines has it: no line to record */
+            continue;
+        }
+        low = line < low ? line : low;
+        high = line > high ? line : high;
+        if (line != last_far && far_line(code, unit, line)) {
+            far_lines++;
+            last_far = line;
         }
     }
-    Py_XDECREF(iterator);
     long span = high >= low ? high - low + 1 : 0;
     size_t nbytes = (size_t)(span + 7) / 8;
-    CodeState *state = got < 0 ? NULL : PyMem_Calloc(1, sizeof(CodeState) + 2 * nbytes);
+    CodeState *state = PyMem_Calloc(1, sizeof(CodeState) + 2 * nbytes);
     if (state == NULL) {
-        if (got == 0) {
-            PyErr_NoMemory();
-        }
-        Py_DECREF(ranges);
+        PyErr_NoMemory();
+        PyMem_Free(lines);
         return NULL;
-    }
-    if (got == 0 && by_instruction(code, far_lines)) {
-        state->units = Py_SIZE(code);
-        state->unit_lines = PyMem_Calloc((size_t)state->units, sizeof(int32_t));
-        if (state->unit_lines == NULL) {
-            PyErr_NoMemory();
-            PyMem_Free(state);
-            Py_DECREF(ranges);
-            return NULL;
-        }
-        ccov_stats.codes_by_instruction++;
     }
     state->code = code;
     state->session = ccov_state.session;
     state->file_index = file_index;
     state->base_line = span ? low : 0;
     state->span = span;
-    iterator = PyObject_GetIter(ranges);
-    while (iterator && (got = ccov_next_line_range(iterator, &range)) == 1) {
-        if (range.line > 0 && range.end_offset > traceable) {
-            for (long unit = range.start_offset / 2; state->unit_lines && unit < range.end_offset / 2; unit++) {
-                if (unit < state->units && unit * 2 >= traceable) {
-                    state->unit_lines[unit] = (int32_t)range.line;
-                }
-            }
-            long bit = range.line - low;
+    for (Py_ssize_t unit = 0; unit < units; unit++) {
+        if (lines[unit] > 0) {
+            long bit = lines[unit] - low;
             if (!(state->bits[bit >> 3] & (1u << (bit & 7)))) {
                 state->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
                 state->pending++;
             }
         }
     }
-    Py_XDECREF(iterator);
-    Py_DECREF(ranges);
-    if (iterator == NULL || got < 0) {
-        PyMem_Free(state->unit_lines);
-        PyMem_Free(state);
-        return NULL;
-    }
     memcpy(state->bits + nbytes, state->bits, nbytes);
     state->expected = state->pending;
+    if (by_instruction(code, far_lines)) {
+        state->unit_lines = lines;
+        state->units = units;
+        ccov_stats.codes_by_instruction++;
+    }
+    else {
+        PyMem_Free(lines);
+    }
     return state;
 }
 

@@ -183,13 +183,6 @@ PyObject *ccov_stats_as_dict(void);
 
 /* ---- reading code objects (codestate.c) ---------------------------------- */
 
-typedef struct {
-    long start_offset, end_offset, line;
-} LineRange;
-
-/* Next (start, end, line) of a co_lines() iterator, skipping ranges without
- * a line; 1 with a range, 0 at the end, -1 on error. */
-int ccov_next_line_range(PyObject *iterator, LineRange *range);
 /* Offset of the first instruction after the prologue's RESUME (0: none); -1 on error. */
 Py_ssize_t ccov_body_start(PyObject *code);
 /* The line of a body written on its `def` or `class` line (`def f(x):
@@ -224,6 +217,14 @@ PyObject *ccov_on_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs
 PyObject *ccov_guard_sigterm(PyObject *module, PyObject *ignored);
 PyObject *ccov_sigterm_started(PyObject *module, PyObject *ignored);
 PyObject *ccov_sigterm_after_fork(PyObject *module, PyObject *ignored);
+
+/* ---- the line of each code unit (linetable.c) ------------------------- */
+
+#define CCOV_NO_LINE INT32_MIN /* a unit without a line (co_lines() gives None) */
+/* Fill line_of[units] (and end_line_of, the last line of each unit's
+ * expression, unless NULL) from the code object's co_linetable; 0, or -1
+ * with ValueError for a malformed table. */
+int ccov_unit_lines(PyObject *code, Py_ssize_t units, int32_t *line_of, int32_t *end_line_of);
 
 /* ---- compiling the script `ccov run` runs (compile.c) ------------------ */
 
