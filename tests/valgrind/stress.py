@@ -1,11 +1,14 @@
 """Run under valgrind memcheck by `./dev valgrind`: threads, generators,
-recursion, exec'd code created and dropped, a fork, a subprocess."""
+recursion, exec'd code created and dropped (some of it measured by
+INSTRUCTION events: a long table of one entry a line), a fork, a subprocess."""
 import os
 import subprocess
 import sys
 import threading
 
 SOURCE = compile("def f(x):\n    return (lambda y: y + x)(1)\n", __file__, "exec")
+TABLE = "".join(f"    {i}: {i},\n" for i in range(300))
+LONG = compile(f"ROWS = {{\n{TABLE}}}\nif ROWS:\n    n = len(ROWS)\n", __file__, "exec")
 
 
 def numbers(n):
@@ -22,7 +25,8 @@ def work():
     for _ in range(200):
         space = {}
         exec(SOURCE, space)
-        total += space["f"](2)
+        exec(LONG, space)
+        total += space["f"](2) + space["n"]
     return total
 
 

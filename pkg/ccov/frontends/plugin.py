@@ -150,6 +150,29 @@ def pytest_load_initial_conftests(early_config, parser, args):
     except CcovError as err:  # no free tool id, an unusable setting: one line, as any usage error
         raise pytest.UsageError(f"ccov: {err}") from None
     early_config.pluginmanager.register(plugin, "_ccov")
+    if plugin.test_contexts:
+        early_config.pluginmanager.register(ContextHooks(plugin), "_ccov_contexts")
+
+
+class ContextHooks:
+    """What only per-test contexts need of each test phase, registered with
+    them alone: without contexts, pytest makes no call into ccov for a test's
+    setup, teardown or reports (a wrapper per phase and test cost toolz's
+    one-second suite a few tenths of a point)."""
+
+    def __init__(self, plugin: CcovPlugin):
+        self.plugin = plugin
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_setup(self, item):
+        return (yield from self.plugin._test_context(item, "setup"))
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_teardown(self, item):
+        return (yield from self.plugin._test_context(item, "teardown"))
+
+    def pytest_runtest_logreport(self, report):
+        self.plugin.record_outcome(report)
 
 
 class CcovPlugin:
@@ -237,10 +260,8 @@ class CcovPlugin:
         finally:
             self.measurement.switch_context(base)
 
-    def pytest_runtest_logreport(self, report):
+    def record_outcome(self, report) -> None:
         """The outcome of every test, kept in the data file for --ccov-affected."""
-        if not self.test_contexts:
-            return
         if report.failed:
             outcome = "failed"
         elif report.when == "call" or report.skipped:
@@ -249,10 +270,6 @@ class CcovPlugin:
             return  # a setup or teardown that passed says nothing of the test
         if self.outcomes.get(report.nodeid) != "failed":
             self.outcomes[report.nodeid] = outcome
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_setup(self, item):
-        return (yield from self._test_context(item, "setup"))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item):
@@ -265,10 +282,6 @@ class CcovPlugin:
             return (yield)
         finally:
             self.measurement.resume()
-
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_teardown(self, item):
-        return (yield from self._test_context(item, "teardown"))
 
     # ---- pytest-xdist ------------------------------------------------------------
 
