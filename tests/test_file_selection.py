@@ -71,3 +71,24 @@ def test_every_imported_file_gets_the_name_realpath_gives(tmp_path):
     for name in names:
         plain = os.path.normcase(os.path.abspath(name))
         assert select._canonical_file(plain) == canonical(plain), name
+
+
+def test_a_file_left_out_does_not_close_its_folder(tmp_path):
+    """A folder with no measured file is remembered, so that its next file
+    costs one lstat; an omitted file in the source must not close the source."""
+    tree(tmp_path)
+    select = FileSelector(str(tmp_path), ["src"], ["src/pkg/a.py"])
+    assert not select(str(tmp_path / "src" / "pkg" / "a.py"))
+    assert select(str(tmp_path / "src" / "pkg" / "b.py"))
+    assert not select(str(tmp_path / "elsewhere" / "c.py"))
+    assert not select(str(tmp_path / "elsewhere" / "d.py"))  # decided from the closed folder
+    assert select._closed_folders == {str(tmp_path / "elsewhere"): str(tmp_path / "elsewhere") + "/"}
+
+
+def test_a_name_the_source_may_still_take_closes_nothing(tmp_path):
+    """A --source name not importable yet may resolve later (resolve_late):
+    until it does, no folder is taken for closed."""
+    tree(tmp_path)
+    select = FileSelector(str(tmp_path), ["not_yet_a_module"], [])
+    assert not select(str(tmp_path / "elsewhere" / "c.py"))
+    assert select._closed_folders == {}

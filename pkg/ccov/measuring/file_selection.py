@@ -136,6 +136,7 @@ class FileSelector:
         # imported, and must not import anything itself.
         self._unmeasured = tuple(_unmeasured_roots())
         self._real_dirs: dict[str, str] = {}  # directory -> canonical(directory)
+        self._closed_folders: dict[str, str] = {}  # folder as named -> its plain name and a separator (_close)
 
     def _add_source(self, entry: str) -> None:
         path = os.path.join(self.root, entry)
@@ -177,12 +178,37 @@ class FileSelector:
     def __call__(self, filename: str) -> bool:
         if not filename or filename.startswith("<"):
             return False
-        plain = os.path.normcase(os.path.abspath(os.path.join(self.root, filename)))
+        folder, sep, name = filename.rpartition(os.sep)
+        plain_folder = (self._closed_folders.get(folder)
+                        if sep and name not in (".", "..") and not (os.altsep and os.altsep in name) else None)
+        if plain_folder is not None:
+            # No file of this folder is measured unless it is a link.
+            plain = plain_folder + os.path.normcase(name)
+            if not os.path.islink(plain):
+                return False
+        else:
+            plain = os.path.normcase(os.path.abspath(os.path.join(self.root, filename)))
         if not self.has_source and self.include is None and plain.startswith(self._unmeasured):
             return False  # installed code, decided without a realpath
         path = self._canonical_file(plain)
         wanted = self.wants(path) or (self.resolve_late() and self.wants(path))
+        if not wanted and sep and folder and name not in (".", "..") and not (os.altsep and os.altsep in name):
+            self._close(folder, os.path.dirname(plain))
         return wanted and (os.path.isfile(path) or _zip_source(path))
+
+    def _close(self, folder: str, plain_folder: str) -> None:
+        """Remember a folder (as the collector names it) none of whose plain
+        files --source measures, so that the next file named in it is decided
+        with one lstat (is it a link?) instead of the whole decision: a run
+        decides hundreds of files in a few dozen folders, nearly all of them
+        outside the source."""
+        if not self.has_source or self.unresolved_sources or (os.altsep and os.altsep in folder):
+            return  # the source may still grow (resolve_late), or no source: decided as it is
+        real = self._canonical_dir(plain_folder)
+        inside = real if real.endswith(os.sep) else real + os.sep
+        if inside.startswith(tuple(self.source_dirs)) or any(os.path.dirname(f) == real for f in self.source_files):
+            return
+        self._closed_folders[folder] = plain_folder if plain_folder.endswith(os.sep) else plain_folder + os.sep
 
     def _canonical_file(self, plain: str) -> str:
         """canonical(plain) for an absolute, normalized file name, with one
