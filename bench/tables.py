@@ -177,7 +177,7 @@ def suites_callgrind(results: Path) -> str:
         counted = json.loads(path.read_text(encoding="utf-8"))
         for name, entry in sorted(counted["suites"].items()):
             counts = entry["instructions"]
-            cells = [f"{counts[m] / counts['pytest'] * 100 - 100:+.1f}%" if m in counts else "" for m in modes]
+            cells = [f"{counts[m] / counts['pytest'] * 100 - 100:+.1f}%" if m in counts else "not counted" for m in modes]
             rows.append(f"| {name}, {counted['python']} ({entry['commit']}) | {counts['pytest'] / 1e9:.3f}G | "
                         + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"

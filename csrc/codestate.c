@@ -147,7 +147,8 @@ ccov_one_line_body(PyObject *code, long *line)
 
 /* CPython gives a LINE event its line from the instruction's offset and a
  * delta kept in one byte: line = co_firstlineno + unit / 16 + delta.  Where
- * the delta does not fit (-126 < delta < 127 on every supported Python),
+ * the delta does not fit (about -126 < delta < 127 on every supported
+ * Python; taken a line narrower here),
  * it looks the line up from the start of co_linetable, for this line and
  * for the previous instruction's (3.12): a module that defines a long table
  * of literals, one entry a line, pays a scan of its whole line table per
