@@ -92,3 +92,15 @@ def test_a_name_the_source_may_still_take_closes_nothing(tmp_path):
     select = FileSelector(str(tmp_path), ["not_yet_a_module"], [])
     assert not select(str(tmp_path / "elsewhere" / "c.py"))
     assert select._closed_folders == {}
+
+
+def test_every_omit_pattern_matches_whole_names(tmp_path):
+    """With several --omit patterns, all but the last matched as prefixes:
+    `src/pkg/a` left out src/pkg/a.py, which coverage.py measures (its
+    GlobMatcher matches whole names), while one pattern alone did not."""
+    tree(tmp_path)
+    select = FileSelector(str(tmp_path), ["src"], ["src/pkg/a", "nothing/*"])
+    assert select(str(tmp_path / "src" / "pkg" / "a.py"))
+    select = FileSelector(str(tmp_path), ["src"], ["src/pkg/a*", "nothing/*"])
+    assert not select(str(tmp_path / "src" / "pkg" / "a.py"))
+    assert select(str(tmp_path / "src" / "pkg" / "b.py"))

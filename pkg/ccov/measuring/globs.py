@@ -64,7 +64,9 @@ def compile_patterns(patterns: list[str], root: str) -> re.Pattern | None:
     import re
 
     try:
-        return re.compile("|".join(f"(?:{r})" for r in regexes) + r"\Z")
+        # \Z ends every alternative: appended to the last alone, it let the
+        # others match as prefixes (`pkg/cli` omitted pkg/cli_helpers.py).
+        return re.compile("(?:" + "|".join(regexes) + r")\Z")
     except (re.error, OverflowError, RecursionError) as err:
         bad = ", ".join(repr(p) for p in patterns)
         raise UsageError(f"invalid file pattern among {bad}: {err}") from None
