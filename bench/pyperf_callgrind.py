@@ -20,9 +20,7 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import BENCHMARKS, benchmark_copies  # noqa: E402 - bench/run.py
+from run import BENCHMARKS, benchmark_copies, callgrind_instructions  # noqa: E402 - bench/run.py
 
 PYVER = platform.python_version()
 MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
@@ -41,13 +39,8 @@ def instructions(mode: str, script: Path, calls: int) -> int:
         measure = MODES[mode] + ([f"--source={script.parent}", f"--data-file={scratch}/data"] if MODES[mode] else [])
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV"))}
         env.update(BENCH_CALLS=str(calls), BENCH_RESULT_FILE=f"{scratch}/seconds", PYTHONHASHSEED="0")
-        ran = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-                              *measure, str(HERE / "pyperf_driver.py"), str(script)],
-                             cwd=scratch, env=env, capture_output=True, text=True)
-        found = re.search(r"Collected\s*:\s*(\d+)", ran.stderr)
-        if ran.returncode != 0 or not found:
-            raise RuntimeError(f"{mode} {script.parent.name} ({calls} calls) failed:\n{ran.stderr[-2000:]}")
-        return int(found.group(1))
+        command = [sys.executable, *measure, str(HERE / "pyperf_driver.py"), str(script)]
+        return callgrind_instructions(command, Path(scratch), env)
 
 
 def main() -> None:

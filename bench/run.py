@@ -188,6 +188,18 @@ def run_wait4(command: list[str], cwd: Path, env: dict, allowed: tuple = (0,)) -
     return elapsed, usage.ru_maxrss
 
 
+def callgrind_instructions(command: list[str], cwd: Path, env: dict, allowed: tuple = (0,)) -> int:
+    """Instructions one child process executes, counted by callgrind (its
+    exit status in `allowed`): what backs a wall-clock difference too small
+    for this machine's noise."""
+    counted = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    ran = subprocess.run(counted, cwd=cwd, env=env, capture_output=True, text=True)
+    found = re.search(r"Collected\s*:\s*(\d+)", ran.stderr)
+    if ran.returncode not in allowed or not found:
+        raise RuntimeError(f"{' '.join(command)} failed under callgrind ({ran.returncode}):\n{ran.stderr[-2000:]}")
+    return int(found.group(1))
+
+
 def toolz_run(run: str) -> tuple[list[str], Path, dict]:
     """(command, folder, environment) of one of SUITE_RUNS on toolz's suite."""
     extra = [part.format(package="toolz") for part in SUITE_RUNS[run]]

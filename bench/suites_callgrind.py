@@ -20,7 +20,6 @@ A whole Python takes about an hour on two cores; --only counts fewer.
 
 import argparse
 import json
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import PYVER, REAL_SUITES, real_suite_run, run_wait4, toolz_run  # noqa: E402 - bench/run.py
+from run import PYVER, REAL_SUITES, callgrind_instructions, real_suite_run, run_wait4, toolz_run  # noqa: E402 - bench/run.py
 
 SUITES = ["toolz", *REAL_SUITES]
 # The modes the targets name, and pytest-cov's fastest core for each. Its
@@ -45,15 +44,9 @@ def suite_run(suite: str, mode: str) -> tuple[list[str], Path, dict]:
 
 
 def instructions(suite: str, mode: str) -> int:
-    command, folder, env = suite_run(suite, mode)
-    counted = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
-    ran = subprocess.run(counted, cwd=folder, env=env, capture_output=True, text=True)
-    found = re.search(r"Collected\s*:\s*(\d+)", ran.stderr)
     # Exit 1 (a failing test) still counts, as in the timed sections: toolz's
     # pinned release has a test that fails on 3.14+, under every tool alike.
-    if ran.returncode not in (0, 1) or not found:
-        raise RuntimeError(f"{suite} {mode} failed ({ran.returncode}):\n{ran.stderr[-2000:]}")
-    return int(found.group(1))
+    return callgrind_instructions(*suite_run(suite, mode), allowed=(0, 1))
 
 
 def count_suite(suite: str) -> dict[str, int]:
