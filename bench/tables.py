@@ -78,6 +78,12 @@ def _toolz(ours: str, theirs: str | None, limit: float, figures: dict, measure: 
     return _cell(_overhead(values[f"pytest {ours}"], values["pytest"]), limit, extra=extra)
 
 
+def _verdict(mine: float, cov: float | None, limit: float) -> str:
+    """A suite target: met when ccov's overhead is within `limit` and below
+    pytest-cov's in the same mode (where pytest-cov's was measured)."""
+    return "met" if mine <= limit and (cov is None or mine < cov) else "**missed**"
+
+
 def _real_suites(ours: str, theirs: str, limit: float, figures: dict) -> str:
     """`pytest <ours>` on each more real suite: met when within `limit` and
     below pytest-cov in the same mode."""
@@ -88,8 +94,7 @@ def _real_suites(ours: str, theirs: str, limit: float, figures: dict) -> str:
     for name, values in suites["times"].items():
         mine = _overhead(values[f"pytest {ours}"], values["pytest"])
         cov = _overhead(values[f"pytest {theirs}"], values["pytest"])
-        verdict = "met" if mine <= limit and mine < cov else "**missed**"
-        cells.append(f"{name} {mine * 100:+.1f}% ({verdict}; pytest-cov {cov * 100:+.1f}%)")
+        cells.append(f"{name} {mine * 100:+.1f}% ({_verdict(mine, cov, limit)}; pytest-cov {cov * 100:+.1f}%)")
     return "; ".join(cells)
 
 
@@ -105,9 +110,8 @@ def _counted(ours: str, theirs: str, limit: float, figures: dict) -> str:
         counts = entry["instructions"]
         mine = counts[f"pytest {ours}"] / counts["pytest"] - 1
         cov = counts[f"pytest {theirs}"] / counts["pytest"] - 1 if f"pytest {theirs}" in counts else None
-        verdict = "met" if mine <= limit and (cov is None or mine < cov) else "**missed**"
         against = f"pytest-cov {cov * 100:+.1f}%" if cov is not None else "pytest-cov's C tracer not counted"
-        cells.append(f"{name} {mine * 100:+.1f}% ({verdict}; {against})")
+        cells.append(f"{name} {mine * 100:+.1f}% ({_verdict(mine, cov, limit)}; {against})")
     return "; ".join(cells)
 
 
