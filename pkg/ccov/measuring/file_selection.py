@@ -179,8 +179,9 @@ class FileSelector:
         if not filename or filename.startswith("<"):
             return False
         folder, sep, name = filename.rpartition(os.sep)
-        plain_folder = (self._closed_folders.get(folder)
-                        if sep and name not in (".", "..") and not (os.altsep and os.altsep in name) else None)
+        # A file named directly in a folder, which the folder's decision can speak for.
+        in_folder = bool(sep and folder and name not in (".", "..") and not (os.altsep and os.altsep in name))
+        plain_folder = self._closed_folders.get(folder) if in_folder else None
         if plain_folder is not None:
             # No file of this folder is measured unless it is a link.
             plain = plain_folder + os.path.normcase(name)
@@ -192,7 +193,7 @@ class FileSelector:
             return False  # installed code, decided without a realpath
         path = self._canonical_file(plain)
         wanted = self.wants(path) or (self.resolve_late() and self.wants(path))
-        if not wanted and sep and folder and name not in (".", "..") and not (os.altsep and os.altsep in name):
+        if not wanted and in_folder:
             self._close(folder, os.path.dirname(plain))
         return wanted and (os.path.isfile(path) or _zip_source(path))
 
