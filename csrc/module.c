@@ -96,7 +96,13 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.contexts = 0;
     ccov_state.session++;
     ccov_state.active = 1;
-    return PyBool_FromLong(watch && ccov_watcher_start() == 0);
+    int watching = watch && ccov_watcher_start() == 0;
+#if PY_VERSION_HEX < 0x030D0000
+    if (watching) {
+        ccov_requicken_start();
+    }
+#endif
+    return PyBool_FromLong(watching);
 }
 
 #if PY_VERSION_HEX < 0x030E0000
@@ -152,6 +158,9 @@ collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
     ccov_state.contexts = 0;
     ccov_codestate_forget_ran();
     ccov_watcher_stop();
+#if PY_VERSION_HEX < 0x030D0000
+    ccov_requicken_stop();
+#endif
     CodeState *state;
     while ((state = ccov_codestate_first_armed()) != NULL) {
         if (ccov_disarm(state) < 0) {
