@@ -1,12 +1,14 @@
 """What de-quickened code costs on 3.12, and what swapping in fresh code
-objects would give back (issue #19: SlipCover appears to do this).
+objects gives back (issue #19).
 
 On 3.12, instrumenting a code object replaces its quickened
 superinstructions for good, even once all its events are removed again;
-only a new code object is quickened afresh.  This counts, with callgrind,
-the instructions of requicken_nbody.py run three ways: by python, under
-`ccov run`, and under `ccov run` with SWAP=1 (after the first of six rounds
-the functions run fresh, unmeasured copies of their code).
+only a new code object is quickened afresh. Since 28 November ccov gives a
+function whose code completed an equal, new copy (csrc/requicken.c). This
+counts, with callgrind, the instructions of requicken_nbody.py run three
+ways: by python, under `ccov run`, and under `ccov run` with SWAP=1 (after
+the first of six rounds the workload swaps in fresh, unmeasured copies
+itself): the last two should now agree on 3.12.
 
     python bench/requicken_study.py        (the Python that runs it; needs valgrind)
 
