@@ -301,6 +301,9 @@ void
 ccov_codestate_done(CodeState *state, const char *where)
 {
     ccov_stats.codes_completed++;
+    /* Contexts may be switched on later (the API's first switch_context):
+     * completed code must report its lines again then (ccov_codestate_all_ran). */
+    ccov_codestate_ran(state);
     if (ccov_disarm(state) < 0) {
         ccov_report_failure(where);
         return;
@@ -348,6 +351,14 @@ ccov_codestate_rearm_ran(int by_restart)
         }
     }
     return 0;
+}
+
+void
+ccov_codestate_all_ran(void)
+{
+    for (CodeState *state = armed_list.next; state != &armed_list; state = state->next) {
+        ccov_codestate_ran(state);
+    }
 }
 
 void

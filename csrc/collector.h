@@ -105,6 +105,10 @@ void ccov_codestate_ran(CodeState *state);
  * re-arms the rest with sys.monitoring.restart_events(). */
 int ccov_codestate_rearm_ran(int by_restart);
 void ccov_codestate_forget_ran(void);
+/* Contexts are switched on: every code object of the session, armed or
+ * completed (those are kept on the list anyway), reports its lines again
+ * from the first switch_context(). */
+void ccov_codestate_all_ran(void);
 
 /* ---- talking to sys.monitoring (monitoring.c) --------------------------- */
 

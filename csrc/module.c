@@ -59,19 +59,21 @@ fetch_monitoring_objects(void)
 }
 
 PyDoc_STRVAR(start_doc,
-"start(tool_id, decide, watch, branch_helper=None) -> bool\n\n"
+"start(tool_id, decide, watch, branch_helper=None, copy_completed=False) -> bool\n\n"
 "Begin a session: `decide(filename) -> bool` is called once per file name.\n"
 "With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
 "branch_table, on 3.14+ ccov.model.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
-"returns whether that is so (False: enable PY_START globally instead).");
+"returns whether that is so (False: enable PY_START globally instead).\n"
+"With `copy_completed` (a session that never switches contexts), 3.12 gives\n"
+"functions whose code completed a quickened copy of it (requicken.c).");
 
 static PyObject *
 collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    int tool_id, watch;
+    int tool_id, watch, copy_completed = 0;
     PyObject *decide, *branch_helper = Py_None;
-    if (!PyArg_ParseTuple(args, "iOp|O:start", &tool_id, &decide, &watch, &branch_helper)) {
+    if (!PyArg_ParseTuple(args, "iOp|Op:start", &tool_id, &decide, &watch, &branch_helper, &copy_completed)) {
         return NULL;
     }
     if (ccov_state.active) {
@@ -98,7 +100,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.active = 1;
     int watching = watch && ccov_watcher_start() == 0;
 #if PY_VERSION_HEX < 0x030D0000
-    if (watching) {
+    if (watching && copy_completed) {
         ccov_requicken_start();
     }
 #endif
@@ -189,6 +191,12 @@ collector_record_contexts(PyObject *Py_UNUSED(module), PyObject *on)
     int flag = PyObject_IsTrue(on);
     if (flag < 0) {
         return NULL;
+    }
+    if (flag && !ccov_state.contexts) {
+        ccov_codestate_all_ran();
+#if PY_VERSION_HEX < 0x030D0000
+        ccov_requicken_stop();  /* no more copies: code must stay the code ccov arms */
+#endif
     }
     ccov_state.contexts = flag;
     Py_RETURN_NONE;

@@ -21,8 +21,9 @@
  * measuring began (ccov does not search the heap for them).
  *
  * Left as it is:
- *  - with per-test contexts, where completed code is armed again for the
- *    next context (codestate.c, ccov_codestate_rearm_ran);
+ *  - in a session that may switch contexts (start()'s copy_completed: the
+ *    API's, and the plugin's with per-test contexts): completed code is armed
+ *    again for the next context (codestate.c, ccov_codestate_rearm_ran);
  *  - when another tool has local events on the code object: they would not
  *    follow the copy;
  *  - without the code watcher: the PY_START fallback would measure the copy

@@ -135,3 +135,29 @@ def test_configuration_is_read_as_everywhere(project):
         """)
     assert (project / "from-rc").exists()
     assert "True 37.5" in result.stdout and "TOTAL        6      4      2      1  37.50%" in result.stdout
+
+
+def test_switch_context_after_code_ran(project):
+    """The first switch_context() turns contexts on: code that ran before it,
+    to its end or in part, reports its lines again in each context that runs
+    it (completed code used to stay silent from then on)."""
+    (project / "lib.py").write_text(LIBRARY)
+    run_script(project, """\
+        import ccov
+        cov = ccov.Coverage(source=["lib.py"])
+        cov.start()
+        import lib
+        lib.unused()        # every line runs: the code completes
+        lib.double(1)       # in part: line 3 never runs
+        cov.switch_context("a")
+        lib.unused()
+        lib.double(2)
+        cov.switch_context("b")
+        lib.double(3)
+        cov.stop()
+        cov.save()
+        """)
+    done = ccov("json", "--show-contexts", "-o", "-", cwd=project)
+    assert done.returncode == 0, done.stderr
+    contexts = json.loads(done.stdout)["files"]["lib.py"]["contexts"]
+    assert contexts == {"1": [""], "2": ["", "a", "b"], "4": ["", "a", "b"], "7": [""], "8": ["", "a"]}

@@ -66,7 +66,7 @@ def test_rearming_records_each_line_once_per_context(project, measured_by):
         """
         from ccov.config import Config
         from ccov.measuring.measure import Measurement
-        m = Measurement(Config())
+        m = Measurement(Config(), may_switch_contexts=True)
         m.start(install_handlers=False)
         m.record_contexts()
         import target

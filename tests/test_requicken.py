@@ -142,7 +142,7 @@ def test_per_test_contexts_keep_the_measured_code(project):
         from ccov.config import Config
         from ccov.measuring.measure import Measurement
         from ccov.data import linebits
-        m = Measurement(Config())
+        m = Measurement(Config(), may_switch_contexts=True)
         m.start(install_handlers=False)
         m.record_contexts()
         import hot

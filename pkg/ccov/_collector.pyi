@@ -10,6 +10,7 @@ def start(
     decide: Callable[[str], bool],
     watch: bool,
     branch_helper: Callable[[Any], Any] | None = None,
+    copy_completed: bool = False,
     /,
 ) -> bool: ...
 def track(code: CodeType, /) -> None: ...

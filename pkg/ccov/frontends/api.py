@@ -67,7 +67,9 @@ class Coverage:
         if self._measurement is None:
             from ccov.measuring.measure import Measurement
 
-            self._measurement = Measurement(self.config, root=self.root, append=self._saved_once)
+            # switch_context() may come at any time.
+            self._measurement = Measurement(self.config, root=self.root, append=self._saved_once,
+                                            may_switch_contexts=True)
             self._measurement.start(install_handlers=self.auto_save)
         else:
             self._measurement.resume()

@@ -240,6 +240,7 @@ class CcovPlugin:
             everywhere=self.everywhere,
             leave_coverage_id=True,
             inherited=process_env.inherited(),
+            may_switch_contexts=self.test_contexts,
         )
         self.measurement.start()
         if self.test_contexts:

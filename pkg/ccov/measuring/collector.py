@@ -38,9 +38,14 @@ def _free_tool_id(preference=_TOOL_ID_PREFERENCE) -> int:
 class Collector:
     """One measurement session.  Only one can run at a time in a process."""
 
-    def __init__(self, decide, leave_coverage_id: bool = False, branch: bool = False):
+    def __init__(self, decide, leave_coverage_id: bool = False, branch: bool = False,
+                 may_switch_contexts: bool = False):
         self._decide = decide
         self.branch = branch
+        # A session that never switches contexts lets 3.12 give completed
+        # functions quickened copies of their code (csrc/requicken.c): code
+        # that may have to report its lines again must stay the code ccov arms.
+        self._copy_completed = not may_switch_contexts
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
         self.watching = False
@@ -69,7 +74,7 @@ class Collector:
         elif self.branch:
             helper = _collector.branch_table  # in C: csrc/branch_reader_312.c
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
-        self.watching = _collector.start(tool_id, self._decide, want_watcher, helper)
+        self.watching = _collector.start(tool_id, self._decide, want_watcher, helper, self._copy_completed)
         self._session = True
         if self.watching:
             # New code is armed as it is created; code that exists already is found here.

@@ -45,6 +45,7 @@ class Measurement:
         everywhere: bool = False,
         leave_coverage_id: bool = False,
         inherited=None,
+        may_switch_contexts: bool = False,
     ):
         self.config = config
         # Lines go to a context: the static one (`--context`, or "" for none),
@@ -59,9 +60,11 @@ class Measurement:
         self.append = append
         self.everywhere = everywhere
         self.leave_coverage_id = leave_coverage_id
+        self.may_switch_contexts = may_switch_contexts
         self.selector = FileSelector(self.root, config.source, config.omit, everywhere=everywhere,
                                      source_pkgs=config.source_pkgs, include=config.include)
-        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id, branch=config.branch)
+        self.collector = Collector(self.selector, leave_coverage_id=leave_coverage_id, branch=config.branch,
+                                   may_switch_contexts=may_switch_contexts)
         # A process started by a measured one, measuring into the same data
         # file, is part of that run (an xdist worker, a nested `ccov run`).
         if inherited is not None and inherited.data_path == self.data_path:
@@ -223,6 +226,8 @@ class Measurement:
 
     def record_contexts(self) -> None:
         """Make switch_context() possible (it costs a little on every first line)."""
+        if not self.may_switch_contexts:
+            raise RuntimeError("ccov: record_contexts() in a measurement made without may_switch_contexts")
         self._records_contexts = True
         self.collector.record_contexts()
 
