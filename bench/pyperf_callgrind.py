@@ -11,9 +11,11 @@ warm process: start-up, imports and the first call cancel out.
     ./dev bench 3.14 --sections pyperformance   # once: installs pyperformance
     sid-run .venv-3.14/bin/python bench/pyperf_callgrind.py [--only nbody,go]
 
-Prints each workload's overhead and the medians; writes
-bench/results/callgrind-<python>.json.  Takes about 20 minutes on 3.14 and 45 on
-3.12 (two at a time).
+Prints each workload's overhead and the medians, and merges the workloads
+counted into bench/results/callgrind-<python>.json (the medians are over
+every workload the file holds).  Takes about 20 minutes on 3.14 and 45 on
+3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), for
+the target that no 3.12 workload costs more under ccov than under it.
 """
 
 import argparse
@@ -21,6 +23,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +37,15 @@ PYVER = platform.python_version()
 MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
 
 
+def measure_arguments(mode: str, source: Path, scratch: str) -> list[str]:
+    if mode == "slipcover":
+        return ["-m", "slipcover", "--source", str(source), "--out", f"{scratch}/data"]
+    return MODES[mode] + ([f"--source={source}", f"--data-file={scratch}/data"] if MODES[mode] else [])
+
+
 def instructions(mode: str, script: Path, calls: int) -> int:
     with tempfile.TemporaryDirectory() as scratch:
-        measure = MODES[mode] + ([f"--source={script.parent}", f"--data-file={scratch}/data"] if MODES[mode] else [])
+        measure = measure_arguments(mode, script.parent, scratch)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV"))}
         env.update(BENCH_CALLS=str(calls), BENCH_RESULT_FILE=f"{scratch}/seconds", PYTHONHASHSEED="0")
         command = [sys.executable, *measure, str(HERE / "pyperf_driver.py"), str(script)]
@@ -46,24 +55,32 @@ def instructions(mode: str, script: Path, calls: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
+    parser.add_argument("--slipcover", action="store_true", help="count SlipCover too")
     args = parser.parse_args()
+    modes = [*MODES, "slipcover"] if args.slipcover else list(MODES)
     calls = json.loads((HERE / "results" / f"{PYVER}.json").read_text())["pyperformance"]["calls"]
     names = args.only.split(",") if args.only else BENCHMARKS
     scripts = benchmark_copies(names)
-    jobs = [(mode, name, n) for name in names for mode in MODES for n in (1, calls[name] + 1)]
+    jobs = [(mode, name, n) for name in names for mode in modes for n in (1, calls[name] + 1)]
     with ThreadPoolExecutor(2) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: instructions(job[0], scripts[job[1]], job[2]), jobs), strict=True))
-    results = {}
+    out = HERE / "results" / f"callgrind-{PYVER}.json"
+    results = json.loads(out.read_text())["workloads"] if out.exists() else {}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
+                            text=True).stdout.strip()
     for name in names:
-        work = {mode: counts[mode, name, calls[name] + 1] - counts[mode, name, 1] for mode in MODES}
-        results[name] = {"calls": calls[name], "instructions": work,
-                         "line": work["ccov"] / work["none"] - 1, "branch": work["ccov-branch"] / work["none"] - 1}
-        print(f"{name:14} {work['none'] / 1e9:7.3f}G  line {results[name]['line'] * 100:+6.2f}%  "
-              f"branch {results[name]['branch'] * 100:+6.2f}%", flush=True)
+        work = {mode: counts[mode, name, calls[name] + 1] - counts[mode, name, 1] for mode in modes}
+        entry = {"calls": calls[name], "commit": commit, "instructions": work,
+                 "line": work["ccov"] / work["none"] - 1, "branch": work["ccov-branch"] / work["none"] - 1}
+        if "slipcover" in work:
+            entry["slipcover"] = work["slipcover"] / work["none"] - 1
+        results[name] = entry
+        print(f"{name:14} {work['none'] / 1e9:7.3f}G  line {entry['line'] * 100:+6.2f}%  "
+              f"branch {entry['branch'] * 100:+6.2f}%"
+              + (f"  slipcover {entry['slipcover'] * 100:+6.2f}%" if "slipcover" in entry else ""), flush=True)
     line = statistics.median(r["line"] for r in results.values())
     branch = statistics.median(r["branch"] for r in results.values())
-    print(f"median: line {line * 100:+.2f}%, branch {branch * 100:+.2f}%")
-    out = HERE / "results" / f"callgrind-{PYVER}.json"
+    print(f"median of {len(results)} workloads: line {line * 100:+.2f}%, branch {branch * 100:+.2f}%")
     out.write_text(json.dumps({"python": PYVER, "workloads": results, "median_line": line, "median_branch": branch},
                               indent=1))
 
