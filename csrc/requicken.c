@@ -197,12 +197,15 @@ on_function_event(PyFunction_WatchEvent event, PyFunctionObject *func, PyObject 
     if (!ccov_state.active || ccov_state.contexts) {
         return 0;
     }
-    /* Module and class bodies run once (exec makes a function for them on
+    /* Every function the program makes or frees comes here (tens of
+     * thousands on a test suite): code without any extra is none of ours.
+     * Module and class bodies run once (exec makes a function for them on
      * 3.12, dropped when the body ends): only functions' code is worth a copy. */
-    if (!(((PyCodeObject *)func->func_code)->co_flags & CO_OPTIMIZED)) {
+    PyCodeObject *code = (PyCodeObject *)func->func_code;
+    if (code->co_extra == NULL || !(code->co_flags & CO_OPTIMIZED)) {
         return 0;
     }
-    CodeState *state = ccov_codestate_get(func->func_code);
+    CodeState *state = ccov_codestate_get((PyObject *)code);
     if (state == NULL) {
         return 0;
     }
