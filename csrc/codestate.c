@@ -39,9 +39,6 @@ free_state(void *extra)
         unlink_ran(state);
         ccov_branches_free(state->branches);
         PyMem_Free(state->unit_lines);
-#if PY_VERSION_HEX < 0x030D0000
-        ccov_requicken_free(state);
-#endif
         PyMem_Free(state);
     }
 }
@@ -337,9 +334,6 @@ ccov_codestate_rearm_ran(int by_restart)
         memcpy(state->bits, state->bits + nbytes, nbytes);
         ccov_branches_reset(state);
         state->pending = state->expected;
-#if PY_VERSION_HEX < 0x030D0000
-        state->completed = 0;
-#endif
         if (by_restart && state->next != NULL) {
             continue;  /* still armed: the caller's restart_events() re-arms it */
         }

@@ -70,13 +70,6 @@ typedef struct CodeState {
     Py_ssize_t units;              /* entries of unit_lines */
     BranchTable *branches;         /* branch mode: the code object's branches */
     int branches_built;            /* the table was asked for (it may have failed) */
-#if PY_VERSION_HEX < 0x030D0000
-    int completed;                 /* everything expected was seen: events removed */
-    int copy_refused;              /* requicken.c: another tool listens to this code */
-    PyObject *copy;                /* requicken.c: the quickened copy, once made */
-    PyObject **holders;            /* requicken.c: functions made from this code (borrowed) */
-    int nholders, holders_room;
-#endif
     uint8_t bits[];                /* bit set = expected line not seen yet; then
                                       as many bytes again: all expected lines */
 } CodeState;
@@ -175,13 +168,12 @@ void ccov_watcher_stop(void);
 /* ---- 3.12: completed functions run a quickened copy (requicken.c) ------- */
 
 #if PY_VERSION_HEX < 0x030D0000
-/* Watch function creation (only with the code watcher on). */
+/* This session makes copies (only with the code watcher on), or no more. */
 void ccov_requicken_start(void);
 void ccov_requicken_stop(void);
-/* A code object completed: its functions get the copy. */
+/* A code object completed, in a callback from the frame running it: the
+ * function holding it gets the copy. */
 void ccov_requicken_completed(CodeState *state);
-/* A state is freed: its holder list and copy go with it. */
-void ccov_requicken_free(CodeState *state);
 /* The code watcher must leave alone the copy being made. */
 int ccov_requicken_making_copy(void);
 #endif

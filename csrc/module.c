@@ -100,6 +100,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.active = 1;
     int watching = watch && ccov_watcher_start() == 0;
 #if PY_VERSION_HEX < 0x030D0000
+    ccov_requicken_stop();
     if (watching && copy_completed) {
         ccov_requicken_start();
     }

@@ -1,7 +1,8 @@
-"""3.12: a function whose code has completed (every line ran, its events are
-removed) runs a fresh copy of its code, quickened as new code is
-(csrc/requicken.c). On 3.12 instrumenting a code object drops its
-superinstructions for good; 3.13+ keeps them, and ccov leaves code alone."""
+"""3.12: a module's function or a class's method whose code has completed
+(every line ran, its events are removed) runs a fresh copy of its code,
+quickened as new code is (csrc/requicken.c). On 3.12 instrumenting a code
+object drops its superinstructions for good; 3.13+ keeps them, and ccov
+leaves code alone."""
 
 from __future__ import annotations
 
@@ -35,6 +36,21 @@ def sometimes(x):
     if x > 50:
         return -x
     return x
+
+
+class Body:
+    def step(self, n):
+        a = 0
+        b = 1
+        for i in range(n):
+            a, b = b, a
+        return a + b
+
+    @staticmethod
+    def twice(n):
+        x = n
+        y = x
+        return x + y
 """
 
 PROGRAM = """\
@@ -51,23 +67,25 @@ def supers(function):
     return sorted(i.opname for i in dis.get_instructions(function, adaptive=True) if "__" in i.opname)
 
 
-advance_code = hot.advance.__code__
+codes = {name: getattr(hot, name).__code__ for name in ("advance", "sometimes")}
+codes.update(step=hot.Body.step.__code__, twice=hot.Body.twice.__code__)
 inner_code = next(c for c in hot.make.__code__.co_consts if getattr(c, "co_name", "") == "inner")
-for _ in range(100):
-    hot.make()  # closures made and dropped before their code completes
 early = hot.make()
 results = [hot.advance(10), early(1)]  # both complete here
 late = hot.make()  # made after its code completed
+results += [hot.Body().step(3), hot.Body.twice(4)]
 # A call site specialized for the function before its code completes, and
 # calling it after (at x == 51).
 results.append(sum(hot.sometimes(x) for x in range(100)))
-results += [hot.advance(5), early(2), late(3)]
+results += [hot.advance(5), early(2), late(3), hot.Body().step(4), hot.Body.twice(5)]
+functions = {"advance": hot.advance, "sometimes": hot.sometimes, "step": hot.Body.step, "twice": hot.Body.twice}
+twins = {"advance": twin["advance"], "sometimes": twin["sometimes"], "step": twin["Body"].step,
+         "twice": twin["Body"].twice}
 print(json.dumps({
-    "advance": [hot.advance.__code__ is not advance_code, hot.advance.__code__ == advance_code],
-    "early": [early.__code__ is not inner_code, early.__code__ == inner_code],
-    "late": [late.__code__ is not inner_code, late.__code__ is early.__code__],
-    "supers": [supers(hot.advance), supers(early), supers(hot.sometimes)],
-    "twin supers": [supers(twin["advance"]), supers(twin["make"]()), supers(twin["sometimes"])],
+    "copied": {name: [f.__code__ is not codes[name], f.__code__ == codes[name]] for name, f in functions.items()},
+    "closures": [early.__code__ is inner_code, late.__code__ is inner_code],
+    "supers": {name: supers(f) for name, f in functions.items()},
+    "twin supers": {name: supers(f) for name, f in twins.items()},
     "results": results,
 }))
 """
@@ -82,27 +100,28 @@ def write_program(project):
 def test_completed_functions_run_a_quickened_copy(project, mode):
     write_program(project)
     plain = run([sys.executable, "prog.py"], project)
-    # hot.py alone is measured: the copies counted are its four functions..
+    # hot.py alone is measured: the copies counted are its functions'.
     measured = ccov("run", *mode, "--omit=prog.py", "prog.py", cwd=project, env=clean_env(CCOV_STATS="1"))
     assert measured.returncode == 0, measured.stderr
     ours, theirs = json.loads(measured.stdout), json.loads(plain.stdout)
-    assert ours["results"] == theirs["results"] == [1, 2, sum(range(51)) - sum(range(51, 100)), 1, 4, 6]
+    summed = sum(range(51)) - sum(range(51, 100))
+    assert ours["results"] == theirs["results"] == [1, 2, 1, 8, summed, 1, 4, 6, 1, 10]
     # Every line ran, and was recorded, whatever code ran it afterwards.
     report = json.loads(ccov("json", "-o", "-", cwd=project).stdout)
     assert report["files"]["hot.py"]["missing_lines"] == []
     if mode:
         assert report["files"]["hot.py"]["missing_branches"] == []
+    # Closures are held by no name ccov can find: they keep their code.
+    assert ours["closures"] == [True, True]
     if ON_312:
         # An equal copy, with the superinstructions unmeasured code has.
-        assert ours["advance"] == ours["early"] == [True, True]
-        assert ours["late"] == [True, True]  # the copy early got
+        assert ours["copied"] == {name: [True, True] for name in ("advance", "sometimes", "step", "twice")}
         assert ours["supers"] == ours["twin supers"]
-        assert all(ours["supers"]), "no superinstructions to compare"
-        assert "codes_requickened=4" in measured.stderr  # advance, make, inner, sometimes
+        assert all(ours["supers"].values()), "no superinstructions to compare"
+        assert "codes_requickened=5" in measured.stderr  # those four, and make
     else:
         # 3.13+ keeps superinstructions: the functions keep their code.
-        assert ours["advance"] == ours["early"] == [False, True]
-        assert ours["late"] == [False, True]
+        assert ours["copied"] == {name: [False, True] for name in ("advance", "sometimes", "step", "twice")}
         assert "codes_requickened=0" in measured.stderr
 
 
@@ -159,4 +178,4 @@ def test_per_test_contexts_keep_the_measured_code(project):
     result = run([sys.executable, "-c", code], project, clean_env(PYTHONPATH=str(project)))
     assert result.returncode == 0, result.stderr
     body = [2, 3, 4, 5, 6]
-    assert result.stdout.strip() == f"True {({'': [1, 9, 17], 'a': body, 'b': body})}"
+    assert result.stdout.strip() == f"True {({'': [1, 9, 17, 23, 24, 31, 32], 'a': body, 'b': body})}"
