@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import BENCHMARKS, benchmark_copies, callgrind_instructions  # noqa: E402 - bench/run.py
+from run import BENCHMARKS, benchmark_copies, callgrind_instructions, checkout_commit  # noqa: E402 - bench/run.py
 
 PYVER = platform.python_version()
 MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
@@ -62,12 +61,11 @@ def main() -> None:
     names = args.only.split(",") if args.only else BENCHMARKS
     scripts = benchmark_copies(names)
     jobs = [(mode, name, n) for name in names for mode in modes for n in (1, calls[name] + 1)]
+    commit = checkout_commit()
     with ThreadPoolExecutor(2) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: instructions(job[0], scripts[job[1]], job[2]), jobs), strict=True))
     out = HERE / "results" / f"callgrind-{PYVER}.json"
     results = json.loads(out.read_text())["workloads"] if out.exists() else {}
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                            text=True).stdout.strip()
     for name in names:
         work = {mode: counts[mode, name, calls[name] + 1] - counts[mode, name, 1] for mode in modes}
         entry = {"calls": calls[name], "commit": commit, "instructions": work,

@@ -200,6 +200,13 @@ def callgrind_instructions(command: list[str], cwd: Path, env: dict, allowed: tu
     return int(found.group(1))
 
 
+def checkout_commit() -> str:
+    """The short commit of this checkout, recorded with counts; taken when a
+    run starts, since the checkout may move while it counts."""
+    ran = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True)
+    return ran.stdout.strip()
+
+
 def toolz_run(run: str) -> tuple[list[str], Path, dict]:
     """(command, folder, environment) of one of SUITE_RUNS on toolz's suite."""
     extra = [part.format(package="toolz") for part in SUITE_RUNS[run]]

@@ -20,14 +20,21 @@ A whole Python takes about an hour on two cores; --only counts fewer.
 
 import argparse
 import json
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import PYVER, REAL_SUITES, callgrind_instructions, real_suite_run, run_wait4, toolz_run  # noqa: E402 - bench/run.py
+from run import (  # noqa: E402 - bench/run.py
+    PYVER,
+    REAL_SUITES,
+    callgrind_instructions,
+    checkout_commit,
+    real_suite_run,
+    run_wait4,
+    toolz_run,
+)
 
 SUITES = ["toolz", *REAL_SUITES]
 # The modes the targets name, and pytest-cov's fastest core for each. Its
@@ -67,10 +74,9 @@ def main() -> None:
     names = args.only.split(",") if args.only else SUITES
     if unknown := set(names) - set(SUITES):
         parser.error(f"no such suite: {', '.join(sorted(unknown))}")
+    commit = checkout_commit()
     with ThreadPoolExecutor(2) as pool:
         counted = dict(zip(names, pool.map(count_suite, names), strict=True))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True,
-                            text=True).stdout.strip()
     out = HERE / "results" / f"suites-callgrind-{PYVER}.json"
     results = json.loads(out.read_text()) if out.exists() else {"python": PYVER, "suites": {}}
     for name, counts in counted.items():
