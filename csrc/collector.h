@@ -111,6 +111,7 @@ typedef struct {
     int active;
     PyObject *decide;            /* Python callable: filename -> bool */
     PyObject *set_local_events;  /* sys.monitoring.set_local_events */
+    PyObject *get_local_events;  /* sys.monitoring.get_local_events */
     PyObject *disable;           /* sys.monitoring.DISABLE */
     PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *instruction_event_obj; /* int: the same with INSTRUCTION for LINE (codestate.c) */

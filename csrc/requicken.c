@@ -44,7 +44,6 @@
 
 static int copying;      /* this session makes copies */
 static int making_copy;  /* the code watcher must not measure the copy being made */
-static PyObject *get_local_events;
 
 /* Whether a tool other than ccov has local events on the code object;
  * -1 with an exception when that cannot be told. */
@@ -57,7 +56,7 @@ other_tool_listens(PyObject *code)
         }
         PyObject *id = PyLong_FromLong(tool);
         PyObject *args[2] = {id, code};
-        PyObject *events = id ? PyObject_Vectorcall(get_local_events, args, 2, NULL) : NULL;
+        PyObject *events = id ? PyObject_Vectorcall(ccov_state.get_local_events, args, 2, NULL) : NULL;
         Py_XDECREF(id);
         long mask = events ? PyLong_AsLong(events) : -1;
         Py_XDECREF(events);
@@ -180,10 +179,7 @@ ccov_requicken_making_copy(void)
 void
 ccov_requicken_start(void)
 {
-    PyObject *monitoring = PySys_GetObject("monitoring");  /* borrowed */
-    Py_XSETREF(get_local_events, monitoring ? PyObject_GetAttrString(monitoring, "get_local_events") : NULL);
-    copying = get_local_events != NULL;
-    PyErr_Clear();  /* without it, completed functions keep their code, as before */
+    copying = 1;
 }
 
 void
