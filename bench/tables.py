@@ -2,8 +2,8 @@
 
 Each generated block there sits between `<!-- bench: NAME -->` and
 `<!-- end bench -->`, where NAME is a file of results/ without `.md`
-(`3.12.1`, `branch-study-3.13.0`); `targets` and `suites-callgrind` are
-computed from every Python's JSON.  `bench/run.py` refreshes the blocks
+(`3.12.1`, `branch-study-3.13.0`); `targets`, `suites-callgrind` and
+`pyperf-callgrind` are computed from every Python's JSON.  `bench/run.py` refreshes the blocks
 after every run; `python bench/tables.py` does it by hand.  The prose
 around the blocks is written by people; the tables never are, so they
 cannot drift from the measurements (tests/test_docs.py checks this).
@@ -27,7 +27,7 @@ def fill(text: str, results: Path) -> str:
     block `targets` by the targets table, computed from every Python's JSON)."""
     def table(match: re.Match) -> str:
         name = match.group("name")
-        computed = {"targets": targets, "suites-callgrind": suites_callgrind}
+        computed = {"targets": targets, "suites-callgrind": suites_callgrind, "pyperf-callgrind": pyperf_callgrind}
         made = computed[name](results) if name in computed else (results / f"{name}.md").read_text(encoding="utf-8")
         return match.group(1) + made.strip() + "\n"
     return BLOCK.sub(table, text)
@@ -115,6 +115,36 @@ def _counted(ours: str, theirs: str, limit: float, figures: dict) -> str:
     return "; ".join(cells)
 
 
+def _pyperf_counted(mode: str, limit: float, figures: dict) -> str:
+    """The median of ccov's overhead in `mode` over the pyperformance
+    workloads counted by callgrind (bench/pyperf_callgrind.py)."""
+    counted = figures.get("pyperf-callgrind")
+    if not counted:
+        return "not counted"
+    workloads = counted["workloads"].values()
+    return _cell(statistics.median(w[mode] for w in workloads), limit, extra=f"; {len(workloads)} workloads counted")
+
+
+# How far ccov's count may pass SlipCover's on one workload and still be
+# noise: callgrind's counts of one workload move by about 0.1% run to run.
+SLIPCOVER_NOISE = 0.005
+
+
+def _against_slipcover(figures: dict) -> str:
+    """The workloads (counted by callgrind) that cost more under `ccov run`
+    than under SlipCover beyond noise; met when there is none."""
+    counted = figures.get("pyperf-callgrind")
+    both = {name: w for name, w in (counted or {}).get("workloads", {}).items() if "slipcover" in w}
+    if not both:
+        return "not counted"
+    worse = [f"{name} {w['line'] * 100:+.1f}% against {w['slipcover'] * 100:+.1f}%"
+             for name, w in sorted(both.items()) if w["line"] > w["slipcover"] + SLIPCOVER_NOISE]
+    closest = max(both, key=lambda name: both[name]["line"] - both[name]["slipcover"])
+    gap = both[closest]["line"] - both[closest]["slipcover"]
+    found = "; ".join(worse) if worse else f"none of {len(both)}; closest {closest}, {gap * 100:+.2f} points"
+    return f"{found} ({'**missed**' if worse else 'met'})"
+
+
 def _startup(figures: dict) -> str:
     startup = figures.get("startup")
     if not startup:
@@ -139,6 +169,11 @@ def _startup(figures: dict) -> str:
 TARGETS = [
     ("pyperformance median, line mode: at most +1%", _pyperformance_line),
     ("pyperformance median, branch mode: at most +2%", _pyperformance_branch),
+    ("the same median by instructions (callgrind), line mode: at most +1%",
+     lambda f: _pyperf_counted("line", 0.01, f)),
+    ("the same median by instructions, branch mode: at most +2%", lambda f: _pyperf_counted("branch", 0.02, f)),
+    ("pyperformance, by instructions: no workload costs more under `ccov run` than under SlipCover",
+     _against_slipcover),
     ("toolz suite, `pytest --ccov`: at most +3%", lambda f: _toolz("--ccov", "--cov", 0.03, f)),
     ("toolz suite, `pytest --ccov --ccov-branch`: at most +8%",
      lambda f: _toolz("--ccov --ccov-branch", "--cov --cov-branch", 0.08, f)),
@@ -160,9 +195,10 @@ def targets(results: Path) -> str:
     found = {path.stem: json.loads(path.read_text(encoding="utf-8"))
              for path in sorted(results.glob("3.*.json"), key=lambda p: [int(n) for n in p.stem.split(".")])}
     for python, figures in found.items():
-        counted = results / f"suites-callgrind-{python}.json"
-        if counted.exists():
-            figures["callgrind"] = json.loads(counted.read_text(encoding="utf-8"))
+        for key, name in (("callgrind", "suites-callgrind"), ("pyperf-callgrind", "callgrind")):
+            counted = results / f"{name}-{python}.json"
+            if counted.exists():
+                figures[key] = json.loads(counted.read_text(encoding="utf-8"))
     rows = ["| target | " + " | ".join(found) + " |", "| --- |" + " --- |" * len(found)]
     rows += [f"| {label} | " + " | ".join(cell(figures) for figures in found.values()) + " |"
              for label, cell in TARGETS]
@@ -184,6 +220,31 @@ def suites_callgrind(results: Path) -> str:
             cells = [f"{counts[m] / counts['pytest'] * 100 - 100:+.1f}%" if m in counts else "not counted" for m in modes]
             rows.append(f"| {name}, {counted['python']} ({entry['commit']}) | {counts['pytest'] / 1e9:.3f}G | "
                         + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def pyperf_callgrind(results: Path) -> str:
+    """Each pyperformance workload's instructions, bare and the overhead of
+    each way of measuring, per Python, from results/callgrind-<python>.json
+    (bench/pyperf_callgrind.py), with the medians."""
+    modes = {"line": "`ccov run`", "branch": "`ccov run --branch`", "slipcover": "SlipCover"}
+    rows = ["| workload, Python (commit) | bare | " + " | ".join(modes.values()) + " |",
+            "| --- | ---: |" + " ---: |" * len(modes)]
+    files = sorted(results.glob("callgrind-3.*.json"),
+                   key=lambda p: [int(n) for n in p.stem.rsplit("-", 1)[1].split(".")])
+    for path in files:
+        counted = json.loads(path.read_text(encoding="utf-8"))
+        workloads = counted["workloads"]
+        for name, entry in sorted(workloads.items()):
+            cells = [f"{entry[mode] * 100:+.2f}%" if mode in entry else "not counted" for mode in modes]
+            commit = f" ({entry['commit']})" if "commit" in entry else ""
+            rows.append(f"| {name}, {counted['python']}{commit} | {entry['instructions']['none'] / 1e9:.3f}G | "
+                        + " | ".join(cells) + " |")
+        medians = []
+        for mode in modes:
+            values = [entry[mode] for entry in workloads.values() if mode in entry]
+            medians.append(f"**{statistics.median(values) * 100:+.2f}%**" if values else "")
+        rows.append(f"| **median, {counted['python']}** | | " + " | ".join(medians) + " |")
     return "\n".join(rows) + "\n"
 
 
