@@ -14,8 +14,10 @@ warm process: start-up, imports and the first call cancel out.
 Prints each workload's overhead and the medians, and merges the workloads
 counted into bench/results/callgrind-<python>.json (the medians are over
 every workload the file holds).  Takes about 20 minutes on 3.14 and 45 on
-3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), for
-the target that no 3.12 workload costs more under ccov than under it.
+3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), but
+through pyperf_driver.py it measures none of a workload's lines (its import
+hook never sees runpy.run_path), so its counts are void until the driver is
+one it measures (docs/performance.md).
 """
 
 import argparse
