@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import BENCHMARKS, benchmark_copies, clean_env  # noqa: E402
+from run import BENCHMARKS, benchmark_copies, clean_env, workload_env  # noqa: E402
 
 NAIVE_COUNTER = r'''
 import os, runpy, sys
@@ -57,7 +57,7 @@ print("NAIVE", count[0], file=sys.stderr)
 
 def study(name: str, script: Path) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
-        env = clean_env(BENCH_CALLS="1", BENCH_RESULT_FILE=str(Path(scratch) / "seconds"))
+        env = workload_env(clean_env(), 1, Path(scratch) / "seconds")
         counter = Path(scratch) / "naive.py"
         counter.write_text(NAIVE_COUNTER)
         naive = subprocess.run([sys.executable, str(counter), str(script), str(HERE)], cwd=scratch, env=env,
@@ -65,7 +65,7 @@ def study(name: str, script: Path) -> dict:
         naive_events = int(re.search(r"NAIVE (\d+)", naive.stderr)[1])
         data = Path(scratch) / "data"
         ours = subprocess.run([sys.executable, "-m", "ccov", "run", "--branch", f"--source={script.parent}",
-                               f"--data-file={data}", str(HERE / "pyperf_driver.py"), str(script)],
+                               f"--data-file={data}", str(script)],
                               cwd=scratch, env={**env, "CCOV_STATS": "1"}, capture_output=True, text=True)
         stats = dict(re.findall(r"(\w+)=(\d+)", ours.stderr.split("ccov stats", 1)[1]))
         from ccov.data import datafile

@@ -14,10 +14,8 @@ warm process: start-up, imports and the first call cancel out.
 Prints each workload's overhead and the medians, and merges the workloads
 counted into bench/results/callgrind-<python>.json (the medians are over
 every workload the file holds).  Takes about 20 minutes on 3.14 and 45 on
-3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), but
-through pyperf_driver.py it measures none of a workload's lines (its import
-hook never sees runpy.run_path), so its counts are void until the driver is
-one it measures (docs/performance.md).
+3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), for
+the target that no 3.12 workload costs more under ccov than under it.
 """
 
 import argparse
@@ -32,7 +30,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import BENCHMARKS, benchmark_copies, callgrind_instructions, checkout_commit  # noqa: E402 - bench/run.py
+from run import BENCHMARKS, benchmark_copies, callgrind_instructions, checkout_commit, workload_env  # noqa: E402 - bench/run.py
 
 PYVER = platform.python_version()
 MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
@@ -48,8 +46,8 @@ def instructions(mode: str, script: Path, calls: int) -> int:
     with tempfile.TemporaryDirectory() as scratch:
         measure = measure_arguments(mode, script.parent, scratch)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV"))}
-        env.update(BENCH_CALLS=str(calls), BENCH_RESULT_FILE=f"{scratch}/seconds", PYTHONHASHSEED="0")
-        command = [sys.executable, *measure, str(HERE / "pyperf_driver.py"), str(script)]
+        env = workload_env({**env, "PYTHONHASHSEED": "0"}, calls, Path(scratch) / "seconds")
+        command = [sys.executable, *measure, str(script)]
         return callgrind_instructions(command, Path(scratch), env)
 
 

@@ -115,12 +115,21 @@ def benchmark_copies(names: list[str]) -> dict[str, Path]:
     return copies
 
 
+SHIM = HERE / "pyperf_shim"
+
+
+def workload_env(env: dict, calls: int, result_file: Path) -> dict:
+    """`env` for running a benchmark script itself: the pyperf shim on the
+    path, `calls` benchmark calls, their seconds written to `result_file`."""
+    return {**env, "PYTHONPATH": str(SHIM), "BENCH_CALLS": str(calls), "BENCH_RESULT_FILE": str(result_file)}
+
+
 def run_benchmark(tool: str, script: Path, calls: int) -> float:
     with tempfile.TemporaryDirectory() as scratch:
         result_file = Path(scratch) / "seconds"
-        command, env = measured_command(tool, script.parent, Path(scratch) / "data", [str(HERE / "pyperf_driver.py"), str(script)])
-        env.update(BENCH_CALLS=str(calls), BENCH_RESULT_FILE=str(result_file))
-        done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True)
+        command, env = measured_command(tool, script.parent, Path(scratch) / "data", [str(script)])
+        done = subprocess.run(command, cwd=scratch, env=workload_env(env, calls, result_file), capture_output=True,
+                              text=True)
         if done.returncode != 0 or not result_file.exists():
             raise RuntimeError(f"{tool} {script.parent.name} failed:\n{done.stderr[-2000:]}")
         return float(result_file.read_text())

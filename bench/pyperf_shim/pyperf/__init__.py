@@ -2,17 +2,28 @@
 in this process, under whatever coverage tool runs the process.
 
 `Runner.bench_func` / `bench_time_func` run the benchmark BENCH_CALLS times and
-add the time to `elapsed`; bench/pyperf_driver.py reports it.
+add the time to `elapsed`, which is written to $BENCH_RESULT_FILE at exit.
+bench/run.py runs the benchmark script itself, with this folder on
+PYTHONPATH: every coverage tool then measures it as the program it was given
+(SlipCover measures nothing that runpy.run_path loads).
 """
 
 import argparse
 import asyncio
+import atexit
 import os
 import time
 
 perf_counter = time.perf_counter
 CALLS = int(os.environ.get("BENCH_CALLS", "1"))
 elapsed = 0.0
+
+
+@atexit.register
+def _report() -> None:
+    if "BENCH_RESULT_FILE" in os.environ:
+        with open(os.environ["BENCH_RESULT_FILE"], "w") as result:
+            result.write(repr(elapsed))
 
 
 class Runner:
