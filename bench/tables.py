@@ -3,8 +3,9 @@
 Each generated block there sits between `<!-- bench: NAME -->` and
 `<!-- end bench -->`, where NAME is a file of results/ without `.md`
 (`3.12.1`, `branch-study-3.13.0`); `targets`, `suites-callgrind` and
-`pyperf-callgrind` are computed from every Python's JSON.  `bench/run.py` refreshes the blocks
-after every run; `python bench/tables.py` does it by hand.  The prose
+`pyperf-callgrind` are computed from every Python's JSON.  `bench/run.py`
+refreshes the blocks after every run; `python bench/tables.py` does it by
+hand.  The prose
 around the blocks is written by people; the tables never are, so they
 cannot drift from the measurements (tests/test_docs.py checks this).
 """
@@ -31,6 +32,13 @@ def fill(text: str, results: Path) -> str:
         made = computed[name](results) if name in computed else (results / f"{name}.md").read_text(encoding="utf-8")
         return match.group(1) + made.strip() + "\n"
     return BLOCK.sub(table, text)
+
+
+def by_python(results: Path, prefix: str = "") -> list[Path]:
+    """results/<prefix>3.*.json, oldest Python first (3.9 before 3.12)."""
+    def version(path: Path) -> list[int]:
+        return [int(n) for n in path.stem.rsplit("-", 1)[-1].split(".")]
+    return sorted(results.glob(f"{prefix}3.*.json"), key=version)
 
 
 def _overhead(values: list, base: list) -> float:
@@ -138,11 +146,11 @@ def _against_slipcover(figures: dict) -> str:
     both = {name: w for name, w in (counted or {}).get("workloads", {}).items() if "slipcover" in w}
     if not both:
         return "not counted"
-    worse = [f"{name} {w['line'] * 100:+.1f}% against {w['slipcover'] * 100:+.1f}%"
-             for name, w in sorted(both.items()) if w["line"] > w["slipcover"] + SLIPCOVER_NOISE]
-    closest = max(both, key=lambda name: both[name]["line"] - both[name]["slipcover"])
-    gap = both[closest]["line"] - both[closest]["slipcover"]
-    found = "; ".join(worse) if worse else f"none of {len(both)}; closest {closest}, {gap * 100:+.2f} points"
+    gaps = {name: w["line"] - w["slipcover"] for name, w in both.items()}
+    worse = [f"{name} {both[name]['line'] * 100:+.1f}% against {both[name]['slipcover'] * 100:+.1f}%"
+             for name in sorted(both) if gaps[name] > SLIPCOVER_NOISE]
+    closest = max(gaps, key=gaps.__getitem__)
+    found = "; ".join(worse) if worse else f"none of {len(both)}; closest {closest}, {gaps[closest] * 100:+.2f} points"
     return f"{found} ({'**missed**' if worse else 'met'})"
 
 
@@ -194,7 +202,7 @@ TARGETS = [
 def targets(results: Path) -> str:
     """The issues' performance targets against every Python's latest figures."""
     found = {path.stem: json.loads(path.read_text(encoding="utf-8"))
-             for path in sorted(results.glob("3.*.json"), key=lambda p: [int(n) for n in p.stem.split(".")])}
+             for path in by_python(results)}
     for python, figures in found.items():
         for key, name in (("callgrind", "suites-callgrind"), ("pyperf-callgrind", "callgrind")):
             counted = results / f"{name}-{python}.json"
@@ -212,9 +220,7 @@ def suites_callgrind(results: Path) -> str:
     modes = ["pytest --ccov", "pytest --cov", "pytest --ccov --ccov-branch", "pytest --cov --cov-branch"]
     rows = ["| suite, Python (commit) | `pytest` | " + " | ".join(f"`{m}`" for m in modes) + " |",
             "| --- | ---: |" + " ---: |" * len(modes)]
-    files = sorted(results.glob("suites-callgrind-3.*.json"),
-                   key=lambda p: [int(n) for n in p.stem.rsplit("-", 1)[1].split(".")])
-    for path in files:
+    for path in by_python(results, "suites-callgrind-"):
         counted = json.loads(path.read_text(encoding="utf-8"))
         for name, entry in sorted(counted["suites"].items()):
             counts = entry["instructions"]
@@ -231,9 +237,7 @@ def pyperf_callgrind(results: Path) -> str:
     modes = {"line": "`ccov run`", "branch": "`ccov run --branch`", "slipcover": "SlipCover"}
     rows = ["| workload, Python (commit) | bare | " + " | ".join(modes.values()) + " |",
             "| --- | ---: |" + " ---: |" * len(modes)]
-    files = sorted(results.glob("callgrind-3.*.json"),
-                   key=lambda p: [int(n) for n in p.stem.rsplit("-", 1)[1].split(".")])
-    for path in files:
+    for path in by_python(results, "callgrind-"):
         counted = json.loads(path.read_text(encoding="utf-8"))
         workloads = counted["workloads"]
         for name, entry in sorted(workloads.items()):
