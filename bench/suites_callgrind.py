@@ -15,7 +15,10 @@ the modes of one suite run one after another, since they share its tree.
 
 Prints each suite's overhead per mode and merges it into
 bench/results/suites-callgrind-<python>.json (with the commit counted).
-A whole Python takes about an hour on two cores; --only counts fewer.
+A whole Python takes about an hour on two cores; --only counts fewer, and
+--modes "pytest --ccov" counts one mode against bare pytest, to compare two
+checkouts: it only prints, since a suite's row holds every mode of one
+commit.
 """
 
 import argparse
@@ -56,10 +59,10 @@ def instructions(suite: str, mode: str) -> int:
     return callgrind_instructions(*suite_run(suite, mode), allowed=(0, 1))
 
 
-def count_suite(suite: str) -> dict[str, int]:
-    for mode in MODES:
+def count_suite(suite: str, modes: list[str]) -> dict[str, int]:
+    for mode in modes:
         run_wait4(*suite_run(suite, mode), allowed=(0, 1))
-    counts = {mode: instructions(suite, mode) for mode in MODES}
+    counts = {mode: instructions(suite, mode) for mode in modes}
     bare = counts["pytest"]
     print(f"{suite:8} {bare / 1e9:7.3f}G " + "  ".join(
         f"{mode.removeprefix('pytest ')} {(n / bare - 1) * 100:+.1f}%" for mode, n in counts.items() if mode != "pytest"),
@@ -70,13 +73,19 @@ def count_suite(suite: str) -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated suites of " + ",".join(SUITES))
+    parser.add_argument("--modes", help="comma-separated modes besides bare pytest (prints only)")
     args = parser.parse_args()
     names = args.only.split(",") if args.only else SUITES
     if unknown := set(names) - set(SUITES):
         parser.error(f"no such suite: {', '.join(sorted(unknown))}")
+    modes = ["pytest", *args.modes.split(",")] if args.modes else MODES
+    if unknown := set(modes) - set(MODES):
+        parser.error(f"no such mode: {', '.join(sorted(unknown))}")
     commit = checkout_commit()
     with ThreadPoolExecutor(2) as pool:
-        counted = dict(zip(names, pool.map(count_suite, names), strict=True))
+        counted = dict(zip(names, pool.map(lambda name: count_suite(name, modes), names), strict=True))
+    if args.modes:
+        return
     out = HERE / "results" / f"suites-callgrind-{PYVER}.json"
     results = json.loads(out.read_text()) if out.exists() else {"python": PYVER, "suites": {}}
     for name, counts in counted.items():
