@@ -166,15 +166,19 @@ far_line(PyObject *code, long unit, long line)
 /* Whether the lookups would cost more than the extra INSTRUCTION events: a
  * far line costs two scans of about half the line table (about 13
  * instructions a byte), an instruction event about as much as a LINE event
- * (so the excess is about the code's units).  Line mode only: branch mode
- * follows lines one LINE event at a time; and not generators, whose RESUME
- * instructions after each yield carry lines LINE events skip. */
+ * (so the excess is about the code's units).
+ *
+ * Never in branch mode, which follows lines one LINE event at a time; nor
+ * in the PY_START fallback: beside its global PY_START, INSTRUCTION events
+ * stop coming once sys.settrace is turned on (see armed_events in
+ * module.c).  Not generators, whose RESUME instructions after each yield
+ * carry lines LINE events skip. */
 static int
 by_instruction(PyObject *code, long far_lines)
 {
     const int not_plain = CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE;
     PyCodeObject *co = (PyCodeObject *)code;
-    return far_lines > 0 && !ccov_state.branches && !(co->co_flags & not_plain)
+    return far_lines > 0 && !ccov_state.branches && ccov_state.watching && !(co->co_flags & not_plain)
            && (double)far_lines * (double)PyBytes_GET_SIZE(co->co_linetable) > 64.0 * (double)Py_SIZE(co);
 }
 

@@ -9,24 +9,33 @@
 static PyObject *
 armed_events(PyObject *events, const char *lines)
 {
-    /* LINE, and PY_START too: on 3.13.0 a statement on its function's `def`
-     * line reports no LINE event unless PY_START is enabled for the code
-     * object (gh-155992).  PY_START fires once, then is disabled. */
-    const char *names[5] = {lines, "PY_START", NULL, NULL, NULL};
+    const char *names[5] = {lines, NULL, NULL, NULL, NULL};
+    /* INSTRUCTION goes alone: it needs neither PY_START nor PY_RETURN (both
+     * make up for LINE events CPython skips), and with another event armed
+     * beside it, the code's INSTRUCTION events stop coming, for good and on
+     * every supported Python, once sys.settrace or sys.setprofile is turned
+     * on, or another tool enables PY_START, before it ran: its lines were
+     * lost (tests/test_robustness.py). */
+    if (strcmp(lines, "LINE") == 0) {
+        /* PY_START: on 3.13.0 a statement on its function's `def` line
+         * reports no LINE event unless PY_START is enabled for the code
+         * object (gh-155992).  PY_START fires once, then is disabled. */
+        names[1] = "PY_START";
 #if PY_VERSION_HEX >= 0x030E0000
-    /* PY_RETURN in line mode too: 3.14 fires no LINE event for a return
-     * block the compiler duplicated after a loop (see branches_314.c). */
-    names[2] = "PY_RETURN";
-    if (ccov_state.branches) {
-        names[3] = "BRANCH_LEFT";
-        names[4] = "BRANCH_RIGHT";
-    }
+        /* PY_RETURN in line mode too: 3.14 fires no LINE event for a return
+         * block the compiler duplicated after a loop (see branches_314.c). */
+        names[2] = "PY_RETURN";
+        if (ccov_state.branches) {
+            names[3] = "BRANCH_LEFT";
+            names[4] = "BRANCH_RIGHT";
+        }
 #else
-    if (ccov_state.branches) {
-        names[2] = "BRANCH";
-        names[3] = "PY_RETURN";
-    }
+        if (ccov_state.branches) {
+            names[2] = "BRANCH";
+            names[3] = "PY_RETURN";
+        }
 #endif
+    }
     long mask = 0;
     for (int i = 0; i < 5 && names[i] != NULL; i++) {
         PyObject *value = PyObject_GetAttrString(events, names[i]);
@@ -100,6 +109,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.session++;
     ccov_state.active = 1;
     int watching = watch && ccov_watcher_start() == 0;
+    ccov_state.watching = watching;
 #if PY_VERSION_HEX < 0x030D0000
     ccov_requicken_stop();
     if (watching && copy_completed) {

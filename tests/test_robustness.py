@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import ccov, ccov_files, clean_env, run
 
 
@@ -66,6 +67,42 @@ def test_under_a_settrace_debugger_both_see_every_line(project):
     # trace function, so the tracer's own body is never seen (as with
     # coverage.py's sys.monitoring core).
     assert missing(project, "debugged.py") == {6, 7, 8}
+
+
+# Turned on after target.py's code exists and is armed, before it runs.
+OTHER_TOOLS = {
+    "settrace": "sys.settrace(lambda frame, event, arg: None)",
+    "setprofile": "sys.setprofile(lambda frame, event, arg: None)",
+    "PY_START of another tool": (
+        "tool = next(t for t in range(6) if sys.monitoring.get_tool(t) is None)\n"
+        "sys.monitoring.use_tool_id(tool, 'other')\n"
+        "sys.monitoring.register_callback(tool, sys.monitoring.events.PY_START, lambda code, offset: None)\n"
+        "sys.monitoring.set_events(tool, sys.monitoring.events.PY_START)"
+    ),
+}
+
+
+@pytest.mark.parametrize("core", ["watcher", "pystart"])
+@pytest.mark.parametrize("other", sorted(OTHER_TOOLS))
+def test_code_measured_by_instruction_keeps_its_lines_when_another_tool_starts(project, other, core):
+    """Code the collector measures by INSTRUCTION events (codestate.c,
+    by_instruction) lost every line once the
+    program turned on sys.settrace or sys.setprofile, or another tool
+    enabled PY_START: CPython stops sending INSTRUCTION events to code that
+    had another event armed beside them.  (The PY_START fallback enables
+    PY_START for all code, so it measures nothing by instruction.)"""
+    table = "".join(f"        'k{i}': {i},\n" for i in range(300))
+    write(project, "target.py", "def lookup(name):\n    rows = {\n" + table + "    }\n    return rows.get(name)\n\n\n"
+          "def kept(items):\n    count = 0\n    for item in items:\n        big = item and item > 1\n"
+          "        count += 1 if big else 0\n    return count\n")
+    write(project, "main.py", "import sys\nimport target\n" + OTHER_TOOLS[other] + "\n"
+          "print(target.lookup('k1'), target.kept([0, 1, 2, 3]))\n")
+    result = ccov("run", "--source=.", "main.py", cwd=project, env=clean_env(CCOV_STATS="1", CCOV_CORE=core))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "1 2\n"
+    assert missing(project, "target.py") == set()
+    stats = dict(item.split("=") for item in result.stderr.split(":", 1)[1].split())
+    assert int(stats["codes_by_instruction"]) == (1 if core == "watcher" else 0)  # else this tests LINE events
 
 
 def test_beside_cprofile_and_a_tool_of_the_programs_own(project):
