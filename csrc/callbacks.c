@@ -8,7 +8,7 @@
  * events.  Shared by the PY_START callback and by start() for frames that
  * were already running. */
 int
-ccov_track_code(PyObject *code)
+ccov_track_code(PyObject *code, int mid_line)
 {
     if (!PyCode_Check(code)) {
         return 0;
@@ -20,7 +20,7 @@ ccov_track_code(PyObject *code)
     if (file_index == CCOV_FILE_UNMEASURED || ccov_codestate_get(code) != NULL) {
         return 0;
     }
-    CodeState *state = ccov_codestate_create(code, file_index);
+    CodeState *state = ccov_codestate_create(code, file_index, mid_line);
     if (state == NULL) {
         return -1;
     }
@@ -30,9 +30,9 @@ ccov_track_code(PyObject *code)
 /* Code about to run (PY_START), or running already (start()): measure it and,
  * in branch mode, read its branches now, before its first LINE event. */
 int
-ccov_track_running_code(PyObject *code)
+ccov_track_running_code(PyObject *code, int mid_line)
 {
-    if (ccov_track_code(code) < 0) {
+    if (ccov_track_code(code, mid_line) < 0) {
         return -1;
     }
     CodeState *state = ccov_state.branches ? ccov_codestate_get(code) : NULL;
@@ -43,7 +43,7 @@ PyObject *
 ccov_on_py_start(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     ccov_stats.py_start_events++;
-    if (ccov_state.active && nargs >= 1 && ccov_track_running_code(args[0]) < 0) {
+    if (ccov_state.active && nargs >= 1 && ccov_track_running_code(args[0], 0) < 0) {
         ccov_report_failure("PY_START");
     }
     return Py_NewRef(ccov_state.disable);

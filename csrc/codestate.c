@@ -163,29 +163,76 @@ far_line(PyObject *code, long unit, long line)
     return delta >= 126 || delta <= -125;
 }
 
-/* Whether the lookups would cost more than the extra INSTRUCTION events: a
- * far line costs two scans of about half the line table (about 13
- * instructions a byte), an instruction event about as much as a LINE event
- * (so the excess is about the code's units).
+/* Whether a jump lands on its own line (`lines` as build_state has them).
+ * CPython calls no LINE callback for an instruction reached from its own
+ * line, so the LINE location at such a target never fires, is never
+ * disabled, and costs a call into CPython's line instrumentation each time
+ * it runs, for as long as its code object has a line left to see: a `for`
+ * loop's FOR_ITER, reached from the JUMP_BACKWARD on the `for` line, or the
+ * end of `x = a and b`.  On pyperformance's chaos (3.12) such locations
+ * were 2 of its 3 points of overhead. */
+static int
+jumps_within_a_line(PyObject *code, const int32_t *lines, Py_ssize_t units)
+{
+    PyObject *bytecode = PyCode_GetCode((PyCodeObject *)code);
+    if (bytecode == NULL) {
+        return -1;
+    }
+    const uint8_t *raw = (const uint8_t *)PyBytes_AS_STRING(bytecode);
+    int found = 0;
+    uint32_t extended = 0;
+    for (Py_ssize_t unit = 0; unit < units && !found;) {
+        uint32_t kind = ccov_op_kinds[raw[2 * unit]];
+        uint32_t arg = raw[2 * unit + 1] | extended;
+        extended = (kind & CCOV_OP_EXTENDED_ARG) ? arg << 8 : 0;
+        Py_ssize_t next = unit + 1;
+        while (next < units && (ccov_op_kinds[raw[2 * next]] & CCOV_OP_CACHE)) {
+            next++;
+        }
+        if (kind & CCOV_OP_JUMP) {
+            Py_ssize_t target = kind & CCOV_OP_BACKWARD ? next - (Py_ssize_t)arg : next + (Py_ssize_t)arg;
+            found = lines[unit] > 0 && target >= 0 && target < units && lines[target] == lines[unit];
+        }
+        unit = next;
+    }
+    Py_DECREF(bytecode);
+    return found;
+}
+
+/* Whether INSTRUCTION events cost less than LINE events here.  Each
+ * INSTRUCTION location is disabled as it first runs, so the code costs
+ * nothing once each of its instructions ran, where LINE locations that
+ * never fire keep costing (jumps_within_a_line).  And a far line costs two
+ * scans of about half the line table (about 13 instructions a byte), an
+ * instruction event about as much as a LINE event (so the excess is about
+ * the code's units).
  *
  * Never in branch mode, which follows lines one LINE event at a time; nor
  * in the PY_START fallback: beside its global PY_START, INSTRUCTION events
  * stop coming once sys.settrace is turned on (see armed_events in
  * module.c).  Not generators, whose RESUME instructions after each yield
- * carry lines LINE events skip. */
+ * carry lines LINE events skip; and (build_state) not code with a frame
+ * running at start, whose next instruction, inside the line it is on,
+ * would record that line, which LINE events (and coverage.py) do not. */
 static int
-by_instruction(PyObject *code, long far_lines)
+by_instruction(PyObject *code, const int32_t *lines, long far_lines)
 {
     const int not_plain = CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR | CO_ITERABLE_COROUTINE;
     PyCodeObject *co = (PyCodeObject *)code;
-    return far_lines > 0 && !ccov_state.branches && ccov_state.watching && !(co->co_flags & not_plain)
-           && (double)far_lines * (double)PyBytes_GET_SIZE(co->co_linetable) > 64.0 * (double)Py_SIZE(co);
+    if (ccov_state.branches || !ccov_state.watching || (co->co_flags & not_plain)) {
+        return 0;
+    }
+    if (far_lines > 0
+        && (double)far_lines * (double)PyBytes_GET_SIZE(co->co_linetable) > 64.0 * (double)Py_SIZE(co)) {
+        return 1;
+    }
+    return jumps_within_a_line(code, lines, Py_SIZE(co));
 }
 
 /* One pass over each unit's line (linetable.c) for the span, and one to set
  * the bits.  Lines of the prologue (units before `traceable`) never fire. */
 static CodeState *
-build_state(PyObject *code, Py_ssize_t file_index)
+build_state(PyObject *code, Py_ssize_t file_index, int mid_line)
 {
     Py_ssize_t traceable = ccov_body_start(code);
     Py_ssize_t units = Py_SIZE(code);
@@ -239,7 +286,13 @@ build_state(PyObject *code, Py_ssize_t file_index)
     }
     memcpy(state->bits + nbytes, state->bits, nbytes);
     state->expected = state->pending;
-    if (by_instruction(code, far_lines)) {
+    int instructions = mid_line ? 0 : by_instruction(code, lines, far_lines);
+    if (instructions < 0) {
+        PyMem_Free(lines);
+        PyMem_Free(state);
+        return NULL;
+    }
+    if (instructions) {
         state->unit_lines = lines;
         state->units = units;
         ccov_stats.codes_by_instruction++;
@@ -251,9 +304,9 @@ build_state(PyObject *code, Py_ssize_t file_index)
 }
 
 CodeState *
-ccov_codestate_create(PyObject *code, Py_ssize_t file_index)
+ccov_codestate_create(PyObject *code, Py_ssize_t file_index, int mid_line)
 {
-    CodeState *state = build_state(code, file_index);
+    CodeState *state = build_state(code, file_index, mid_line);
     if (state == NULL) {
         return NULL;
     }

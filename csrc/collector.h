@@ -77,8 +77,9 @@ typedef struct CodeState {
 int ccov_codestate_init(void);
 /* The state of a code object armed in this session, or NULL. */
 CodeState *ccov_codestate_get(PyObject *code);
-/* Build and attach the state of a measured code object. NULL + exception on error. */
-CodeState *ccov_codestate_create(PyObject *code, Py_ssize_t file_index);
+/* Build and attach the state of a measured code object (`mid_line`: as for
+ * ccov_track_code). NULL + exception on error. */
+CodeState *ccov_codestate_create(PyObject *code, Py_ssize_t file_index, int mid_line);
 /* Mark a line seen; returns 1 when it was the last expected line. */
 int ccov_codestate_see(CodeState *state, long line);
 /* One more expected event (a line or an awaited branch direction) was seen;
@@ -266,11 +267,12 @@ PyObject *ccov_multiline_statements(PyObject *self, PyObject *text);
 
 /* ---- callbacks (callbacks.c) -------------------------------------------- */
 
-/* Measure a code object if its file is measured; -1 with an exception set. */
-int ccov_track_code(PyObject *code);
+/* Measure a code object if its file is measured; -1 with an exception set.
+ * `mid_line`: a frame of it is running already and resumes inside a line. */
+int ccov_track_code(PyObject *code, int mid_line);
 /* The same for code that runs now (PY_START, running frames): also reads its
  * branches in branch mode. */
-int ccov_track_running_code(PyObject *code);
+int ccov_track_running_code(PyObject *code, int mid_line);
 PyObject *ccov_on_py_start(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *ccov_on_line(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 PyObject *ccov_on_instruction(PyObject *self, PyObject *const *args, Py_ssize_t nargs);

@@ -134,12 +134,24 @@ collector_branch_table(PyObject *Py_UNUSED(module), PyObject *code)
 #endif
 
 PyDoc_STRVAR(track_doc,
-"track(code)\n\nMeasure a code object that is already running (it will get no PY_START).");
+"track(code)\n\nMeasure a code object that existed before start() (it may get no PY_START).");
 
 static PyObject *
 collector_track(PyObject *Py_UNUSED(module), PyObject *code)
 {
-    if (ccov_state.active && ccov_track_running_code(code) < 0) {
+    if (ccov_state.active && ccov_track_running_code(code, 0) < 0) {
+        ccov_report_failure("start");
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(track_running_doc,
+"track_running(code)\n\nMeasure the code of a frame running at start(), which resumes inside a line.");
+
+static PyObject *
+collector_track_running(PyObject *Py_UNUSED(module), PyObject *code)
+{
+    if (ccov_state.active && ccov_track_running_code(code, 1) < 0) {
         ccov_report_failure("start");
     }
     Py_RETURN_NONE;
@@ -261,6 +273,7 @@ collector_stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 static PyMethodDef collector_methods[] = {
     {"start", collector_start, METH_VARARGS, start_doc},
     {"track", collector_track, METH_O, track_doc},
+    {"track_running", collector_track_running, METH_O, track_running_doc},
     {"measured", collector_measured, METH_O, measured_doc},
     {"stop", collector_stop, METH_NOARGS, stop_doc},
     {"lines", collector_lines, METH_NOARGS,

@@ -27,7 +27,7 @@ on_code_event(PyCodeEvent event, PyCodeObject *code)
 #endif
     /* A watcher may be called with an exception pending: keep it as it was. */
     PyObject *pending = PyErr_GetRaisedException();
-    if (ccov_track_code((PyObject *)code) < 0) {
+    if (ccov_track_code((PyObject *)code, 0) < 0) {
         ccov_report_failure("code watcher");
     }
     PyErr_SetRaisedException(pending);

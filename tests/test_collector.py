@@ -109,6 +109,98 @@ def test_complete_code_objects_stop_being_instrumented(project):
     assert int(stats["line_events"]) <= 8
 
 
+# Functions that never complete (each has a `raise` that never runs), each
+# with jumps that land on their own line.
+LOOPS = """
+def plain_for(n):
+    total = 0
+    for i in range(n):
+        total += i
+    if n < 0:
+        raise ValueError(n)
+    return total
+
+def nested(rows):
+    total = 0
+    for row in rows:
+        for cell in row:
+            total += cell
+    if not rows:
+        raise ValueError(rows)
+    return total
+
+def squares(n):
+    values = [i * i for i in range(n)]
+    if n < 0:
+        raise ValueError(n)
+    return values
+
+def short_circuits(items):
+    count = 0
+    for item in items:
+        kept = item and item > 1
+        count += 1 if kept else 0
+    if count < 0:
+        raise ValueError(count)
+    return count
+
+def counting(n):
+    while n > 0:
+        n -= 1
+    if n:
+        raise ValueError(n)
+    return n
+"""
+LOOP_CALLS = "plain_for(5); nested([[1, 2], [3]]); squares(4); short_circuits([0, 1, 2, 3]); counting(3)"
+
+
+def test_no_instruction_that_ran_stays_instrumented(project):
+    """CPython reports no LINE event for an instruction reached from its own
+    line, so a LINE location there (a loop's FOR_ITER, the end of `a and b`)
+    would never be disabled and would cost a call into CPython's line
+    instrumentation on every pass, for as long as the function has a line
+    left to see.  After one call, no instruction that ran may be armed."""
+    (project / "loops.py").write_text(LOOPS)
+    out = python(
+        f"""
+        import dis, sys
+        mon = sys.monitoring
+        names = ["plain_for", "nested", "squares", "short_circuits", "counting"]
+        armed_ops = {{"INSTRUMENTED_LINE", "INSTRUMENTED_INSTRUCTION"}}
+
+        # Which instructions run: the same source, compiled apart, under a tool of our own.
+        probe = {{}}
+        exec(compile(open("loops.py").read(), "loops.py", "exec"), probe)
+        ran = {{name: set() for name in names}}
+        mon.use_tool_id(4, "probe")
+        mon.register_callback(4, mon.events.INSTRUCTION, lambda code, offset: ran[code.co_name].add(offset))
+        for name in names:
+            mon.set_local_events(4, probe[name].__code__, mon.events.INSTRUCTION)
+        exec({LOOP_CALLS!r}, probe)
+        for name in names:
+            mon.set_local_events(4, probe[name].__code__, 0)
+        mon.free_tool_id(4)
+
+        from ccov.measuring.collector import Collector
+        from ccov.measuring.file_selection import FileSelector
+        c = Collector(FileSelector(".", [], []))
+        c.start()
+        import loops
+        exec({LOOP_CALLS!r}, vars(loops))
+        for name in names:
+            raw = getattr(loops, name).__code__._co_code_adaptive
+            armed = {{offset for offset in range(0, len(raw), 2) if dis.opname[raw[offset]] in armed_ops}}
+            # What never ran (the raise) is still armed: the check sees instrumentation.
+            assert armed - ran[name], name
+            print(name, sorted(armed & ran[name]))
+        c.stop()
+        """,
+        project,
+    )
+    assert out.split() == [word for name in ["plain_for", "nested", "squares", "short_circuits", "counting"]
+                           for word in (name, "[]")], out
+
+
 @pytest.mark.parametrize("core", CORES)
 def test_generators_recursion_and_many_threads(project, core):
     (project / "stress.py").write_text(textwrap.dedent("""

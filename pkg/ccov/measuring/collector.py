@@ -76,6 +76,9 @@ class Collector:
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
         self.watching = _collector.start(tool_id, self._decide, want_watcher, helper, self._copy_completed)
         self._session = True
+        # Running frames first: their code must be armed as code that
+        # resumes inside a line, before the walk below finds it.
+        self._track_running_frames()
         if self.watching:
             # New code is armed as it is created; code that exists already is found here.
             self._track_existing_code()
@@ -89,7 +92,6 @@ class Collector:
         if self.branch and not NEW_BRANCH_EVENTS:
             monitoring.set_events(tool_id, monitoring.get_events(tool_id) | events.PY_UNWIND)
         _sessions_in_process += 1
-        self._track_running_frames()
 
     @staticmethod
     def _track_running_frames() -> None:
@@ -97,7 +99,7 @@ class Collector:
         frames = list(sys._current_frames().values())
         while frames:
             frame = frames.pop()
-            _collector.track(frame.f_code)
+            _collector.track_running(frame.f_code)
             if frame.f_back is not None:
                 frames.append(frame.f_back)
 
