@@ -15,7 +15,8 @@ Prints each workload's overhead and the medians, and merges the workloads
 counted into bench/results/callgrind-<python>.json (the medians are over
 every workload the file holds).  Takes about 20 minutes on 3.14 and 45 on
 3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), for
-the target that no 3.12 workload costs more under ccov than under it.
+the target that no 3.12 workload costs more under ccov than under it;
+without it, a workload keeps the SlipCover figure it has.
 """
 
 import argparse
@@ -72,6 +73,12 @@ def main() -> None:
                  "line": work["ccov"] / work["none"] - 1, "branch": work["ccov-branch"] / work["none"] - 1}
         if "slipcover" in work:
             entry["slipcover"] = work["slipcover"] / work["none"] - 1
+        elif "slipcover" in results.get(name, {}):
+            # SlipCover's count does not depend on ccov's code: a recount of
+            # ccov alone keeps it, with the commit of the bench it came from.
+            earlier = results[name]
+            entry["slipcover"] = earlier["slipcover"]
+            entry["slipcover_commit"] = earlier.get("slipcover_commit", earlier["commit"])
         results[name] = entry
         print(f"{name:14} {work['none'] / 1e9:7.3f}G  line {entry['line'] * 100:+6.2f}%  "
               f"branch {entry['branch'] * 100:+6.2f}%"

@@ -233,7 +233,8 @@ def suites_callgrind(results: Path) -> str:
 def pyperf_callgrind(results: Path) -> str:
     """Each pyperformance workload's instructions, bare and the overhead of
     each way of measuring, per Python, from results/callgrind-<python>.json
-    (bench/pyperf_callgrind.py), with the medians."""
+    (bench/pyperf_callgrind.py), with the medians.  A SlipCover figure
+    counted at another commit than ccov's says which."""
     modes = {"line": "`ccov run`", "branch": "`ccov run --branch`", "slipcover": "SlipCover"}
     rows = ["| workload, Python (commit) | bare | " + " | ".join(modes.values()) + " |",
             "| --- | ---: |" + " ---: |" * len(modes)]
@@ -242,6 +243,8 @@ def pyperf_callgrind(results: Path) -> str:
         workloads = counted["workloads"]
         for name, entry in sorted(workloads.items()):
             cells = [f"{entry[mode] * 100:+.2f}%" if mode in entry else "not counted" for mode in modes]
+            if "slipcover_commit" in entry:  # kept from an earlier count (pyperf_callgrind.py)
+                cells[-1] += f" ({entry['slipcover_commit']})"
             commit = f" ({entry['commit']})" if "commit" in entry else ""
             rows.append(f"| {name}, {counted['python']}{commit} | {entry['instructions']['none'] / 1e9:.3f}G | "
                         + " | ".join(cells) + " |")
