@@ -205,7 +205,9 @@ jumps_within_a_line(PyObject *code, const int32_t *lines, Py_ssize_t units)
  * never fire keep costing (jumps_within_a_line).  And a far line costs two
  * scans of about half the line table (about 13 instructions a byte), an
  * instruction event about as much as a LINE event (so the excess is about
- * the code's units).
+ * the code's units).  The first reason holds in a session that never
+ * switches contexts: code armed again for each context would pay one event
+ * per instruction, not per line, in each (the Python API, per-test contexts).
  *
  * Never in branch mode, which follows lines one LINE event at a time; nor
  * in the PY_START fallback: beside its global PY_START, INSTRUCTION events
@@ -226,7 +228,7 @@ by_instruction(PyObject *code, const int32_t *lines, long far_lines)
         && (double)far_lines * (double)PyBytes_GET_SIZE(co->co_linetable) > 64.0 * (double)Py_SIZE(co)) {
         return 1;
     }
-    return jumps_within_a_line(code, lines, Py_SIZE(co));
+    return ccov_state.one_context ? jumps_within_a_line(code, lines, Py_SIZE(co)) : 0;
 }
 
 /* One pass over each unit's line (linetable.c) for the span, and one to set

@@ -122,6 +122,7 @@ typedef struct {
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
     int watching;                /* measured code is found by the code watcher, not global PY_START */
+    int one_context;             /* the session never switches contexts (start's copy_completed) */
     PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (ccov.model.bytecode_branches);
                                     3.14+: filename -> statement map (ccov.model.source) */
 } CollectorState;

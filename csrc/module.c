@@ -76,7 +76,9 @@ PyDoc_STRVAR(start_doc,
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).\n"
 "With `copy_completed` (a session that never switches contexts), 3.12 gives\n"
-"functions whose code completed a quickened copy of it (requicken.c).");
+"functions whose code completed a quickened copy of it (requicken.c), and\n"
+"code whose jumps land on their own line is measured by instruction\n"
+"(codestate.c).");
 
 static PyObject *
 collector_start(PyObject *Py_UNUSED(module), PyObject *args)
@@ -110,6 +112,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.active = 1;
     int watching = watch && ccov_watcher_start() == 0;
     ccov_state.watching = watching;
+    ccov_state.one_context = copy_completed;
 #if PY_VERSION_HEX < 0x030D0000
     ccov_requicken_stop();
     if (watching && copy_completed) {

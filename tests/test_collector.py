@@ -201,6 +201,28 @@ def test_no_instruction_that_ran_stays_instrumented(project):
                            for word in (name, "[]")], out
 
 
+@pytest.mark.parametrize("contexts", [False, True])
+def test_code_armed_for_each_context_is_measured_by_line(project, contexts):
+    """Code armed again for each context would pay an event per instruction
+    in each: a measurement that may switch contexts keeps LINE events."""
+    (project / "loops.py").write_text(LOOPS)
+    out = python(
+        f"""
+        from ccov import _collector
+        from ccov.measuring.collector import Collector
+        from ccov.measuring.file_selection import FileSelector
+        c = Collector(FileSelector(".", [], []), may_switch_contexts={contexts})
+        c.start()
+        import loops
+        exec({LOOP_CALLS!r}, vars(loops))
+        print(_collector.stats()["codes_by_instruction"])
+        c.stop()
+        """,
+        project,
+    )
+    assert (int(out) == 0) == contexts, out
+
+
 @pytest.mark.parametrize("core", CORES)
 def test_generators_recursion_and_many_threads(project, core):
     (project / "stress.py").write_text(textwrap.dedent("""
