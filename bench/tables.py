@@ -134,9 +134,16 @@ def _pyperf_counted(mode: str, limit: float, figures: dict) -> str:
 
 
 # How far ccov's count may pass SlipCover's on one workload and still be
-# noise: bare `python`'s counts of a workload agree run to run within 0.01%,
-# but richards' under a coverage tool moved by several points between runs.
+# noise: bare `python`'s counts of a workload agree run to run within 0.01%.
 SLIPCOVER_NOISE = 0.005
+# Workloads whose count moves with the heap's layout, with no coverage tool:
+# bare `python`'s count of richards' calls takes one of two values, 6.3%
+# apart, by what a sitecustomize imported first (3.12.1: nothing, json, or
+# email, http.client and argparse, the lower; decimal and fractions, with or
+# without json and statistics, the higher).  Any tool that imports something
+# can land either way, so the noise there is that step and the usual noise
+# (docs/performance.md).
+LAYOUT_NOISE = {"richards": 0.063 + SLIPCOVER_NOISE}
 
 
 def _against_slipcover(figures: dict) -> str:
@@ -147,10 +154,18 @@ def _against_slipcover(figures: dict) -> str:
     if not both:
         return "not counted"
     gaps = {name: w["line"] - w["slipcover"] for name, w in both.items()}
+    noise = {name: LAYOUT_NOISE.get(name, SLIPCOVER_NOISE) for name in both}
     worse = [f"{name} {both[name]['line'] * 100:+.1f}% against {both[name]['slipcover'] * 100:+.1f}%"
-             for name in sorted(both) if gaps[name] > SLIPCOVER_NOISE]
-    closest = max(gaps, key=gaps.__getitem__)
-    found = "; ".join(worse) if worse else f"none of {len(both)}; closest {closest}, {gaps[closest] * 100:+.2f} points"
+             for name in sorted(both) if gaps[name] > noise[name]]
+    steady = [name for name in both if name not in LAYOUT_NOISE]
+    found = "; ".join(worse) if worse else f"none of {len(both)}"
+    if not worse and steady:
+        closest = max(steady, key=gaps.__getitem__)
+        found += f"; closest {closest}, {gaps[closest] * 100:+.2f} points"
+    for name in sorted(set(both) & set(LAYOUT_NOISE)):
+        if gaps[name] <= noise[name]:
+            found += (f"; {name} {gaps[name] * 100:+.1f} points, within its layout noise"
+                      f" ({noise[name] * 100:.1f} points)")
     return f"{found} ({'**missed**' if worse else 'met'})"
 
 
