@@ -116,10 +116,7 @@ decode_instructions(Code *c, const uint8_t *raw)
         c->op[u] = op;
         c->arg[u] = arg;
         c->order[c->count++] = (int32_t)u;
-        Py_ssize_t next = u + 1;
-        while (next < c->units && (ccov_op_kinds[raw[2 * next]] & CCOV_OP_CACHE)) {
-            next++;
-        }
+        Py_ssize_t next = ccov_next_instruction(raw, c->units, u);
         c->next[u] = (int32_t)next;
         u = next;
     }

@@ -106,11 +106,8 @@ ccov_body_start(PyObject *code)
     Py_ssize_t size = PyBytes_GET_SIZE(bytecode), offset = 0;
     for (Py_ssize_t i = 0; i + 1 < size; i += 2) {
         if (ccov_op_kinds[units[i]] & CCOV_OP_RESUME) {
-            offset = i + 2;
             /* 3.15's RESUME has an inline cache entry: it is prologue too. */
-            while (offset + 1 < size && (ccov_op_kinds[units[offset]] & CCOV_OP_CACHE)) {
-                offset += 2;
-            }
+            offset = 2 * ccov_next_instruction(units, size / 2, i / 2);
             break;
         }
     }
@@ -185,10 +182,7 @@ jumps_within_a_line(PyObject *code, const int32_t *lines, Py_ssize_t units)
         uint32_t kind = ccov_op_kinds[raw[2 * unit]];
         uint32_t arg = raw[2 * unit + 1] | extended;
         extended = (kind & CCOV_OP_EXTENDED_ARG) ? arg << 8 : 0;
-        Py_ssize_t next = unit + 1;
-        while (next < units && (ccov_op_kinds[raw[2 * next]] & CCOV_OP_CACHE)) {
-            next++;
-        }
+        Py_ssize_t next = ccov_next_instruction(raw, units, unit);
         if (kind & CCOV_OP_JUMP) {
             Py_ssize_t target = kind & CCOV_OP_BACKWARD ? next - (Py_ssize_t)arg : next + (Py_ssize_t)arg;
             found = lines[unit] > 0 && target >= 0 && target < units && lines[target] == lines[unit];

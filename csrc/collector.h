@@ -258,6 +258,9 @@ PyObject *ccov_compile_script(PyObject *self, PyObject *const *args, Py_ssize_t 
  * module is imported (ccov_op_kinds_init). */
 extern uint32_t ccov_op_kinds[256];
 void ccov_op_kinds_init(void);
+/* The unit of the instruction after the one at `unit` in `raw` (co_code),
+ * past its inline cache entries: at most `units`. */
+Py_ssize_t ccov_next_instruction(const uint8_t *raw, Py_ssize_t units, Py_ssize_t unit);
 /* opcode_kinds() -> ccov_op_kinds as 256 little-endian uint32, for the test
  * that checks them against the opcode module. */
 PyObject *ccov_opcode_kinds(PyObject *module, PyObject *ignored);

@@ -75,6 +75,16 @@ ccov_op_kinds_init(void)
     fill_kinds(ccov_op_kinds);
 }
 
+Py_ssize_t
+ccov_next_instruction(const uint8_t *raw, Py_ssize_t units, Py_ssize_t unit)
+{
+    Py_ssize_t next = unit + 1;
+    while (next < units && (ccov_op_kinds[raw[2 * next]] & CCOV_OP_CACHE)) {
+        next++;
+    }
+    return next;
+}
+
 PyObject *
 ccov_opcode_kinds(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
