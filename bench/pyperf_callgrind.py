@@ -31,7 +31,14 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from run import BENCHMARKS, benchmark_copies, callgrind_instructions, checkout_commit, workload_env  # noqa: E402 - bench/run.py
+from run import (  # noqa: E402 - bench/run.py
+    BENCHMARKS,
+    benchmark_copies,
+    callgrind_instructions,
+    checkout_commit,
+    executed_lines,
+    workload_env,
+)
 
 PYVER = platform.python_version()
 MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
@@ -39,7 +46,7 @@ MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov"
 
 def measure_arguments(mode: str, source: Path, scratch: str) -> list[str]:
     if mode == "slipcover":
-        return ["-m", "slipcover", "--source", str(source), "--out", f"{scratch}/data"]
+        return ["-m", "slipcover", "--source", str(source), "--json", "--out", f"{scratch}/data"]
     return MODES[mode] + ([f"--source={source}", f"--data-file={scratch}/data"] if MODES[mode] else [])
 
 
@@ -49,7 +56,10 @@ def instructions(mode: str, script: Path, calls: int) -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV"))}
         env = workload_env({**env, "PYTHONHASHSEED": "0"}, calls, Path(scratch) / "seconds")
         command = [sys.executable, *measure, str(script)]
-        return callgrind_instructions(command, Path(scratch), env)
+        counted = callgrind_instructions(command, Path(scratch), env)
+        if mode != "none" and not executed_lines(mode, Path(scratch) / "data", script):
+            raise RuntimeError(f"{mode} measured none of {script}: its count would be void")
+        return counted
 
 
 def main() -> None:

@@ -94,7 +94,7 @@ def measured_command(tool: str, source: Path, data: Path, program: list[str]) ->
         command = [PYTHON, "-m", "coverage", "run", f"--source={source}", f"--data-file={data}", *program]
         return command, clean_env(COVERAGE_CORE=core)
     if tool == "slipcover":
-        return [PYTHON, "-m", "slipcover", "--source", str(source), "--out", str(data), *program], clean_env()
+        return [PYTHON, "-m", "slipcover", "--source", str(source), "--json", "--out", str(data), *program], clean_env()
     raise ValueError(tool)
 
 
@@ -124,14 +124,34 @@ def workload_env(env: dict, calls: int, result_file: Path) -> dict:
     return {**env, "PYTHONPATH": str(SHIM), "BENCH_CALLS": str(calls), "BENCH_RESULT_FILE": str(result_file)}
 
 
-def run_benchmark(tool: str, script: Path, calls: int) -> float:
+def executed_lines(tool: str, data: Path, script: Path) -> int:
+    """How many of `script`'s lines `tool` (not "none") reports run, from the
+    data it wrote: a tool that times a program it does not measure gives
+    void figures (SlipCover, before 413b472, measured nothing)."""
+    report = data.with_name("report.json")
+    if tool.startswith("slipcover"):
+        report = data
+    else:
+        command = ["ccov"] if tool.startswith("ccov") else ["coverage"]
+        subprocess.run([PYTHON, "-m", *command, "json", f"--data-file={data}", "-o", str(report)],
+                       cwd=data.parent, env=clean_env(), check=True, capture_output=True)
+    files = json.loads(report.read_text())["files"]
+    return sum(len(entry["executed_lines"]) for name, entry in files.items() if Path(name).name == script.name)
+
+
+def run_benchmark(tool: str, script: Path, calls: int, check: bool = False) -> float:
+    """Seconds of `calls` benchmark calls under `tool`; with `check`, first
+    that the tool measured the script."""
     with tempfile.TemporaryDirectory() as scratch:
         result_file = Path(scratch) / "seconds"
-        command, env = measured_command(tool, script.parent, Path(scratch) / "data", [str(script)])
+        data = Path(scratch) / "data"
+        command, env = measured_command(tool, script.parent, data, [str(script)])
         done = subprocess.run(command, cwd=scratch, env=workload_env(env, calls, result_file), capture_output=True,
                               text=True)
         if done.returncode != 0 or not result_file.exists():
             raise RuntimeError(f"{tool} {script.parent.name} failed:\n{done.stderr[-2000:]}")
+        if check and tool != "none" and not executed_lines(tool, data, script):
+            raise RuntimeError(f"{tool} measured none of {script}: its figures would be void")
         return float(result_file.read_text())
 
 
@@ -145,7 +165,7 @@ def bench_pyperformance(names: list[str], rounds: int, tools: list[str] = TOOLS)
     for round_number in range(rounds):
         for name, script in scripts.items():
             for tool in tools:
-                times[name][tool].append(run_benchmark(tool, script, calls[name]))
+                times[name][tool].append(run_benchmark(tool, script, calls[name], check=round_number == 0))
         print(f"  pyperformance round {round_number + 1}/{rounds} done", file=sys.stderr)
     return {"calls": calls, "times": times}
 
