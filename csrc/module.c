@@ -346,5 +346,16 @@ PyMODINIT_FUNC
 PyInit__collector(void)
 {
     ccov_op_kinds_init();
+    /* DISABLE, which every callback returns, from the start: a callback
+     * registered by the program before any start() must not crash it. */
+    PyObject *monitoring = PySys_GetObject("monitoring");  /* borrowed */
+    if (monitoring == NULL) {
+        PyErr_SetString(PyExc_ImportError, "ccov: sys.monitoring is missing (Python 3.12+ is needed)");
+        return NULL;
+    }
+    Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
+    if (ccov_state.disable == NULL) {
+        return NULL;
+    }
     return PyModuleDef_Init(&collector_module);
 }

@@ -223,6 +223,28 @@ def test_code_armed_for_each_context_is_measured_by_line(project, contexts):
     assert (int(out) == 0) == contexts, out
 
 
+def test_callbacks_called_before_any_start_do_nothing(project):
+    """The collector's callbacks, registered by the program itself before
+    any measurement started, run and do nothing (they crashed the process)."""
+    (project / "target.py").write_text("def f(x):\n    if x:\n        return 1\n    return 2\n")
+    out = python(
+        """
+        import sys
+        from ccov import _collector
+        mon = sys.monitoring
+        mon.use_tool_id(3, "program")
+        for event, callback in ((mon.events.PY_START, _collector.on_py_start), (mon.events.LINE, _collector.on_line),
+                                (mon.events.INSTRUCTION, _collector.on_instruction)):
+            mon.register_callback(3, event, callback)
+        import target
+        mon.set_local_events(3, target.f.__code__, mon.events.PY_START | mon.events.LINE | mon.events.INSTRUCTION)
+        print(target.f(1), target.f(0))
+        """,
+        project,
+    )
+    assert out.split() == ["1", "2"]
+
+
 @pytest.mark.parametrize("core", CORES)
 def test_generators_recursion_and_many_threads(project, core):
     (project / "stress.py").write_text(textwrap.dedent("""
