@@ -162,8 +162,7 @@ read_handlers(Code *c)
 static Py_ssize_t
 target(const Code *c, Py_ssize_t u)
 {
-    int64_t arg = c->arg[u];
-    return (Py_ssize_t)(kind(c, u) & CCOV_OP_BACKWARD ? c->next[u] - arg : c->next[u] + arg);
+    return ccov_jump_target(kind(c, u), c->next[u], c->arg[u]);
 }
 
 /* Where FOR_ITER goes when its iterator is done: past END_FOR (and 3.13's

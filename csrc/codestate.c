@@ -185,7 +185,7 @@ jumps_within_a_line(PyObject *code, const int32_t *lines, Py_ssize_t units)
         extended = (kind & CCOV_OP_EXTENDED_ARG) ? arg << 8 : 0;
         Py_ssize_t next = ccov_next_instruction(raw, units, unit);
         if (kind & CCOV_OP_JUMP) {
-            Py_ssize_t target = kind & CCOV_OP_BACKWARD ? next - (Py_ssize_t)arg : next + (Py_ssize_t)arg;
+            Py_ssize_t target = ccov_jump_target(kind, next, arg);
             found = lines[unit] > 0 && target >= 0 && target < units && lines[target] == lines[unit];
         }
         unit = next;

@@ -261,6 +261,13 @@ void ccov_op_kinds_init(void);
 /* The unit of the instruction after the one at `unit` in `raw` (co_code),
  * past its inline cache entries: at most `units`. */
 Py_ssize_t ccov_next_instruction(const uint8_t *raw, Py_ssize_t units, Py_ssize_t unit);
+/* Where a jump (CCOV_OP_JUMP, of these kinds and argument) whose next
+ * instruction is at unit `next` goes. */
+static inline Py_ssize_t
+ccov_jump_target(uint32_t kind, Py_ssize_t next, uint32_t arg)
+{
+    return kind & CCOV_OP_BACKWARD ? next - (Py_ssize_t)arg : next + (Py_ssize_t)arg;
+}
 /* opcode_kinds() -> ccov_op_kinds as 256 little-endian uint32, for the test
  * that checks them against the opcode module. */
 PyObject *ccov_opcode_kinds(PyObject *module, PyObject *ignored);

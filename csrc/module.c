@@ -60,11 +60,10 @@ fetch_monitoring_objects(void)
     PyObject *events = PyObject_GetAttrString(monitoring, "events");
     Py_XSETREF(ccov_state.set_local_events, PyObject_GetAttrString(monitoring, "set_local_events"));
     Py_XSETREF(ccov_state.get_local_events, PyObject_GetAttrString(monitoring, "get_local_events"));
-    Py_XSETREF(ccov_state.disable, PyObject_GetAttrString(monitoring, "DISABLE"));
     Py_XSETREF(ccov_state.line_event_obj, events ? armed_events(events, "LINE") : NULL);
     Py_XSETREF(ccov_state.instruction_event_obj, events ? armed_events(events, "INSTRUCTION") : NULL);
     Py_XDECREF(events);
-    return (ccov_state.set_local_events && ccov_state.get_local_events && ccov_state.disable
+    return (ccov_state.set_local_events && ccov_state.get_local_events
             && ccov_state.line_event_obj && ccov_state.instruction_event_obj) ? 0 : -1;
 }
 
