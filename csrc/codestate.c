@@ -7,8 +7,11 @@
  * cost of a hot loop back to nothing, because some LINE locations (a jump
  * target on the same line as the jump) never fire and so are never disabled.
  *
- * A few code objects are measured by INSTRUCTION events instead of LINE
- * events (see by_instruction below).
+ * Some code objects are measured by INSTRUCTION events instead of LINE
+ * events (see by_instruction below): code with far lines, and, in line mode
+ * in a measurement that never switches contexts, code with a jump that
+ * lands on its own line, which every non-generator function with a `for`
+ * loop has.
  *
  * Armed states form a doubly linked list so that stop() can disarm every code
  * object without holding a reference to it; the code object's free hook
