@@ -37,25 +37,21 @@ from run import (  # noqa: E402 - bench/run.py
     callgrind_instructions,
     checkout_commit,
     executed_lines,
+    measured_command,
     workload_env,
 )
 
 PYVER = platform.python_version()
-MODES = {"none": [], "ccov": ["-m", "ccov", "run"], "ccov-branch": ["-m", "ccov", "run", "--branch"]}
-
-
-def measure_arguments(mode: str, source: Path, scratch: str) -> list[str]:
-    if mode == "slipcover":
-        return ["-m", "slipcover", "--source", str(source), "--json", "--out", f"{scratch}/data"]
-    return MODES[mode] + ([f"--source={source}", f"--data-file={scratch}/data"] if MODES[mode] else [])
+MODES = ["none", "ccov", "ccov-branch"]
 
 
 def instructions(mode: str, script: Path, calls: int) -> int:
     with tempfile.TemporaryDirectory() as scratch:
-        measure = measure_arguments(mode, script.parent, scratch)
+        # The wall clock's command for the tool; not its environment, which
+        # drops PYTHONDONTWRITEBYTECODE: these counts were all made with it.
+        command, _ = measured_command(mode, script.parent, Path(scratch) / "data", [str(script)])
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV"))}
         env = workload_env({**env, "PYTHONHASHSEED": "0"}, calls, Path(scratch) / "seconds")
-        command = [sys.executable, *measure, str(script)]
         counted = callgrind_instructions(command, Path(scratch), env)
         if mode != "none" and not executed_lines(mode, Path(scratch) / "data", script):
             raise RuntimeError(f"{mode} measured none of {script}: its count would be void")
@@ -67,7 +63,7 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
     parser.add_argument("--slipcover", action="store_true", help="count SlipCover too")
     args = parser.parse_args()
-    modes = [*MODES, "slipcover"] if args.slipcover else list(MODES)
+    modes = [*MODES, "slipcover"] if args.slipcover else MODES
     calls = json.loads((HERE / "results" / f"{PYVER}.json").read_text())["pyperformance"]["calls"]
     names = args.only.split(",") if args.only else BENCHMARKS
     scripts = benchmark_copies(names)
