@@ -135,16 +135,23 @@ collector_branch_table(PyObject *Py_UNUSED(module), PyObject *code)
 }
 #endif
 
+/* Arm code that existed before start(); a failure is reported, not raised. */
+static PyObject *
+track(PyObject *code, int mid_line)
+{
+    if (ccov_state.active && ccov_track_running_code(code, mid_line) < 0) {
+        ccov_report_failure("start");
+    }
+    Py_RETURN_NONE;
+}
+
 PyDoc_STRVAR(track_doc,
 "track(code)\n\nMeasure a code object that existed before start() (it may get no PY_START).");
 
 static PyObject *
 collector_track(PyObject *Py_UNUSED(module), PyObject *code)
 {
-    if (ccov_state.active && ccov_track_running_code(code, 0) < 0) {
-        ccov_report_failure("start");
-    }
-    Py_RETURN_NONE;
+    return track(code, 0);
 }
 
 PyDoc_STRVAR(track_running_doc,
@@ -153,10 +160,7 @@ PyDoc_STRVAR(track_running_doc,
 static PyObject *
 collector_track_running(PyObject *Py_UNUSED(module), PyObject *code)
 {
-    if (ccov_state.active && ccov_track_running_code(code, 1) < 0) {
-        ccov_report_failure("start");
-    }
-    Py_RETURN_NONE;
+    return track(code, 1);
 }
 
 PyDoc_STRVAR(measured_doc,
