@@ -2,6 +2,7 @@
 README and docs/ resolves, the README stays a short read, and the benchmark
 tables in docs/performance.md are the ones bench/ generated, not copies."""
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -70,3 +71,34 @@ def test_benchmark_tables_are_generated_not_copied():
     regenerated = tables.fill(written, ROOT / "bench" / "results")
     assert regenerated == written, "run `python bench/tables.py` after a bench run"
     assert tables.BEGIN in written
+
+
+def _bench_run_module():
+    if not (ROOT / "bench").is_dir():
+        pytest.skip("bench/ is not in the sdist")
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    return run
+
+
+def test_each_pythons_bench_tables_are_made_from_its_results():
+    run = _bench_run_module()
+    for results in sorted((ROOT / "bench" / "results").glob("3.*.json")):
+        made = run.markdown(json.loads(results.read_text(encoding="utf-8"))) + "\n"
+        assert made == results.with_suffix(".md").read_text(encoding="utf-8"), \
+            f"run `python bench/run.py --tables` ({results.name})"
+
+
+def test_slipcover_figures_not_checked_as_measured_are_shown_void():
+    # Before the bench checked what each tool measured, SlipCover timed a
+    # program it did not measure: such figures must not read as numbers.
+    run = _bench_run_module()
+    times = {"nbody": {"none": [1.0], "ccov": [1.01], "slipcover": [1.02]}}
+    unchecked = run._ratio_table({"times": times})
+    checked = run._ratio_table({"times": times, "measured_checked": True})
+    assert "| nbody | +1.0% | void |" in unchecked
+    assert "| **median** | **+1.0%** | **void** |" in unchecked
+    assert "| nbody | +1.0% | +2.0% |" in checked
