@@ -2,6 +2,7 @@
 README and docs/ resolves, the README stays a short read, and the benchmark
 tables in docs/performance.md are the ones bench/ generated, not copies."""
 
+import importlib
 import json
 import re
 import sys
@@ -59,33 +60,27 @@ def test_readme_is_a_short_read():
     assert len((ROOT / "README.md").read_bytes()) < 25_000
 
 
-def test_benchmark_tables_are_generated_not_copied():
+def _bench_module(name):
+    """bench/<name>.py, imported; skips where bench/ is absent (the sdist)."""
     if not (ROOT / "bench").is_dir():
         pytest.skip("bench/ is not in the sdist")
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        import tables
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(ROOT / "bench"))
+
+
+def test_benchmark_tables_are_generated_not_copied():
+    tables = _bench_module("tables")
     written = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
     regenerated = tables.fill(written, ROOT / "bench" / "results")
     assert regenerated == written, "run `python bench/tables.py` after a bench run"
     assert tables.BEGIN in written
 
 
-def _bench_run_module():
-    if not (ROOT / "bench").is_dir():
-        pytest.skip("bench/ is not in the sdist")
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import run
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
-    return run
-
-
 def test_each_pythons_bench_tables_are_made_from_its_results():
-    run = _bench_run_module()
+    run = _bench_module("run")
     for results in sorted((ROOT / "bench" / "results").glob("3.*.json")):
         made = run.markdown(json.loads(results.read_text(encoding="utf-8"))) + "\n"
         assert made == results.with_suffix(".md").read_text(encoding="utf-8"), \
@@ -95,7 +90,7 @@ def test_each_pythons_bench_tables_are_made_from_its_results():
 def test_slipcover_figures_not_checked_as_measured_are_shown_void():
     # Before the bench checked what each tool measured, SlipCover timed a
     # program it did not measure: such figures must not read as numbers.
-    run = _bench_run_module()
+    run = _bench_module("run")
     times = {"nbody": {"none": [1.0], "ccov": [1.01], "slipcover": [1.02]}}
     unchecked = run._ratio_table({"times": times})
     checked = run._ratio_table({"times": times, "measured_checked": True})
