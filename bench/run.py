@@ -497,6 +497,11 @@ def bench_startup(rounds: int) -> dict:
         # A few milliseconds are within this machine's noise: instructions
         # counted by callgrind are not (the bytecode caches are warm by now).
         instructions = {}
+        if shutil.which("valgrind") is None:
+            # Said aloud: the section is rewritten, so a run without valgrind
+            # drops the counts an earlier run committed.
+            print("bench: valgrind not found, start-up instructions not counted"
+                  " (bench/README.md says how to install it)", file=sys.stderr)
         for name, (folder, command) in commands.items():
             if name == "python" or name.startswith("ccov run, no wrapper"):
                 shutil.rmtree(first_run, ignore_errors=True)

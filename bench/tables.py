@@ -179,13 +179,13 @@ def _startup(figures: dict) -> str:
     if "ccov run, no wrapper" in startup["times"]:
         own = (statistics.median(startup["times"]["ccov run, no wrapper"]) - python) * 1000
         extra += f"; without pip's wrapper +{own:.1f} ms"
+    other = startup["times"].get("ccov run, no wrapper, pyproject.toml of other tools")
+    if other:
+        extra += f", beside a pyproject.toml of other tools +{(statistics.median(other) - python) * 1000:.1f} ms"
     old_wrapper = next((name for name in startup["times"] if name.endswith("'s wrapper")), None)
     if old_wrapper:  # e.g. "ccov run, pip 23.2.1's wrapper" (bench/run.py)
         old = (statistics.median(startup["times"][old_wrapper]) - python) * 1000
         extra += f"; through {old_wrapper.removeprefix('ccov run, ')} +{old:.1f} ms"
-    other = startup["times"].get("ccov run, no wrapper, pyproject.toml of other tools")
-    if other:
-        extra += f", beside a pyproject.toml of other tools +{(statistics.median(other) - python) * 1000:.1f} ms"
     counted = startup.get("instructions") or {}
     if counted.get("python") and counted.get("ccov run, no wrapper"):
         added = counted["ccov run, no wrapper"] - counted["python"]
