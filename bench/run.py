@@ -400,9 +400,8 @@ def bench_affected(samples: int = 12) -> dict:
 
 # The pip that installs ccov in the start-up venv writes the `ccov` command,
 # a wrapper script.  A current one: the pip bundled with 3.12.1 and 3.13.0
-# (23.2.1) writes a wrapper that imports re, timed separately below.
+# (tables.OLD_PIP) writes a wrapper that imports re, timed separately below.
 CURRENT_PIP = "26.3"
-OLD_PIP = "23.2.1"
 OLD_PIP_WRAPPER = """import re
 import sys
 from ccov.frontends.cli import main
@@ -476,7 +475,7 @@ def bench_startup(rounds: int) -> dict:
         old_wrapper = Path(scratch) / "ccov-old-pip"
         old_wrapper.write_text(OLD_PIP_WRAPPER)
         commands = {"python": ("", [str(python), "empty.py"]), "ccov run": ("", [str(ccov_script), "run", "empty.py"]),
-                    f"ccov run, pip {OLD_PIP}'s wrapper": ("", [str(python), str(old_wrapper), "run", "empty.py"]),
+                    tables.OLD_PIP_RUN: ("", [str(python), str(old_wrapper), "run", "empty.py"]),
                     "ccov run, no wrapper": ("", [str(python), "-c", no_wrapper, "run", "empty.py"]),
                     "ccov run, no wrapper, pyproject.toml of other tools":
                         ("other tools", [str(python), "-c", no_wrapper, "run", "empty.py"]),
@@ -741,9 +740,9 @@ def markdown(results: dict) -> str:
             own = median(startup["times"]["ccov run, no wrapper"])
             out[-1] += (f" Without pip's console-script wrapper: {own * 1000:.1f} ms "
                         f"(+{(own - python) * 1000:.1f} ms).")
-        if f"ccov run, pip {OLD_PIP}'s wrapper" in startup["times"]:
-            old = median(startup["times"][f"ccov run, pip {OLD_PIP}'s wrapper"])
-            out[-1] += (f" Through the wrapper of pip {OLD_PIP} (bundled with Python 3.12.1 and 3.13.0; it imports "
+        if tables.OLD_PIP_RUN in startup["times"]:
+            old = median(startup["times"][tables.OLD_PIP_RUN])
+            out[-1] += (f" Through the wrapper of pip {tables.OLD_PIP} (bundled with Python 3.12.1 and 3.13.0; it imports "
                         f"`re`): +{(old - python) * 1000:.1f} ms.")
         for where in ("pyproject.toml of other tools", "[tool.coverage] in pyproject.toml",
                       "[tool.coverage] in pyproject.toml, first run"):
