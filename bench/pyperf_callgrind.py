@@ -14,9 +14,10 @@ warm process: start-up, imports and the first call cancel out.
 Prints each workload's overhead and the medians, and merges the workloads
 counted into bench/results/callgrind-<python>.json (the medians are over
 every workload the file holds).  Takes about 20 minutes on 3.14 and 45 on
-3.12 (two at a time).  --slipcover counts SlipCover too (before 3.15), for
-the target that no 3.12 workload costs more under ccov than under it;
-without it, a workload keeps the SlipCover figure it has.
+3.12 (two at a time).  --slipcover counts SlipCover too, in both modes
+(before 3.15), for the target that no 3.12 workload costs more under ccov
+than under it; --modes counts only the modes it names (bare `python` is
+always counted).  A workload keeps the figures of the modes not counted.
 """
 
 import argparse
@@ -42,7 +43,11 @@ from run import (  # noqa: E402 - bench/run.py
 )
 
 PYVER = platform.python_version()
-MODES = ["none", "ccov", "ccov-branch"]
+# Each way of measuring counted, and the key of its overhead in a workload's
+# entry.  Bare `python` is counted in every run: each overhead is against
+# the bare count of its own run.
+KEYS = {"ccov": "line", "ccov-branch": "branch", "slipcover": "slipcover", "slipcover-branch": "slipcover_branch"}
+CCOV_MODES = ["ccov", "ccov-branch"]
 
 
 def instructions(mode: str, script: Path, calls: int) -> int:
@@ -58,12 +63,38 @@ def instructions(mode: str, script: Path, calls: int) -> int:
         return counted
 
 
+def merged(earlier: dict, calls: int, commit: str, work: dict) -> dict:
+    """A workload's entry: the overheads counted now (`work`: instructions
+    per mode, "none" among them), and the earlier entry's for the modes not
+    counted now, each SlipCover figure with the commit it was counted at
+    when that is not the entry's."""
+    entry = {**earlier, "calls": calls, "instructions": {**earlier.get("instructions", {}), **work}}
+    if any(mode in work for mode in CCOV_MODES):
+        entry["commit"] = commit
+    for mode, key in KEYS.items():
+        if mode in work:
+            entry[key] = work[mode] / work["none"] - 1
+            entry.pop(f"{key}_commit", None)
+            if mode.startswith("slipcover") and entry.get("commit") != commit:
+                entry[f"{key}_commit"] = commit
+        elif key in earlier and mode.startswith("slipcover"):
+            # SlipCover's count does not depend on ccov's code: a recount of
+            # ccov alone keeps it, with the commit of the bench it came from.
+            entry[f"{key}_commit"] = earlier.get(f"{key}_commit", earlier["commit"])
+    return entry
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", help="comma-separated pyperformance benchmarks")
-    parser.add_argument("--slipcover", action="store_true", help="count SlipCover too")
+    parser.add_argument("--slipcover", action="store_true", help="count SlipCover too, both modes")
+    parser.add_argument("--modes", help=f"comma-separated, of {', '.join(KEYS)} (default: ccov's two, "
+                        "and SlipCover's with --slipcover)")
     args = parser.parse_args()
-    modes = [*MODES, "slipcover"] if args.slipcover else MODES
+    modes = args.modes.split(",") if args.modes else CCOV_MODES + (["slipcover", "slipcover-branch"] if args.slipcover else [])
+    if unknown := set(modes) - set(KEYS):
+        parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
+    modes = ["none", *modes]
     calls = json.loads((HERE / "results" / f"{PYVER}.json").read_text())["pyperformance"]["calls"]
     names = args.only.split(",") if args.only else BENCHMARKS
     scripts = benchmark_copies(names)
@@ -75,20 +106,9 @@ def main() -> None:
     results = json.loads(out.read_text())["workloads"] if out.exists() else {}
     for name in names:
         work = {mode: counts[mode, name, calls[name] + 1] - counts[mode, name, 1] for mode in modes}
-        entry = {"calls": calls[name], "commit": commit, "instructions": work,
-                 "line": work["ccov"] / work["none"] - 1, "branch": work["ccov-branch"] / work["none"] - 1}
-        if "slipcover" in work:
-            entry["slipcover"] = work["slipcover"] / work["none"] - 1
-        elif "slipcover" in results.get(name, {}):
-            # SlipCover's count does not depend on ccov's code: a recount of
-            # ccov alone keeps it, with the commit of the bench it came from.
-            earlier = results[name]
-            entry["slipcover"] = earlier["slipcover"]
-            entry["slipcover_commit"] = earlier.get("slipcover_commit", earlier["commit"])
-        results[name] = entry
-        print(f"{name:14} {work['none'] / 1e9:7.3f}G  line {entry['line'] * 100:+6.2f}%  "
-              f"branch {entry['branch'] * 100:+6.2f}%"
-              + (f"  slipcover {entry['slipcover'] * 100:+6.2f}%" if "slipcover" in entry else ""), flush=True)
+        entry = results[name] = merged(results.get(name, {}), calls[name], commit, work)
+        print(f"{name:14} {work['none'] / 1e9:7.3f}G  "
+              + "  ".join(f"{key} {entry[key] * 100:+6.2f}%" for key in KEYS.values() if key in entry), flush=True)
     line = statistics.median(r["line"] for r in results.values())
     branch = statistics.median(r["branch"] for r in results.values())
     print(f"median of {len(results)} workloads: line {line * 100:+.2f}%, branch {branch * 100:+.2f}%")

@@ -153,23 +153,30 @@ LAYOUT_NOISE = {"richards": 0.063 + SLIPCOVER_NOISE}
 
 def _against_slipcover(figures: dict) -> str:
     """The workloads counted by callgrind that cost more under `ccov run`
-    than under SlipCover beyond noise; met when there is none."""
-    counted = figures.get("pyperf-callgrind")
-    both = {name: w for name, w in (counted or {}).get("workloads", {}).items() if "slipcover" in w}
-    if not both:
-        return "not counted"
-    gaps = {name: w["line"] - w["slipcover"] for name, w in both.items()}
+    than under SlipCover beyond noise, in line mode and, where SlipCover's
+    branch mode was counted, in branch mode; met when there is none."""
+    counted = (figures.get("pyperf-callgrind") or {}).get("workloads", {})
+    cells = []
+    for ours, theirs, mode in (("line", "slipcover", ""), ("branch", "slipcover_branch", "branch mode: ")):
+        both = {name: w for name, w in counted.items() if theirs in w}
+        if both:
+            cells.append(mode + _worse_than_slipcover(both, ours, theirs))
+    return "; ".join(cells) if cells else "not counted"
+
+
+def _worse_than_slipcover(both: dict, ours: str, theirs: str) -> str:
+    gaps = {name: w[ours] - w[theirs] for name, w in both.items()}
     noise = {name: LAYOUT_NOISE.get(name, SLIPCOVER_NOISE) for name in both}
-    worse = [f"{name} {both[name]['line'] * 100:+.1f}% against {both[name]['slipcover'] * 100:+.1f}%"
+    worse = [f"{name} {both[name][ours] * 100:+.1f}% against {both[name][theirs] * 100:+.1f}%"
              for name in sorted(both) if gaps[name] > noise[name]]
     steady = [name for name in both if name not in LAYOUT_NOISE]
-    found = "; ".join(worse) if worse else f"none of {len(both)}"
+    found = ", ".join(worse) if worse else f"none of {len(both)}"
     if not worse and steady:
         closest = max(steady, key=gaps.__getitem__)
-        found += f"; closest {closest}, {gaps[closest] * 100:+.2f} points"
+        found += f", closest {closest}, {gaps[closest] * 100:+.2f} points"
     for name in sorted(set(both) & set(LAYOUT_NOISE)):
         if gaps[name] <= noise[name]:
-            found += (f"; {name} {gaps[name] * 100:+.1f} points, within its layout noise"
+            found += (f", {name} {gaps[name] * 100:+.1f} points, within its layout noise"
                       f" ({noise[name] * 100:.1f} points)")
     return f"{found} ({'**missed**' if worse else 'met'})"
 
@@ -258,7 +265,8 @@ def pyperf_callgrind(results: Path) -> str:
     each way of measuring, per Python, from results/callgrind-<python>.json
     (bench/pyperf_callgrind.py), with the medians.  A SlipCover figure
     counted at another commit than ccov's says which."""
-    modes = {"line": "`ccov run`", "branch": "`ccov run --branch`", "slipcover": "SlipCover"}
+    modes = {"line": "`ccov run`", "branch": "`ccov run --branch`", "slipcover": "SlipCover",
+             "slipcover_branch": "SlipCover `--branch`"}
     rows = ["| workload, Python (commit) | bare | " + " | ".join(modes.values()) + " |",
             "| --- | ---: |" + " ---: |" * len(modes)]
     for path in by_python(results, "callgrind-"):
@@ -266,8 +274,9 @@ def pyperf_callgrind(results: Path) -> str:
         workloads = counted["workloads"]
         for name, entry in sorted(workloads.items()):
             cells = [f"{entry[mode] * 100:+.2f}%" if mode in entry else "not counted" for mode in modes]
-            if "slipcover_commit" in entry:  # kept from an earlier count (pyperf_callgrind.py)
-                cells[-1] += f" ({entry['slipcover_commit']})"
+            for at, mode in enumerate(modes):
+                if f"{mode}_commit" in entry:  # not counted with ccov (pyperf_callgrind.py)
+                    cells[at] += f" ({entry[f'{mode}_commit']})"
             commit = f" ({entry['commit']})" if "commit" in entry else ""
             rows.append(f"| {name}, {counted['python']}{commit} | {entry['instructions']['none'] / 1e9:.3f}G | "
                         + " | ".join(cells) + " |")
