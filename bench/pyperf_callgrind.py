@@ -94,16 +94,20 @@ def main() -> None:
     modes = args.modes.split(",") if args.modes else CCOV_MODES + (["slipcover", "slipcover-branch"] if args.slipcover else [])
     if unknown := set(modes) - set(KEYS):
         parser.error(f"unknown modes: {', '.join(sorted(unknown))}")
-    modes = ["none", *modes]
+    out = HERE / "results" / f"callgrind-{PYVER}.json"
+    results = json.loads(out.read_text())["workloads"] if out.exists() else {}
     calls = json.loads((HERE / "results" / f"{PYVER}.json").read_text())["pyperformance"]["calls"]
     names = args.only.split(",") if args.only else BENCHMARKS
+    if not set(modes) & set(CCOV_MODES):
+        # SlipCover alone: as many calls as the figures it joins, so that
+        # the entry's instructions are all of one count of calls.
+        calls = {**calls, **{name: results[name]["calls"] for name in names if name in results}}
+    modes = ["none", *modes]
     scripts = benchmark_copies(names)
     jobs = [(mode, name, n) for name in names for mode in modes for n in (1, calls[name] + 1)]
     commit = checkout_commit()
     with ThreadPoolExecutor(2) as pool:
         counts = dict(zip(jobs, pool.map(lambda job: instructions(job[0], scripts[job[1]], job[2]), jobs), strict=True))
-    out = HERE / "results" / f"callgrind-{PYVER}.json"
-    results = json.loads(out.read_text())["workloads"] if out.exists() else {}
     for name in names:
         work = {mode: counts[mode, name, calls[name] + 1] - counts[mode, name, 1] for mode in modes}
         entry = results[name] = merged(results.get(name, {}), calls[name], commit, work)
