@@ -66,21 +66,22 @@ def instructions(mode: str, script: Path, calls: int) -> int:
 def merged(earlier: dict, calls: int, commit: str, work: dict) -> dict:
     """A workload's entry: the overheads counted now (`work`: instructions
     per mode, "none" among them), and the earlier entry's for the modes not
-    counted now, each SlipCover figure with the commit it was counted at
-    when that is not the entry's."""
-    entry = {**earlier, "calls": calls, "instructions": {**earlier.get("instructions", {}), **work}}
-    if any(mode in work for mode in CCOV_MODES):
+    counted now.  The entry's commit is that of ccov's two modes; a figure
+    counted at another commit says which in `<key>_commit`."""
+    kept = earlier.get("instructions", {}) if earlier.get("calls") == calls else {}
+    entry = {**earlier, "calls": calls, "instructions": {**kept, **work}}
+    if all(mode in work for mode in CCOV_MODES) or "commit" not in earlier:
         entry["commit"] = commit
     for mode, key in KEYS.items():
         if mode in work:
             entry[key] = work[mode] / work["none"] - 1
             entry.pop(f"{key}_commit", None)
-            if mode.startswith("slipcover") and entry.get("commit") != commit:
+            if entry["commit"] != commit:
                 entry[f"{key}_commit"] = commit
-        elif key in earlier and mode.startswith("slipcover"):
-            # SlipCover's count does not depend on ccov's code: a recount of
-            # ccov alone keeps it, with the commit of the bench it came from.
-            entry[f"{key}_commit"] = earlier.get(f"{key}_commit", earlier["commit"])
+        elif key in earlier and f"{key}_commit" not in earlier and earlier.get("commit") != entry["commit"]:
+            # Counted with ccov's figures at the earlier commit: it keeps
+            # that commit (SlipCover's count does not depend on ccov's code).
+            entry[f"{key}_commit"] = earlier["commit"]
     return entry
 
 
@@ -98,9 +99,9 @@ def main() -> None:
     results = json.loads(out.read_text())["workloads"] if out.exists() else {}
     calls = json.loads((HERE / "results" / f"{PYVER}.json").read_text())["pyperformance"]["calls"]
     names = args.only.split(",") if args.only else BENCHMARKS
-    if not set(modes) & set(CCOV_MODES):
-        # SlipCover alone: as many calls as the figures it joins, so that
-        # the entry's instructions are all of one count of calls.
+    if not set(CCOV_MODES) <= set(modes):
+        # Not both of ccov's modes: as many calls as the figures joined, so
+        # that the entry's instructions are all of one count of calls.
         calls = {**calls, **{name: results[name]["calls"] for name in names if name in results}}
     modes = ["none", *modes]
     scripts = benchmark_copies(names)
