@@ -564,6 +564,24 @@ arrival(Code *c, Py_ssize_t u, int32_t line, int32_t exit_line, int32_t *arrives
 }
 
 /* Whether the path can only be reached, in order, from `source`. */
+/* The first instruction of the path that fires a JUMP event, if the path up
+ * to it can only be reached, in order, from `source`; else -1. */
+static Py_ssize_t
+proving_jump(const Code *c, Py_ssize_t source, Py_ssize_t length)
+{
+    Py_ssize_t previous = source;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (!only_from(c, c->path[i], previous)) {
+            return -1;
+        }
+        if (kind(c, c->path[i]) & CCOV_OP_FIRES_JUMP) {
+            return c->path[i];
+        }
+        previous = c->path[i];
+    }
+    return -1;
+}
+
 static int
 only_way(const Code *c, Py_ssize_t source, Py_ssize_t length)
 {
@@ -595,31 +613,34 @@ int_tuple(Py_ssize_t size, const long *values)
 
 /* ---- the table ----------------------------------------------------------- */
 
+/* An instruction whose event proves the arc line -> to: a return's
+ * PY_RETURN, an unconditional jump's JUMP. */
 typedef struct {
-    int32_t at, line;
-} Return;
+    int32_t at, line, to;
+} Proof;
 
 typedef struct {
     PyObject *directions;       /* list of (at, destination, from_line, to_line, needed) */
-    Return *returns;
-    Py_ssize_t nreturns, returns_room; /* room: two per branch instruction, one per return */
+    Proof *proofs;
+    Py_ssize_t nproofs, proofs_room; /* room: two per branch instruction, one per return */
     int32_t (*steps)[2];        /* (line, to_line) */
     Py_ssize_t nsteps;
 } Found;
 
 static int
-add_return(Found *found, int32_t at, int32_t line)
+add_proof(Found *found, int32_t at, int32_t line, int32_t to)
 {
-    if (found->nreturns >= found->returns_room) {
-        PyErr_SetString(PyExc_SystemError, "ccov: more returns than instructions");
+    if (found->nproofs >= found->proofs_room) {
+        PyErr_SetString(PyExc_SystemError, "ccov: more proofs than instructions");
         return -1;
     }
-    found->returns[found->nreturns++] = (Return){at, line};
+    found->proofs[found->nproofs++] = (Proof){at, line, to};
     return 0;
 }
 
-/* Every direction of every branch instruction, and the returns that prove
- * one (the loop at the end of a function). */
+/* Every direction of every branch instruction, and the returns and jumps
+ * that prove one (the loop at the end of a function; an `if` that ends a
+ * loop's body). */
 static int
 find_directions(Code *c, const ImpliedArcs *arcs, int32_t exit_line, Found *found)
 {
@@ -635,8 +656,15 @@ find_directions(Code *c, const ImpliedArcs *arcs, int32_t exit_line, Found *foun
             Py_ssize_t length;
             int arrived = arrival(c, destinations[d], line, exit_line, &arrives, &length);
             int needed = arrived && implied_source(arcs, arrives) != line;
+            Py_ssize_t jump;
             if (arrived && arrives == exit_line && only_way(c, u, length)) {
-                if (add_return(found, c->path[length - 1], line) < 0) {
+                if (add_proof(found, c->path[length - 1], line, exit_line) < 0) {
+                    return -1;
+                }
+                needed = 0;
+            }
+            else if (needed && (jump = proving_jump(c, u, length)) >= 0) {
+                if (add_proof(found, (int32_t)jump, line, arrives) < 0) {
                     return -1;
                 }
                 needed = 0;
@@ -755,9 +783,9 @@ find_steps(Code *c, int32_t exit_line, Found *found)
 
 /* Every other return leaves from its own line, as a tracer sees it. */
 static int
-add_other_returns(Code *c, Found *found)
+add_other_returns(Code *c, Found *found, int32_t exit_line)
 {
-    Py_ssize_t proved = found->nreturns;
+    Py_ssize_t proved = found->nproofs;
     for (Py_ssize_t i = 0; i < c->count; i++) {
         int32_t u = c->order[i];
         if (!(kind(c, u) & CCOV_OP_FUNCTION_RETURN) || !has_line(c->line[u])) {
@@ -765,9 +793,9 @@ add_other_returns(Code *c, Found *found)
         }
         int taken = 0;
         for (Py_ssize_t j = 0; j < proved && !taken; j++) {
-            taken = found->returns[j].at == u;
+            taken = found->proofs[j].at == u;
         }
-        if (!taken && add_return(found, u, c->line[u]) < 0) {
+        if (!taken && add_proof(found, u, c->line[u], exit_line) < 0) {
             return -1;
         }
     }
@@ -782,13 +810,13 @@ by_entry(const void *a, const void *b)
 }
 
 static PyObject *
-table_tuple(ImpliedArcs *arcs, const Found *found, int32_t exit_line)
+table_tuple(ImpliedArcs *arcs, const Found *found)
 {
     PyObject *directions = PyList_AsTuple(found->directions);
     PyObject *implied = PyTuple_New(arcs->nimplied);
-    PyObject *returns = PyTuple_New(found->nreturns);
+    PyObject *proofs = PyTuple_New(found->nproofs);
     PyObject *steps = PyTuple_New(found->nsteps);
-    int ok = directions && implied && returns && steps;
+    int ok = directions && implied && proofs && steps;
     /* In order of each line's first entry, as the reference's dict (the
      * lookups by line are done by now). */
     if (arcs->nimplied > 1) {
@@ -802,12 +830,12 @@ table_tuple(ImpliedArcs *arcs, const Found *found, int32_t exit_line)
             PyTuple_SET_ITEM(implied, i, pair);
         }
     }
-    for (Py_ssize_t i = 0; ok && i < found->nreturns; i++) {
-        long fields[3] = {2L * found->returns[i].at, found->returns[i].line, exit_line};
+    for (Py_ssize_t i = 0; ok && i < found->nproofs; i++) {
+        long fields[3] = {2L * found->proofs[i].at, found->proofs[i].line, found->proofs[i].to};
         PyObject *item = int_tuple(3, fields);
         ok = item != NULL;
         if (ok) {
-            PyTuple_SET_ITEM(returns, i, item);
+            PyTuple_SET_ITEM(proofs, i, item);
         }
     }
     for (Py_ssize_t i = 0; ok && i < found->nsteps; i++) {
@@ -818,10 +846,10 @@ table_tuple(ImpliedArcs *arcs, const Found *found, int32_t exit_line)
             PyTuple_SET_ITEM(steps, i, item);
         }
     }
-    PyObject *table = ok ? PyTuple_Pack(4, directions, implied, returns, steps) : NULL;
+    PyObject *table = ok ? PyTuple_Pack(4, directions, implied, proofs, steps) : NULL;
     Py_XDECREF(directions);
     Py_XDECREF(implied);
-    Py_XDECREF(returns);
+    Py_XDECREF(proofs);
     Py_XDECREF(steps);
     return table;
 }
@@ -910,19 +938,19 @@ read_table(Code *c, ImpliedArcs *arcs, Found *found)
     if (two_way && (find_predecessors(c) < 0 || find_implied(c, arcs) < 0)) {
         return NULL;
     }
-    found->returns_room = 3 * c->count + 1;
-    found->returns = PyMem_Malloc((size_t)found->returns_room * sizeof(Return));
+    found->proofs_room = 3 * c->count + 1;
+    found->proofs = PyMem_Malloc((size_t)found->proofs_room * sizeof(Proof));
     found->directions = PyList_New(0);
-    if (found->returns == NULL || found->directions == NULL) {
-        return found->returns == NULL ? PyErr_NoMemory() : NULL;
+    if (found->proofs == NULL || found->directions == NULL) {
+        return found->proofs == NULL ? PyErr_NoMemory() : NULL;
     }
     if (find_directions(c, arcs, exit_line, found) < 0 || find_steps(c, exit_line, found) < 0) {
         return NULL;
     }
-    if ((two_way || found->nsteps > 0 || own_one_line_body(c)) && add_other_returns(c, found) < 0) {
+    if ((two_way || found->nsteps > 0 || own_one_line_body(c)) && add_other_returns(c, found, exit_line) < 0) {
         return NULL;
     }
-    return table_tuple(arcs, found, exit_line);
+    return table_tuple(arcs, found);
 }
 
 PyObject *
@@ -946,7 +974,7 @@ ccov_read_branch_table(PyObject *code)
     Found found = {0};
     PyObject *table = code_init(&c, code, bytecode) < 0 ? NULL : read_table(&c, &arcs, &found);
     Py_XDECREF(found.directions);
-    PyMem_Free(found.returns);
+    PyMem_Free(found.proofs);
     PyMem_Free(found.steps);
     implied_free(&arcs);
     code_free(&c);

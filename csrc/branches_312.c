@@ -17,9 +17,12 @@
  * it first runs) and finds, for every direction, the line it arrives at.  If
  * every way into that line comes from the branch's line, the LINE event of
  * the arrival line already proves the arc (an "implied" arc, recorded by the
- * LINE callback); only directions that end at a join or leave the function
- * are waited for.  The pending count of the code state includes them, so a
- * code object whose lines and awaited directions were all seen still drops
+ * LINE callback).  A direction that goes through a return or an
+ * unconditional jump no other way reaches is proved by that instruction's
+ * PY_RETURN or JUMP event, which fires once (a "proof").  Only the directions
+ * left, which end at a join or leave the function, are waited for.  The
+ * pending count of the code state includes them and the proofs, so a code
+ * object whose lines, proofs and awaited directions were all seen still drops
  * all its instrumentation.
  *
  * 3.14's BRANCH_LEFT/BRANCH_RIGHT can be disabled one direction at a time;
@@ -38,17 +41,17 @@ typedef struct {
 } BranchWay;
 
 typedef struct {
-    int32_t at;                 /* offset of a return instruction */
-    int32_t from_line, to_line; /* the exit arc its PY_RETURN event proves */
+    int32_t at;                 /* offset of a return or an unconditional jump */
+    int32_t from_line, to_line; /* the arc its PY_RETURN or JUMP event proves */
     uint8_t seen;               /* expected until then: the code must stay armed */
-} ReturnArc;
+} ProvedArc;
 
 struct BranchTable {
-    Py_ssize_t nways, nreturns, nsteps;
+    Py_ssize_t nways, nproofs, nsteps;
     long needed;
     long implied_base, implied_span;
     int32_t *implied_from; /* per line in the span: the line that implies it, or 0 */
-    ReturnArc *returns;
+    ProvedArc *proofs;
     int32_t (*steps)[2];   /* (line, to_line): the step on from a line, to_line 0: the next line run */
     long last_step;        /* a line with to_line 0, just seen (0: none) */
     BranchWay ways[];      /* in order of `at` */
@@ -59,7 +62,7 @@ ccov_branches_free(BranchTable *table)
 {
     if (table != NULL) {
         PyMem_Free(table->implied_from);
-        PyMem_Free(table->returns);
+        PyMem_Free(table->proofs);
         PyMem_Free(table->steps);
         PyMem_Free(table);
     }
@@ -147,26 +150,26 @@ fill_implied(BranchTable *table, PyObject *implied)
 }
 
 static int
-fill_returns(BranchTable *table, PyObject *returns)
+fill_proofs(BranchTable *table, PyObject *proofs)
 {
-    table->nreturns = PyTuple_GET_SIZE(returns);
-    if (table->nreturns == 0) {
+    table->nproofs = PyTuple_GET_SIZE(proofs);
+    if (table->nproofs == 0) {
         return 0;
     }
-    table->returns = PyMem_Calloc((size_t)table->nreturns, sizeof(ReturnArc));
-    if (table->returns == NULL) {
+    table->proofs = PyMem_Calloc((size_t)table->nproofs, sizeof(ProvedArc));
+    if (table->proofs == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    table->needed += table->nreturns;
-    for (Py_ssize_t i = 0; i < table->nreturns; i++) {
+    table->needed += table->nproofs;
+    for (Py_ssize_t i = 0; i < table->nproofs; i++) {
         int32_t field[3];
-        if (int32_fields(PyTuple_GET_ITEM(returns, i), 3, field, "return arcs") < 0) {
+        if (int32_fields(PyTuple_GET_ITEM(proofs, i), 3, field, "proved arcs") < 0) {
             return -1;
         }
-        table->returns[i].at = field[0];
-        table->returns[i].from_line = field[1];
-        table->returns[i].to_line = field[2];
+        table->proofs[i].at = field[0];
+        table->proofs[i].from_line = field[1];
+        table->proofs[i].to_line = field[2];
     }
     return 0;
 }
@@ -199,11 +202,11 @@ build_table(PyObject *code)
     if (answer == NULL) {
         return NULL;
     }
-    PyObject *ways = NULL, *implied = NULL, *returns = NULL, *steps = NULL;
+    PyObject *ways = NULL, *implied = NULL, *proofs = NULL, *steps = NULL;
     if (!PyTuple_Check(answer) || PyTuple_GET_SIZE(answer) != 4
         || !PyTuple_Check(ways = PyTuple_GET_ITEM(answer, 0))
         || !PyTuple_Check(implied = PyTuple_GET_ITEM(answer, 1))
-        || !PyTuple_Check(returns = PyTuple_GET_ITEM(answer, 2))
+        || !PyTuple_Check(proofs = PyTuple_GET_ITEM(answer, 2))
         || !PyTuple_Check(steps = PyTuple_GET_ITEM(answer, 3))) {
         PyErr_SetString(PyExc_TypeError, "ccov: branch builder returned the wrong shape");
         Py_DECREF(answer);
@@ -217,7 +220,7 @@ build_table(PyObject *code)
         return NULL;
     }
     table->nways = nways;
-    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0 || fill_returns(table, returns) < 0
+    if (fill_ways(table, ways) < 0 || fill_implied(table, implied) < 0 || fill_proofs(table, proofs) < 0
         || fill_steps(table, steps) < 0) {
         ccov_branches_free(table);
         table = NULL;
@@ -251,8 +254,8 @@ ccov_branches_reset(CodeState *state)
     for (Py_ssize_t i = 0; table != NULL && i < table->nways; i++) {
         table->ways[i].seen = 0;
     }
-    for (Py_ssize_t i = 0; table != NULL && i < table->nreturns; i++) {
-        table->returns[i].seen = 0;
+    for (Py_ssize_t i = 0; table != NULL && i < table->nproofs; i++) {
+        table->proofs[i].seen = 0;
     }
     if (table != NULL) {
         table->last_step = 0;
@@ -366,23 +369,24 @@ ccov_on_branch(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t narg
     return see_way(state, at, destination) ? Py_NewRef(Py_None) : Py_NewRef(ccov_state.disable);
 }
 
-/* PY_RETURN: a return instruction that only one branch direction reaches
- * proves that direction.  Each return location reports once. */
-PyObject *
-ccov_on_return(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+/* The event of the instruction at args[1] (PY_RETURN: a return; JUMP: an
+ * unconditional jump) proves the arcs whose proof it is.  Each such location
+ * reports once. */
+static PyObject *
+see_proof(PyObject *const *args, Py_ssize_t nargs, const char *where)
 {
     CodeState *state = nargs >= 2 ? ccov_codestate_get(args[0]) : NULL;
     BranchTable *table = state ? state->branches : NULL;
-    if (table == NULL || table->nreturns == 0) {
+    if (table == NULL || table->nproofs == 0) {
         return Py_NewRef(ccov_state.disable);
     }
     long at = PyLong_AsLong(args[1]);
     if (at == -1 && PyErr_Occurred()) {
-        ccov_report_failure("PY_RETURN");
+        ccov_report_failure(where);
         return Py_NewRef(ccov_state.disable);
     }
-    for (Py_ssize_t i = 0; i < table->nreturns; i++) {
-        ReturnArc *arc = &table->returns[i];
+    for (Py_ssize_t i = 0; i < table->nproofs; i++) {
+        ProvedArc *arc = &table->proofs[i];
         if (arc->at != at || arc->seen) {
             continue;
         }
@@ -391,14 +395,34 @@ ccov_on_return(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t narg
             ccov_codestate_ran(state);
         }
         if (ccov_files_record_arc(state->file_index, arc->from_line, arc->to_line) < 0) {
-            ccov_report_failure("PY_RETURN");
+            ccov_report_failure(where);
         }
         if (ccov_codestate_settle(state)) {
-            ccov_codestate_done(state, "PY_RETURN");
+            ccov_codestate_done(state, where);
             break;
         }
     }
     return Py_NewRef(ccov_state.disable);
+}
+
+/* PY_RETURN: a return instruction that only one branch direction reaches
+ * proves that direction; any return proves its line's exit. */
+PyObject *
+ccov_on_return(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    return see_proof(args, nargs, "PY_RETURN");
+}
+
+/* JUMP: an unconditional jump that only one branch direction reaches (the
+ * way back to a loop's head from an `if` that ends the loop's body) proves
+ * that direction, so that the BRANCH event need not wait for it: on
+ * 3.12/3.13 the BRANCH location of a branch that always goes the other way
+ * would otherwise call back on every execution. */
+PyObject *
+ccov_on_jump(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    ccov_stats.jump_events++;
+    return see_proof(args, nargs, "JUMP");
 }
 
 /* PY_UNWIND (a global event: it cannot be disabled, so it always returns

@@ -148,6 +148,7 @@ typedef struct {
 #define CCOV_OP_CALL 32768
 #define CCOV_OP_LOOP_EXIT_SKIP 65536 /* END_FOR, POP_TOP: what FOR_ITER's exit jumps past on its line */
 #define CCOV_OP_FUNCTION_RETURN 131072 /* RETURN_VALUE, RETURN_CONST */
+#define CCOV_OP_FIRES_JUMP 262144 /* fires JUMP events: JUMP_FORWARD, JUMP_BACKWARD */
 
 extern CollectorState ccov_state;
 
@@ -196,6 +197,7 @@ typedef struct {
     uint64_t files_ignored;
     uint64_t failures;
     uint64_t branch_events;
+    uint64_t jump_events;
     uint64_t branch_tables;
     uint64_t codes_requickened;
 } CollectorStats;
@@ -212,7 +214,7 @@ Py_ssize_t ccov_body_start(PyObject *code);
  * lines.  0, or -1 with an exception. */
 int ccov_one_line_body(PyObject *code, long *line);
 
-/* 3.12/3.13: (directions, implied, returns, steps) of a code object, as
+/* 3.12/3.13: (directions, implied, proofs, steps) of a code object, as
  * ccov.model.bytecode_branches.branch_table gives them (branch_reader_312.c);
  * NULL with an exception on error. */
 PyObject *ccov_read_branch_table(PyObject *code);
@@ -231,6 +233,8 @@ int ccov_branches_line(CodeState *state, long line);
 PyObject *ccov_on_branch(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 /* PY_RETURN: 3.12/3.13 in branch mode; 3.14+ in both modes. */
 PyObject *ccov_on_return(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
+/* JUMP: 3.12/3.13 in branch mode. */
+PyObject *ccov_on_jump(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 /* PY_UNWIND: 3.12/3.13 in branch mode only. */
 PyObject *ccov_on_unwind(PyObject *self, PyObject *const *args, Py_ssize_t nargs);
 

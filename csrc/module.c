@@ -33,6 +33,7 @@ armed_events(PyObject *events, const char *lines)
         if (ccov_state.branches) {
             names[2] = "BRANCH";
             names[3] = "PY_RETURN";
+            names[4] = "JUMP";  /* each jump location fires once (branches_312.c) */
         }
 #endif
     }
@@ -296,6 +297,9 @@ static PyMethodDef collector_methods[] = {
      "BRANCH callback (3.12/3.13); BRANCH_LEFT and BRANCH_RIGHT callback (3.14+)."},
     {"on_return", (PyCFunction)(void (*)(void))ccov_on_return, METH_FASTCALL,
      "PY_RETURN callback (3.12/3.13: branch mode; 3.14+: both modes)."},
+#if PY_VERSION_HEX < 0x030E0000
+    {"on_jump", (PyCFunction)(void (*)(void))ccov_on_jump, METH_FASTCALL, "JUMP callback (3.12/3.13: branch mode)."},
+#endif
     {"on_unwind", (PyCFunction)(void (*)(void))ccov_on_unwind, METH_FASTCALL,
      "PY_UNWIND callback (3.12/3.13 branch mode)."},
     {"take_arcs", collector_take_arcs, METH_NOARGS, take_arcs_doc},

@@ -260,7 +260,7 @@ def test_collector_releases_branch_events_at_stop(project):
         "assert m.get_local_events(tool, f.__code__) == 0, m.get_local_events(tool, f.__code__)\n"
         "assert m.get_events(tool) == 0\n"
         "m.use_tool_id(tool, 'probe')\n"
-        "for event in (m.events.BRANCH, m.events.PY_RETURN, m.events.PY_UNWIND, m.events.LINE):\n"
+        "for event in (m.events.BRANCH, m.events.PY_RETURN, m.events.PY_UNWIND, m.events.LINE, m.events.JUMP):\n"
         "    assert m.register_callback(tool, event, None) is None, event\n"
         "print('released')\n"
     )
@@ -286,6 +286,35 @@ def test_a_hot_one_way_branch_stops_calling_back(project):
     # A loop whose end leaves the function is proved by its own return.
     assert entry.taken[14] == frozenset({15}) and -13 in entry.branches[14]
     assert entry.taken[21] == frozenset({22, -20})
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ disables each direction on its own")
+def test_an_if_that_ends_a_loop_body_and_always_holds_stops_calling_back(project):
+    """The way back to the loop's head from an `if` that ends its body is a
+    join (the loop's line), so no LINE event proves it, and on 3.12/3.13
+    the BRANCH location, which carries both ways, kept calling back on every
+    iteration while that way never came (chaos in pyperformance: 20,000
+    events a run).  The jump back is that way's alone: its JUMP event proves
+    it, once."""
+    (project / "main.py").write_text(
+        "def total(items):\n    sum = 0\n    for item in items:\n        if item >= 0:\n            sum += item\n"
+        "    return sum\n\n\n"
+        "def odd(items):\n    sum = 0\n    for item in items:\n        if item % 2:\n            sum += item\n"
+        "    return sum\n\n\n"
+        "total(range(100000))\nodd(range(10))\n"
+    )
+    result = ccov("run", "--branch", "main.py", cwd=project, env=clean_env(CCOV_STATS="1"))
+    events = int(re.search(r"branch_events=(\d+)", result.stderr)[1])
+    assert events < 20, result.stderr
+    entry = ccov_files(project)["main.py"]
+    assert entry.taken[4] == frozenset({5}) and set(entry.branches[4]) == {3, 5}
+    # The way back, when it comes, is recorded from its jump.
+    assert entry.taken[12] == frozenset({11, 13})
+    assert ccov("json", "-o", "ccov.json", cwd=project).returncode == 0
+    ours = json.loads((project / "ccov.json").read_text())["files"]["main.py"]
+    theirs = coverage_json(project, ["main.py"], branch=True)["main.py"]
+    assert ours["executed_branches"] == theirs["executed_branches"]
+    assert ours["missing_branches"] == theirs["missing_branches"]
 
 
 def test_code_that_cannot_branch_records_no_arcs(project):

@@ -411,8 +411,8 @@ def test_stop_leaves_a_tool_that_took_the_freed_id_alone(project):
 # The CCOV_OP_* flags of csrc/collector.h.
 _RESUME, _CACHE, _EXTENDED_ARG, _JUMP, _ALWAYS, _BACKWARD, _RETURN, _PY_RETURN, _NO_FALL_THROUGH, _RAISE = (
     1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
-_ASYNC_FOR_END, _CONDITIONAL, _FOR_ITER, _SEND, _LOAD_CONST, _CALL, _LOOP_EXIT_SKIP, _FUNCTION_RETURN = (
-    1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
+_ASYNC_FOR_END, _CONDITIONAL, _FOR_ITER, _SEND, _LOAD_CONST, _CALL, _LOOP_EXIT_SKIP, _FUNCTION_RETURN, _FIRES_JUMP = (
+    1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144)
 
 
 def kinds_from_the_opcode_module() -> bytes:
@@ -456,6 +456,7 @@ def kinds_from_the_opcode_module() -> bytes:
     mark(["CALL"], _CALL)
     mark(["END_FOR", "POP_TOP"], _LOOP_EXIT_SKIP)
     mark(["RETURN_VALUE", "RETURN_CONST"], _FUNCTION_RETURN)
+    mark(["JUMP_FORWARD", "JUMP_BACKWARD"], _FIRES_JUMP)
     return b"".join(flag.to_bytes(4, "little") for flag in flags)
 
 

@@ -194,6 +194,8 @@ class Collector:
 
 _OUR_CALLBACKS = {_collector.on_py_start, _collector.on_line, _collector.on_branch, _collector.on_return,
                   _collector.on_unwind}
+if sys.version_info < (3, 14):
+    _OUR_CALLBACKS.add(_collector.on_jump)
 
 # 3.14+: BRANCH_LEFT and BRANCH_RIGHT, each direction on its own (csrc/branches_314.c).
 NEW_BRANCH_EVENTS = sys.version_info >= (3, 14)
@@ -216,6 +218,8 @@ def _callbacks(branch: bool) -> list:
                       (events.BRANCH_RIGHT, _collector.on_branch)]  # type: ignore[attr-defined]
     elif branch:
         found += [(events.BRANCH, _collector.on_branch), (events.PY_RETURN, _collector.on_return),
+                  # The jump back to a loop's head, from an `if` ending its body.
+                  (events.JUMP, _collector.on_jump),
                   # Global (PY_UNWIND cannot be set per code object): an exception
                   # leaving a function counts as its exit, as in coverage.py's C tracer.
                   (events.PY_UNWIND, _collector.on_unwind)]

@@ -20,9 +20,13 @@ line after a loop without `break`), then "D ran" already says "L -> D was
 taken".  Those are `implied` arcs: the LINE callback records them, and the
 BRANCH callback never waits for them.  A direction that leaves the function
 through a return instruction only it reaches (the loop at the end of a
-function) is proved by that instruction's PY_RETURN event, which fires once.
-The BRANCH callback waits only for the rest: directions that end at a join
-(the line after an `if` without `else`) or leave by a shared return.
+function) is proved by that instruction's PY_RETURN event, which fires once;
+one that passes through an unconditional jump only it reaches (an `if` that
+ends a loop's body, whose false way jumps back to the loop's head) by that
+jump's JUMP event, which fires once too.  These are `proofs`.  The BRANCH
+callback waits only for the rest: directions that end at a join (the line
+after an `if` without `else`) or leave by a shared return, on the way to
+which no instruction is theirs alone.
 
 Lines here are raw line numbers; the report maps them onto statements.  An
 arc to a negative line leaves the code object (coverage.py's convention:
@@ -57,6 +61,8 @@ _FORWARD = {_OPMAP[name] for name in (
     "JUMP_FORWARD", "SEND")}
 _BACKWARD = {_OPMAP["JUMP_BACKWARD"], _OPMAP["JUMP_BACKWARD_NO_INTERRUPT"]}
 _UNCONDITIONAL = {_OPMAP["JUMP_FORWARD"]} | _BACKWARD
+# The jumps that fire JUMP events (JUMP_BACKWARD_NO_INTERRUPT fires none).
+_FIRES_JUMP = {_OPMAP["JUMP_FORWARD"], _OPMAP["JUMP_BACKWARD"]}
 _RETURNS = {_OPMAP["RETURN_VALUE"], _OPMAP["RETURN_CONST"]}
 _STOPS = {_OPMAP["RAISE_VARARGS"], _OPMAP["RERAISE"]}
 _FOR_ITER = _OPMAP["FOR_ITER"]
@@ -292,6 +298,20 @@ def _arrival(code: _Code, at: int, line: int, exit_line: int) -> tuple[int | Non
     return None, path
 
 
+def _proving_jump(code: _Code, preds: dict, source: int, path: list[int]) -> int | None:
+    """The first instruction of `path` that fires a JUMP event, if the path
+    up to it can only be reached, in order, from the branch instruction
+    `source`: its JUMP event then proves the direction."""
+    previous = source
+    for at in path:
+        if preds[at] != [previous]:
+            return None
+        if code.ops[at] in _FIRES_JUMP:
+            return at
+        previous = at
+    return None
+
+
 def _only_way(preds: dict, source: int, path: list[int]) -> bool:
     """Whether the instructions of `path` can only be reached, in order, from
     the branch instruction `source`: then reaching the last one proves the
@@ -305,14 +325,17 @@ def _only_way(preds: dict, source: int, path: list[int]) -> bool:
 
 
 def branch_table(code: CodeType):
-    """(directions, implied, returns, steps) for the collector:
+    """(directions, implied, proofs, steps) for the collector:
 
     directions: tuple of (instruction, destination, from_line, to_line, needed),
         to_line 0 for a direction that makes no arc of its own;
     implied: tuple of (to_line, from_line) pairs;
-    returns: tuple of (return instruction, from_line, exit_line): a PY_RETURN
-        event there proves that branch direction (the loop at the end of a
-        function that ends: its last check leaves through a return of its own);
+    proofs: tuple of (instruction, from_line, to_line): the instruction's
+        event proves that arc.  A return's PY_RETURN event: a branch
+        direction that leaves through a return of its own (the loop at the
+        end of a function: its last check), or any return, whose line leaves
+        the function; an unconditional jump's JUMP event: a branch direction
+        that passes through a jump of its own;
     steps: tuple of (line, to_line) for lines whose step on is a branch
         direction with no branch instruction: a line holding a nested one-line
         body (`def f(x): return x`, a branch in coverage.py's model) goes on
@@ -334,7 +357,7 @@ def branch_table(code: CodeType):
     # class bodies) has no branch line of its own, so no arc between its
     # lines is a branch arc: it records none, and its flow graph is not
     # built.  (A one-line body on a `def` line is a branch of the code
-    # around it, proved by `steps` and `returns`, never by an implied arc.)
+    # around it, proved by `steps` and `proofs`, never by an implied arc.)
     two_way = any(op in _TWO_WAY for op in decoded.ops.values())
     if two_way:
         preds = _predecessors(decoded)
@@ -342,11 +365,14 @@ def branch_table(code: CodeType):
     else:
         preds, implied = {}, {}
     directions = []
-    returns: list[tuple[int, int | None, int]] = []
+    proofs: list[tuple[int, int | None, int]] = []
     for at, destination, line, arrives, path in found:
         needed = arrives is not None and implied.get(arrives) != line
         if arrives == exit_line and _only_way(preds, at, path):
-            returns.append((path[-1], line, exit_line))
+            proofs.append((path[-1], line, exit_line))
+            needed = False
+        elif needed and arrives is not None and (jump := _proving_jump(decoded, preds, at, path)) is not None:
+            proofs.append((jump, line, arrives))
             needed = False
         directions.append((at, destination, line, arrives or 0, needed))
     lines_here = set(decoded.line.values())
@@ -376,13 +402,13 @@ def branch_table(code: CodeType):
     # of a one-line body itself.  Other code without a branch has no use
     # for its way out.
     if two_way or steps or _one_line_body(code) is not None:
-        taken = {at for at, _, _ in returns}
-        returns.extend(
+        taken = {at for at, _, _ in proofs}
+        proofs.extend(
             (at, decoded.line[at], exit_line)
             for at in decoded.offsets
             if decoded.ops[at] in _RETURNS and decoded.line.get(at) and at not in taken
         )
-    return tuple(directions), tuple(implied.items()), tuple(returns), tuple(sorted(steps))
+    return tuple(directions), tuple(implied.items()), tuple(proofs), tuple(sorted(steps))
 
 
 def _one_line_body(code: CodeType) -> int | None:
@@ -405,12 +431,12 @@ def _one_line_body(code: CodeType) -> int | None:
 
 def describe(code: CodeType) -> str:
     """A readable dump, for `ccov debug` and for tests."""
-    directions, implied, returns, steps = branch_table(code)
+    directions, implied, proofs, steps = branch_table(code)
     out = [f"{code.co_name} (line {code.co_firstlineno}):"]
     for at, destination, line, to, needed in directions:
         out.append(f"  @{at} -> @{destination}: {line} -> {to or '-'}{'  (waits)' if needed else ''}")
     out.extend(f"  {line} implies {source} -> {line}" for line, source in sorted(implied))
-    out.extend(f"  return @{at} implies {line} -> exit" for at, line, _ in returns)
+    out.extend(f"  @{at} proves {line} -> {'exit' if to < 0 else to}" for at, line, to in proofs)
     out.extend(f"  {line} steps to {to}" if to else f"  the step after {line} is recorded" for line, to in steps)
     return "\n".join(out)
 
