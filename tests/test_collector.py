@@ -41,6 +41,7 @@ def test_stop_releases_everything(project, core):
         mon.use_tool_id(tool, "probe")
         assert mon.register_callback(tool, mon.events.LINE, None) is None
         assert mon.register_callback(tool, mon.events.PY_START, None) is None
+        assert mon.register_callback(tool, mon.events.INSTRUCTION, None) is None
         mon.free_tool_id(tool)
         lines = c.lines()
         print(sorted(k.rsplit("/", 1)[-1] for k in lines))

@@ -192,11 +192,6 @@ class Collector:
         return lines
 
 
-_OUR_CALLBACKS = {_collector.on_py_start, _collector.on_line, _collector.on_branch, _collector.on_return,
-                  _collector.on_unwind}
-if sys.version_info < (3, 14):
-    _OUR_CALLBACKS.add(_collector.on_jump)
-
 # 3.14+: BRANCH_LEFT and BRANCH_RIGHT, each direction on its own (csrc/branches_314.c).
 NEW_BRANCH_EVENTS = sys.version_info >= (3, 14)
 
@@ -224,6 +219,12 @@ def _callbacks(branch: bool) -> list:
                   # leaving a function counts as its exit, as in coverage.py's C tracer.
                   (events.PY_UNWIND, _collector.on_unwind)]
     return found
+
+
+# Every callback the collector registers, in either mode, from the one list
+# that registers them: stopping must not mistake one of them for another
+# tool's and put it back (INSTRUCTION's was missing here until 28 November).
+_OUR_CALLBACKS = {callback for branch in (False, True) for _, callback in _callbacks(branch)}
 
 
 def _quietly(call, *args) -> None:
