@@ -563,36 +563,40 @@ arrival(Code *c, Py_ssize_t u, int32_t line, int32_t exit_line, int32_t *arrives
     return 0;
 }
 
-/* Whether the path can only be reached, in order, from `source`. */
-/* The first instruction of the path that fires a JUMP event, if the path up
- * to it can only be reached, in order, from `source`; else -1. */
+/* How many of the path's first instructions can only be reached, in order,
+ * from `source`: reaching one of them proves that direction was taken. */
 static Py_ssize_t
-proving_jump(const Code *c, Py_ssize_t source, Py_ssize_t length)
+own_prefix(const Code *c, Py_ssize_t source, Py_ssize_t length)
 {
     Py_ssize_t previous = source;
     for (Py_ssize_t i = 0; i < length; i++) {
         if (!only_from(c, c->path[i], previous)) {
-            return -1;
-        }
-        if (kind(c, c->path[i]) & CCOV_OP_FIRES_JUMP) {
-            return c->path[i];
+            return i;
         }
         previous = c->path[i];
     }
-    return -1;
+    return length;
 }
 
+/* Whether the whole path can only be reached, in order, from `source`. */
 static int
 only_way(const Code *c, Py_ssize_t source, Py_ssize_t length)
 {
-    Py_ssize_t previous = source;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        if (!only_from(c, c->path[i], previous)) {
-            return 0;
+    return own_prefix(c, source, length) == length;
+}
+
+/* The first instruction of the path's own prefix that fires a JUMP event;
+ * else -1. */
+static Py_ssize_t
+proving_jump(const Code *c, Py_ssize_t source, Py_ssize_t length)
+{
+    Py_ssize_t own = own_prefix(c, source, length);
+    for (Py_ssize_t i = 0; i < own; i++) {
+        if (kind(c, c->path[i]) & CCOV_OP_FIRES_JUMP) {
+            return c->path[i];
         }
-        previous = c->path[i];
     }
-    return 1;
+    return -1;
 }
 
 /* A tuple of ints (Py_BuildValue parses its format each time). */

@@ -298,30 +298,28 @@ def _arrival(code: _Code, at: int, line: int, exit_line: int) -> tuple[int | Non
     return None, path
 
 
-def _proving_jump(code: _Code, preds: dict, source: int, path: list[int]) -> int | None:
-    """The first instruction of `path` that fires a JUMP event, if the path
-    up to it can only be reached, in order, from the branch instruction
-    `source`: its JUMP event then proves the direction."""
+def _own_prefix(preds: dict, source: int, path: list[int]) -> int:
+    """How many of `path`'s first instructions can only be reached, in
+    order, from the branch instruction `source`: reaching one of them
+    proves that direction was taken."""
     previous = source
-    for at in path:
+    for count, at in enumerate(path):
         if preds[at] != [previous]:
-            return None
-        if code.ops[at] in _FIRES_JUMP:
-            return at
+            return count
         previous = at
-    return None
+    return len(path)
 
 
 def _only_way(preds: dict, source: int, path: list[int]) -> bool:
-    """Whether the instructions of `path` can only be reached, in order, from
-    the branch instruction `source`: then reaching the last one proves the
-    direction was taken."""
-    previous = source
-    for at in path:
-        if preds[at] != [previous]:
-            return False
-        previous = at
-    return True
+    """Whether the whole of `path` can only be reached, in order, from `source`."""
+    return _own_prefix(preds, source, path) == len(path)
+
+
+def _proving_jump(code: _Code, preds: dict, source: int, path: list[int]) -> int | None:
+    """The first instruction of the path's own prefix that fires a JUMP
+    event: its JUMP event proves the direction."""
+    own = path[:_own_prefix(preds, source, path)]
+    return next((at for at in own if code.ops[at] in _FIRES_JUMP), None)
 
 
 def branch_table(code: CodeType):
