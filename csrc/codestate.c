@@ -360,11 +360,7 @@ ccov_codestate_done(CodeState *state, const char *where)
     ccov_codestate_ran(state);
     if (ccov_disarm(state) < 0) {
         ccov_report_failure(where);
-        return;
     }
-#if PY_VERSION_HEX < 0x030D0000
-    ccov_requicken_completed(state);
-#endif
 }
 
 void

@@ -112,7 +112,6 @@ typedef struct {
     int active;
     PyObject *decide;            /* Python callable: filename -> bool */
     PyObject *set_local_events;  /* sys.monitoring.set_local_events */
-    PyObject *get_local_events;  /* sys.monitoring.get_local_events */
     PyObject *disable;           /* sys.monitoring.DISABLE */
     PyObject *line_event_obj;    /* int: the local events armed code gets */
     PyObject *instruction_event_obj; /* int: the same with INSTRUCTION for LINE (codestate.c) */
@@ -122,7 +121,7 @@ typedef struct {
     int contexts;                /* lines are recorded per context (switch_context) */
     int branches;                /* branch mode: BRANCH events and arcs */
     int watching;                /* measured code is found by the code watcher, not global PY_START */
-    int one_context;             /* the session never switches contexts (start's copy_completed) */
+    int one_context;             /* the session never switches contexts (start's one_context) */
     PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (ccov.model.bytecode_branches);
                                     3.14+: filename -> statement map (ccov.model.source) */
 } CollectorState;
@@ -170,18 +169,11 @@ int ccov_call_python_init(void);
 int ccov_watcher_start(void);
 void ccov_watcher_stop(void);
 
-/* ---- 3.12: completed functions run a quickened copy (requicken.c) ------- */
+/* ---- code that exists at start (existing.c) ------------------------------ */
 
-#if PY_VERSION_HEX < 0x030D0000
-/* This session makes copies (only with the code watcher on), or no more. */
-void ccov_requicken_start(void);
-void ccov_requicken_stop(void);
-/* A code object completed, in a callback from the frame running it: the
- * function holding it gets the copy. */
-void ccov_requicken_completed(CodeState *state);
-/* The code watcher must leave alone the copy being made. */
-int ccov_requicken_making_copy(void);
-#endif
+/* Arm the measured code of every function and generator that exists now;
+ * 0, or -1 with an exception set. */
+int ccov_track_existing(void);
 
 /* ---- statistics (stats.c), printed at stop when CCOV_STATS is set -------- */
 
@@ -199,7 +191,6 @@ typedef struct {
     uint64_t branch_events;
     uint64_t jump_events;
     uint64_t branch_tables;
-    uint64_t codes_requickened;
 } CollectorStats;
 
 extern CollectorStats ccov_stats;

@@ -60,32 +60,29 @@ fetch_monitoring_objects(void)
     }
     PyObject *events = PyObject_GetAttrString(monitoring, "events");
     Py_XSETREF(ccov_state.set_local_events, PyObject_GetAttrString(monitoring, "set_local_events"));
-    Py_XSETREF(ccov_state.get_local_events, PyObject_GetAttrString(monitoring, "get_local_events"));
     Py_XSETREF(ccov_state.line_event_obj, events ? armed_events(events, "LINE") : NULL);
     Py_XSETREF(ccov_state.instruction_event_obj, events ? armed_events(events, "INSTRUCTION") : NULL);
     Py_XDECREF(events);
-    return (ccov_state.set_local_events && ccov_state.get_local_events
+    return (ccov_state.set_local_events
             && ccov_state.line_event_obj && ccov_state.instruction_event_obj) ? 0 : -1;
 }
 
 PyDoc_STRVAR(start_doc,
-"start(tool_id, decide, watch, branch_helper=None, copy_completed=False) -> bool\n\n"
+"start(tool_id, decide, watch, branch_helper=None, one_context=False) -> bool\n\n"
 "Begin a session: `decide(filename) -> bool` is called once per file name.\n"
 "With `branch_helper`, branches are measured too: on 3.12/3.13 it is\n"
 "branch_table, on 3.14+ ccov.model.source.statement_map(filename).\n"
 "With `watch`, measured code is found by a code watcher as it is created;\n"
 "returns whether that is so (False: enable PY_START globally instead).\n"
-"With `copy_completed` (a session that never switches contexts), 3.12 gives\n"
-"functions whose code completed a quickened copy of it (requicken.c), and\n"
-"code whose jumps land on their own line is measured by instruction\n"
-"(codestate.c).");
+"With `one_context` (a session that never switches contexts), code whose\n"
+"jumps land on their own line is measured by instruction (codestate.c).");
 
 static PyObject *
 collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    int tool_id, watch, copy_completed = 0;
+    int tool_id, watch, one_context = 0;
     PyObject *decide, *branch_helper = Py_None;
-    if (!PyArg_ParseTuple(args, "iOp|Op:start", &tool_id, &decide, &watch, &branch_helper, &copy_completed)) {
+    if (!PyArg_ParseTuple(args, "iOp|Op:start", &tool_id, &decide, &watch, &branch_helper, &one_context)) {
         return NULL;
     }
     if (ccov_state.active) {
@@ -112,13 +109,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
     ccov_state.active = 1;
     int watching = watch && ccov_watcher_start() == 0;
     ccov_state.watching = watching;
-    ccov_state.one_context = copy_completed;
-#if PY_VERSION_HEX < 0x030D0000
-    ccov_requicken_stop();
-    if (watching && copy_completed) {
-        ccov_requicken_start();
-    }
-#endif
+    ccov_state.one_context = one_context;
     return PyBool_FromLong(watching);
 }
 
@@ -136,32 +127,31 @@ collector_branch_table(PyObject *Py_UNUSED(module), PyObject *code)
 }
 #endif
 
-/* Arm code that existed before start(); a failure is reported, not raised. */
+PyDoc_STRVAR(track_running_doc,
+"track_running(code)\n\nMeasure the code of a frame running at start(), which resumes inside a line.");
+
+/* A failure is reported, not raised. */
 static PyObject *
-track(PyObject *code, int mid_line)
+collector_track_running(PyObject *Py_UNUSED(module), PyObject *code)
 {
-    if (ccov_state.active && ccov_track_running_code(code, mid_line) < 0) {
+    if (ccov_state.active && ccov_track_running_code(code, 1) < 0) {
         ccov_report_failure("start");
     }
     Py_RETURN_NONE;
 }
 
-PyDoc_STRVAR(track_doc,
-"track(code)\n\nMeasure a code object that existed before start() (it may get no PY_START).");
+PyDoc_STRVAR(track_existing_doc,
+"track_existing()\n\n"
+"Measure the code of every function and generator that exists now, however\n"
+"it is held (existing.c); a failure is reported, not raised.");
 
 static PyObject *
-collector_track(PyObject *Py_UNUSED(module), PyObject *code)
+collector_track_existing(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 {
-    return track(code, 0);
-}
-
-PyDoc_STRVAR(track_running_doc,
-"track_running(code)\n\nMeasure the code of a frame running at start(), which resumes inside a line.");
-
-static PyObject *
-collector_track_running(PyObject *Py_UNUSED(module), PyObject *code)
-{
-    return track(code, 1);
+    if (ccov_state.active && ccov_track_existing() < 0) {
+        ccov_report_failure("start");
+    }
+    Py_RETURN_NONE;
 }
 
 PyDoc_STRVAR(measured_doc,
@@ -191,9 +181,6 @@ collector_stop(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
     ccov_state.contexts = 0;
     ccov_codestate_forget_ran();
     ccov_watcher_stop();
-#if PY_VERSION_HEX < 0x030D0000
-    ccov_requicken_stop();
-#endif
     CodeState *state;
     while ((state = ccov_codestate_first_armed()) != NULL) {
         if (ccov_disarm(state) < 0) {
@@ -225,9 +212,6 @@ collector_record_contexts(PyObject *Py_UNUSED(module), PyObject *on)
     }
     if (flag && !ccov_state.contexts) {
         ccov_codestate_all_ran();
-#if PY_VERSION_HEX < 0x030D0000
-        ccov_requicken_stop();  /* no more copies: code must stay the code ccov arms */
-#endif
     }
     ccov_state.contexts = flag;
     Py_RETURN_NONE;
@@ -279,8 +263,8 @@ collector_stats(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ignored))
 
 static PyMethodDef collector_methods[] = {
     {"start", collector_start, METH_VARARGS, start_doc},
-    {"track", collector_track, METH_O, track_doc},
     {"track_running", collector_track_running, METH_O, track_running_doc},
+    {"track_existing", collector_track_existing, METH_NOARGS, track_existing_doc},
     {"measured", collector_measured, METH_O, measured_doc},
     {"stop", collector_stop, METH_NOARGS, stop_doc},
     {"lines", collector_lines, METH_NOARGS,

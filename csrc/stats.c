@@ -12,7 +12,7 @@ ccov_stats_as_dict(void)
         STAT(codes_armed), STAT(codes_by_instruction),
         STAT(codes_completed), STAT(codes_uninstrumentable),
         STAT(files_measured), STAT(files_ignored), STAT(failures),
-        STAT(branch_events), STAT(jump_events), STAT(branch_tables), STAT(codes_requickened),
+        STAT(branch_events), STAT(jump_events), STAT(branch_tables),
     };
     PyObject *result = PyDict_New();
     for (size_t i = 0; result && i < sizeof(fields) / sizeof(fields[0]); i++) {

@@ -20,11 +20,6 @@ on_code_event(PyCodeEvent event, PyCodeObject *code)
     if (event != PY_CODE_EVENT_CREATE || !ccov_state.active) {
         return 0;
     }
-#if PY_VERSION_HEX < 0x030D0000
-    if (ccov_requicken_making_copy()) {
-        return 0;  /* a completed function's copy: never measured (requicken.c) */
-    }
-#endif
     /* A watcher may be called with an exception pending: keep it as it was. */
     PyObject *pending = PyErr_GetRaisedException();
     if (ccov_track_code((PyObject *)code, 0) < 0) {

@@ -42,10 +42,9 @@ class Collector:
                  may_switch_contexts: bool = False):
         self._decide = decide
         self.branch = branch
-        # A session that never switches contexts lets 3.12 give completed
-        # functions quickened copies of their code (csrc/requicken.c): code
-        # that may have to report its lines again must stay the code ccov arms.
-        self._copy_completed = not may_switch_contexts
+        # Code that may have to report its lines again, in the next context,
+        # cannot be measured by instruction (csrc/codestate.c).
+        self._one_context = not may_switch_contexts
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
         self.watching = False
@@ -74,14 +73,16 @@ class Collector:
         elif self.branch:
             helper = _collector.branch_table  # in C: csrc/branch_reader_312.c
         want_watcher = os.environ.get("CCOV_CORE", "watcher") != "pystart"
-        self.watching = _collector.start(tool_id, self._decide, want_watcher, helper, self._copy_completed)
+        self.watching = _collector.start(tool_id, self._decide, want_watcher, helper, self._one_context)
         self._session = True
         # Running frames first: their code must be armed as code that
         # resumes inside a line, before the walk below finds it.
         self._track_running_frames()
         if self.watching:
-            # New code is armed as it is created; code that exists already is found here.
-            self._track_existing_code()
+            # New code is armed as it is created; code that exists already,
+            # however it is held, is found here (csrc/existing.c).
+            if _measured_module_imported():
+                _collector.track_existing()
         else:
             monitoring.set_events(tool_id, events.PY_START)
             if _sessions_in_process:
@@ -102,24 +103,6 @@ class Collector:
             _collector.track_running(frame.f_code)
             if frame.f_back is not None:
                 frames.append(frame.f_back)
-
-    def _track_existing_code(self) -> None:
-        """Code created before the watcher started: the functions and classes
-        of modules already imported from measured files, and all the code
-        nested in them (functions not defined yet, lambdas, comprehensions).
-        Walking only measured modules keeps this cheap in a big process."""
-        todo: list = []
-        for module in list(sys.modules.values()):
-            filename = getattr(module, "__file__", None)
-            if isinstance(filename, str) and _collector.measured(filename):
-                _collect_code(vars(module).values(), todo, set())
-        seen = set()
-        while todo:
-            code = todo.pop()
-            if id(code) not in seen:
-                seen.add(id(code))
-                _collector.track(code)
-                todo.extend(c for c in code.co_consts if type(c) is _CodeType)
 
     def stop(self) -> None:
         """Release every event, callback and the tool id (free_tool_id alone
@@ -245,32 +228,18 @@ def _unregister(tool_id: int, event: int) -> None:
         _quietly(sys.monitoring.register_callback, tool_id, event, previous)
 
 
+def _measured_module_imported() -> bool:
+    """Whether code of a measured file can exist yet: a module from one was
+    imported (`ccov run` starts before any; pytest's `-p`, the API's
+    caller...).  Walking every object for existing code costs about 2 ms
+    per 50,000 objects, paid only then."""
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if isinstance(filename, str) and _collector.measured(filename):
+            return True
+    return False
+
+
 def decode_arc(key: int) -> tuple[int, int]:
     to_line = key & 0xFFFFFFFF
     return key >> 32, to_line - (1 << 32) if to_line >= 1 << 31 else to_line
-
-
-def _collect_code(values, found: list, visited: set) -> None:
-    """The code objects of functions among `values`, looking into classes and
-    the usual wrappers (methods, properties, staticmethod, functools.wraps)."""
-    for value in values:
-        if id(value) in visited:
-            continue
-        visited.add(id(value))
-        if type(value) is _FunctionType:
-            found.append(value.__code__)
-            wrapped = getattr(value, "__wrapped__", None)
-            if wrapped is not None:
-                _collect_code([wrapped], found, visited)
-        elif isinstance(value, type):
-            _collect_code(vars(value).values(), found, visited)
-        elif isinstance(value, (staticmethod, classmethod)):
-            _collect_code([value.__func__], found, visited)
-        elif isinstance(value, property):
-            _collect_code([value.fget, value.fset, value.fdel], found, visited)
-
-
-# types.FunctionType and types.CodeType, without importing types: it is not
-# loaded at start-up, and `ccov run` tracks existing code in every run.
-_FunctionType = type(_collect_code)
-_CodeType = type(_collect_code.__code__)

@@ -1,16 +1,18 @@
-"""What de-quickened code costs on 3.12, and what swapping in fresh code
-objects gives back (issue #19).
+"""What de-quickened code costs on 3.12: the price of never swapping code.
 
 On 3.12, instrumenting a code object replaces its quickened
 superinstructions for good, even once all its events are removed again;
-only a new code object is quickened afresh. Since 28 November ccov gives a
-function whose code completed an equal, new copy (csrc/requicken.c). This
-counts, with callgrind, the instructions of requicken_nbody.py run three
-ways: by python, under `ccov run`, and under `ccov run` with SWAP=1 (after
-the first of six rounds the workload swaps in fresh, unmeasured copies
-itself): the last two should now agree on 3.12.
+only a new code object is quickened afresh. ccov never gives a function
+another code object (the program would see it: cProfile's counts, other
+tools' events, `f.__code__` identity; tests/test_observes_nothing.py), so
+on 3.12 a measured function runs without its superinstructions for the
+rest of the run. This counts, with callgrind, the instructions of
+quickening_nbody.py run three ways: by python, under `ccov run`, and under
+`ccov run` with SWAP=1 (after the first of six rounds the workload swaps in
+fresh, unmeasured copies of its functions itself): the difference between
+the last two is what 3.12 gives up.
 
-    python bench/requicken_study.py        (the Python that runs it; needs valgrind)
+    python bench/quickening_study.py        (the Python that runs it; needs valgrind)
 
 Counts, not times: the differences are a few percent.
 """
@@ -40,12 +42,12 @@ def instructions(command: list[str], env: dict[str, str], cwd: str) -> int:
 
 def main() -> int:
     if shutil.which("valgrind") is None:
-        print("requicken_study: valgrind is needed", file=sys.stderr)
+        print("quickening_study: valgrind is needed", file=sys.stderr)
         return 2
     env = {k: v for k, v in os.environ.items() if k != "SWAP"}
     with tempfile.TemporaryDirectory() as work:
         # ccov measures the files under the current directory.
-        workload = shutil.copy(HERE / "requicken_nbody.py", work)
+        workload = shutil.copy(HERE / "quickening_nbody.py", work)
         data = ["--data-file", os.path.join(work, "data")]
         runs = {
             "python": instructions([sys.executable, workload, *ARGS], env, work),
@@ -55,9 +57,9 @@ def main() -> int:
         }
         report = subprocess.run([sys.executable, "-m", "ccov", "report", *data], cwd=work, env=env,
                                 capture_output=True, text=True, check=True).stdout
-        assert "requicken_nbody.py" in report, "ccov did not measure the workload"
+        assert "quickening_nbody.py" in report, "ccov did not measure the workload"
     base = runs["python"]
-    print(f"Python {sys.version.split()[0]}, requicken_nbody.py {' '.join(ARGS)}")
+    print(f"Python {sys.version.split()[0]}, quickening_nbody.py {' '.join(ARGS)}")
     for name, count in runs.items():
         print(f"  {name:<42} {count / 1e9:7.3f}G  {100 * (count / base - 1):+5.1f}%")
     return 0

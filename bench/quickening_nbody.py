@@ -1,12 +1,12 @@
-"""The workload of requicken_study.py: a small n-body simulation, the shape
+"""The workload of quickening_study.py: a small n-body simulation, the shape
 of pyperformance's nbody (hot float arithmetic in two measured functions).
 
-    python requicken_nbody.py ROUNDS STEPS
+    python quickening_nbody.py ROUNDS STEPS
 
 With SWAP=1 in the environment, after the first round the functions get
 fresh copies of their code objects, named as another file so that ccov
-leaves them unmeasured: what re-quickening completed code gives, which ccov
-now does itself on 3.12 (csrc/requicken.c).
+leaves them unmeasured: what 3.12 would give back if measured code were
+swapped for fresh code, which ccov never does (the program would see it).
 """
 
 import os
