@@ -685,6 +685,27 @@ find_directions(Code *c, const ImpliedArcs *arcs, int32_t exit_line, Found *foun
     return 0;
 }
 
+/* An `async for` that ends the function leaves through a return of its own
+ * that has no line (3.12): no LINE event follows its line there, so that
+ * return's PY_RETURN event proves the way out. */
+static int
+find_async_for_exits(Code *c, int32_t exit_line, Found *found)
+{
+    for (Py_ssize_t i = 0; i < c->count; i++) {
+        int32_t u = c->order[i], line = c->line[u];
+        if (!(kind(c, u) & CCOV_OP_ASYNC_FOR_END) || !has_line(line)) {
+            continue;
+        }
+        int32_t arrives = 0;
+        Py_ssize_t length;
+        if (arrival(c, c->next[u], line, exit_line, &arrives, &length) && arrives == exit_line
+            && only_way(c, u, length) && add_proof(found, c->path[length - 1], line, exit_line) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int
 has_instruction_on(const Code *c, int32_t line)
 {
@@ -948,7 +969,8 @@ read_table(Code *c, ImpliedArcs *arcs, Found *found)
     if (found->proofs == NULL || found->directions == NULL) {
         return found->proofs == NULL ? PyErr_NoMemory() : NULL;
     }
-    if (find_directions(c, arcs, exit_line, found) < 0 || find_steps(c, exit_line, found) < 0) {
+    if (find_directions(c, arcs, exit_line, found) < 0 || find_async_for_exits(c, exit_line, found) < 0
+        || find_steps(c, exit_line, found) < 0) {
         return NULL;
     }
     if ((two_way || found->nsteps > 0 || own_one_line_body(c)) && add_other_returns(c, found, exit_line) < 0) {

@@ -243,6 +243,15 @@ def one_line_def_ends_a_finally_with_a_pending_return(a):
     return 0
 
 
+# Found on jinja2's filters (#39): on 3.12 the loop's way out is a return
+# with no line of its own, so no LINE event follows the `async for` line.
+async def async_for_ends_an_if_at_the_end(flag, n):
+    found = []
+    if flag:
+        async for value in ticker(n):
+            found.append(value)
+
+
 asyncio.run(empty_at_the_end(0))
 asyncio.run(break_then_return(0))
 one_line_class_in_a_loop([0, 2, 1, 0])
@@ -254,3 +263,5 @@ except ValueError:
 one_line_def_at_the_end(0)
 one_line_def_ends_a_finally_with_a_pending_return(1)
 one_line_def_ends_a_finally_with_a_pending_return(0)
+asyncio.run(async_for_ends_an_if_at_the_end(True, 3))
+asyncio.run(async_for_ends_an_if_at_the_end(False, 3))

@@ -373,6 +373,15 @@ def branch_table(code: CodeType):
             proofs.append((jump, line, arrives))
             needed = False
         directions.append((at, destination, line, arrives or 0, needed))
+    # An `async for` that ends the function leaves through a return of its
+    # own that has no line (3.12): no LINE event follows its line there, so
+    # that return's PY_RETURN event proves the way out.
+    for at in decoded.offsets:
+        line = decoded.line.get(at)
+        if decoded.ops[at] == _END_ASYNC_FOR and line:
+            arrives, path = _arrival(decoded, decoded.next[at], line, exit_line)
+            if arrives == exit_line and _only_way(preds, at, path):
+                proofs.append((path[-1], line, exit_line))
     lines_here = set(decoded.line.values())
     # An `async for` ends by an exception, with no branch instruction: its
     # way out is the step from its line to the next line that runs.
