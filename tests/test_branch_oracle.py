@@ -141,6 +141,33 @@ def test_a_branch_ending_a_finally_that_only_a_return_enters_is_a_branch(tmp_pat
     assert theirs["summary"]["num_branches"] == 0  # ...and no branch at the `if`
 
 
+@pytest.mark.parametrize("jump, way_out", [("continue", 2), ("break", 8)])
+def test_a_branch_ending_a_finally_that_only_a_loop_jump_enters_is_a_branch(tmp_path, jump, way_out):
+    """The same gap as the two above, with a `continue` or `break` as the
+    `try` body (found on real suites, #39). A trace shows the `if` going
+    both ways: into its body, and, after the `finally`, where the pending
+    jump goes: the loop's head for `continue`, past the loop for `break`.
+    coverage.py counts no branch there; ccov counts both ways, and (before
+    #39) took the way out of a `break`'s `finally` for the loop's head: it
+    reported a way that cannot run missing, and dropped the one that ran."""
+    ours = measured_by_ccov(tmp_path, "pending_jump.py", (
+        "def f(items):\n"
+        "    for item in items:\n"
+        "        try:\n"
+        f"            {jump}\n"
+        "        finally:\n"
+        "            if item:\n"
+        "                print(item)\n"
+        "    return items\n"
+        "f([0])\n"
+        "f([1])\n"
+    ))
+    assert set(ours.branches[6]) == set(ours.taken[6]) == {7, way_out}, ours.taken
+    theirs = coverage_json(tmp_path, ["pending_jump.py"], branch=True)["pending_jump.py"]
+    assert {6, 7} <= set(theirs["executed_lines"])  # coverage.py sees both lines run...
+    assert not any(source == 6 for source, _ in theirs["executed_branches"] + theirs["missing_branches"])
+
+
 def test_a_raise_on_the_condition_line_leaves_the_function(tmp_path):
     """`if (x and\\n y): raise E` raises out of the function: the arc taken is
     to the exit, as coverage.py's C tracer says on every version.  On 3.14+

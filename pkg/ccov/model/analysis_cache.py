@@ -20,8 +20,9 @@ from ccov.model.analysis import FileAnalysis, Function, Region
 
 # Bumped whenever what analysis produces changes (2: branches; 3: withs; 4: the
 # branch model's code-less statements and one-line bodies; 5: where a raise in a
-# try goes), so old entries never answer.
-_FORMAT = 6
+# try goes; 7: where a `finally` that only a jump enters leads), so old entries
+# never answer.
+_FORMAT = 7
 _ENVIRONMENT = f"ccov {__version__} format {_FORMAT} python {sys.version_info[:3]}"
 
 

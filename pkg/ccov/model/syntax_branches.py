@@ -42,6 +42,9 @@ def _constant(test: ast.expr) -> bool:
 
 
 _NO_ARC = None  # a `raise` whose arc coverage.py does not draw (a `finally` takes it)
+# How a block can end, besides the line a jump goes to (_Finder.ends).
+_FALLS_THROUGH = "falls through"
+_RAISES = "raises"
 
 
 class _Scope:
@@ -124,6 +127,37 @@ class _Finder:
             return scope.raise_to
         return self.start(body, index + 1, after)
 
+    def ends(self, body: list, scope: _Scope) -> set:
+        """How running `body` can end: _FALLS_THROUGH, _RAISES, or the line
+        a `return`, `break` or `continue` ending it goes to.  Only the
+        shapes that end in a jump are looked into; anything else (a loop, a
+        `with`, which may swallow a raise, a nested `try`) may fall through."""
+        last = next((statement for statement in reversed(body) if self.runs(statement)), None)
+        if isinstance(last, ast.Return):
+            return {scope.exit}
+        if isinstance(last, ast.Break) and scope.loop_after is not None:
+            return {scope.loop_after}
+        if isinstance(last, ast.Continue) and scope.loop_header is not None:
+            return {scope.loop_header}
+        if isinstance(last, ast.Raise):
+            return {_RAISES}
+        if isinstance(last, ast.If) and not _constant(last.test):
+            return self.ends(last.body, scope) | self.ends(last.orelse, scope)
+        return {_FALLS_THROUGH}
+
+    def finally_leads_to(self, node: ast.Try | ast.TryStar, after: int, scope: _Scope) -> int:
+        """Where the end of a `finally` goes: where the statement goes next,
+        unless its `try` can only end by one kind of jump (`try: break`):
+        then where that jump goes, as it does once the `finally` ran."""
+        ends = self.ends(node.body, scope)
+        if _FALLS_THROUGH in ends and node.orelse:
+            ends = (ends - {_FALLS_THROUGH}) | self.ends(node.orelse, scope)
+        for handler in node.handlers:
+            ends |= self.ends(handler.body, scope)
+        if len(ends) == 1 and not ends & {_FALLS_THROUGH, _RAISES}:
+            return next(iter(ends))
+        return after
+
     def block(self, body: list, after: int, scope: _Scope) -> None:
         """Statements in sequence; control leaves the last one for `after`."""
         for index, statement in enumerate(body):
@@ -158,7 +192,7 @@ class _Finder:
             for handler in node.handlers:
                 self.block(handler.body, leave, afterwards)
             self.block(node.orelse, leave, afterwards)
-            self.block(node.finalbody, after, scope)
+            self.block(node.finalbody, self.finally_leads_to(node, after, scope), scope)
         elif isinstance(node, (ast.With, ast.AsyncWith)):
             self.withs[node.lineno] = (node.end_lineno or node.lineno, after)
             self.block(node.body, after, scope)
