@@ -5,6 +5,8 @@ stays bounded; and every bad configuration value answered in one line."""
 
 from __future__ import annotations
 
+import os
+import re
 import resource
 import signal
 import subprocess
@@ -12,7 +14,7 @@ import sys
 import textwrap
 
 import pytest
-from conftest import ccov, ccov_files, clean_env, run
+from conftest import ccov, ccov_files, clean_env, run, run_read_only
 
 
 def write(directory, name, text):
@@ -287,6 +289,108 @@ def test_parallel_names_cannot_collide(tmp_path):
     written = {p.name[len("name-"):]: p.read_text() for p in tmp_path.glob("name-*")}
     assert len(written) == 2 and len(set(written.values())) == 2
     assert all(f".{pid}." in name for pid, name in written.items())
+
+
+# ---- odd files in the data folder (#39) ------------------------------------------------------
+# Anyone who can create a file in the data folder must not be able to stop a
+# measured run: every command ends, in bounded time and memory, with a
+# one-line error or a warning, and the run's data is kept.
+
+ODD_FILES = {
+    "a FIFO": lambda path: os.mkfifo(path),
+    "a link to /dev/zero": lambda path: os.symlink("/dev/zero", path),
+}
+PLANTED_PARALLEL = ".ccov.host.1.0123456789ab"  # named as parallel_name() names them
+
+
+def plant(project, kind: str, name: str):
+    ODD_FILES[kind](project / name)
+
+
+@pytest.mark.parametrize("kind", sorted(ODD_FILES))
+def test_an_odd_data_file_is_an_error_not_a_hang(project, kind):
+    write(project, "prog.py", "value = 1\n")
+    plant(project, kind, ".ccov")
+    for command in (["report"], ["lcov"], ["who", "prog.py:1"], ["combine"]):
+        done = ccov(*command, cwd=project, timeout=20)
+        assert done.returncode == 1 and one_error_line(done.stderr), (command, done.stderr)
+        assert command == ["combine"] or "not a regular file" in done.stderr, done.stderr
+    appended = ccov("run", "-a", "prog.py", cwd=project, timeout=20)
+    assert appended.returncode == 0 and "not a regular file" in appended.stderr, appended.stderr
+    kept = re.search(r"saved to (\S+) \(not appended\)", appended.stderr)
+    assert kept and os.path.isfile(kept.group(1)), appended.stderr
+
+
+@pytest.mark.parametrize("kind", sorted(ODD_FILES))
+def test_an_odd_parallel_file_is_passed_over(project, kind):
+    """Adopting children's files and combining read every parallel-named file."""
+    write(project, "prog.py", "value = 1\n")
+    plant(project, kind, PLANTED_PARALLEL)
+    ran = ccov("run", "prog.py", cwd=project, timeout=20)
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    assert ccov_files(project)["prog.py"].executed == {1}
+    parallel = ccov("run", "-p", "prog.py", cwd=project, timeout=20)
+    assert parallel.returncode == 0, parallel.stderr
+    combined = ccov("combine", cwd=project, timeout=20)
+    assert combined.returncode == 0 and "not a regular file" in combined.stderr, combined.stderr
+    assert ccov_files(project)["prog.py"].executed == {1}
+    write(project, "test_it.py", "def test_it():\n    assert True\n")
+    tested = run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--ccov=.", "test_it.py"], project)
+    assert tested.returncode == 0 and "TOTAL" in tested.stdout, tested.stdout + tested.stderr
+
+
+def test_a_save_waits_a_bounded_time_for_the_folders_lock(project):
+    """Another process holding the data folder's lock: the save gives up
+    after CCOV_LOCK_TIMEOUT seconds and keeps the run beside the data file."""
+    write(project, "prog.py", "value = 1\n")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time\n"
+         "fd = os.open('.', os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); time.sleep(60)"],
+        cwd=project, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        done = ccov("run", "prog.py", cwd=project, env=clean_env(CCOV_LOCK_TIMEOUT="1"), timeout=30)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 0
+    assert one_error_line(done.stderr) and "locked" in done.stderr, done.stderr
+    kept = re.search(r"saved to (\S+)", done.stderr)
+    assert kept and os.path.basename(kept.group(1)).startswith(".ccov."), done.stderr
+    assert ccov("combine", cwd=project).returncode == 0
+    assert ccov_files(project)["prog.py"].executed == {1}
+
+
+def test_a_report_never_shows_an_older_run_as_the_latest(project, tmp_path):
+    """A save that failed (a read-only folder) rescues the data elsewhere;
+    the previous run's file is still there, and a report of it must say so."""
+    write(project, "prog.py", "import sys\nif len(sys.argv) > 1:\n    value = 1\n")
+    rescue_dir = tmp_path / "tmp"
+    rescue_dir.mkdir()
+    env = clean_env(TMPDIR=str(rescue_dir))
+    assert ccov("run", "prog.py", cwd=project, env=env).returncode == 0
+    failed = run_read_only(project, [sys.executable, "-m", "ccov", "run", "prog.py", "again"], env)
+    assert failed.returncode == 0 and "saved to" in failed.stderr, failed.stderr
+    rescued = failed.stderr.split("saved to ")[1].split(" instead")[0]
+    report = ccov("report", cwd=project, env=env)
+    assert report.returncode == 1 and one_error_line(report.stderr), report.stderr
+    assert rescued in report.stderr
+    assert "TOTAL" not in report.stdout
+    # The rescued data is the newer run's, and reports as such.
+    newer = ccov("report", "-m", "--data-file", rescued, cwd=project, env=env)
+    assert newer.returncode == 0 and "100%" in newer.stdout, newer.stdout + newer.stderr
+    # A later run saved where it belongs is the latest again.
+    assert ccov("run", "prog.py", cwd=project, env=env).returncode == 0
+    assert ccov("report", cwd=project, env=env).returncode == 0
+
+
+def test_parallel_files_newer_than_the_data_file_are_said(project):
+    write(project, "prog.py", "value = 1\n")
+    assert ccov("run", "prog.py", cwd=project).returncode == 0
+    assert ccov("run", "-p", "prog.py", cwd=project).returncode == 0
+    report = ccov("report", cwd=project)
+    assert report.returncode == 0 and "TOTAL" in report.stdout
+    assert "ccov: warning: 1 parallel data file beside .ccov is newer than it" in report.stderr, report.stderr
 
 
 # ---- memory --------------------------------------------------------------------------------

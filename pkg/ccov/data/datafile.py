@@ -31,6 +31,7 @@ as in coverage.py.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 
 from ccov import __version__
@@ -46,6 +47,9 @@ MAGIC = b"ccovdata"
 FORMAT_VERSION = 2
 CHECKSUM_SIZE = 16
 _HEADER_SIZE = len(MAGIC) + 4 + CHECKSUM_SIZE
+# read_meta() reads no more than this: a meta table is a few hundred bytes,
+# and a planted file of any size must not cost memory to pass over.
+_META_LIMIT = 1 << 20
 
 
 def checksum(data: bytes) -> bytes:
@@ -215,8 +219,9 @@ class _Reader:
             raise _Damaged("a name that is not text") from None
 
 
-def _checked_body(path: str, content: bytes) -> bytes:
-    """The body of a file known to be a whole format 2 file."""
+def _checked_body(path: str, content: bytes, whole: bool = True) -> bytes:
+    """The body of a format 2 file; with `whole`, known to be all of it
+    (without, `content` may be its beginning only, and is not checked)."""
     if content.startswith(b"SQLite format 3\x00"):
         raise _damaged(path, "an SQLite database (an older ccov's format 1, or another tool's): measure again")
     if len(content) < _HEADER_SIZE or not content.startswith(MAGIC):
@@ -225,7 +230,7 @@ def _checked_body(path: str, content: bytes) -> bytes:
     if version != FORMAT_VERSION:
         raise _damaged(path, f"format version {version}, this ccov {__version__} reads version {FORMAT_VERSION}")
     body = content[_HEADER_SIZE:]
-    if checksum(body) != content[len(MAGIC) + 4:_HEADER_SIZE]:
+    if whole and checksum(body) != content[len(MAGIC) + 4:_HEADER_SIZE]:
         raise _damaged(path, "damaged or truncated (its checksum does not match)")
     return body
 
@@ -276,28 +281,103 @@ def _damaged(path: str, detail: str) -> CcovError:
 
 def read(path: str) -> CoverageData:
     """Read a data file; every problem becomes a one-line CcovError."""
-    return _read_with(path, _decode)
+    try:
+        return _decode(_Reader(_checked_body(path, _read_bytes(path))))
+    except _Damaged as err:
+        raise _damaged(path, str(err)) from None
 
 
 def read_meta(path: str) -> dict[str, str]:
-    """Only the meta (which run wrote the file): for choosing files."""
-    return _read_with(path, _decode_meta)
-
-
-def _read_with(path: str, decoder):
-    if not os.path.exists(path):
-        raise CcovError(f"no data file at {path}: run `ccov run` (or `pytest --ccov`) first")
-    if os.path.isdir(path):
-        raise CcovError(f"data file {path} is a directory")
+    """Only the meta (which run wrote the file): for choosing files.  Reads
+    the file's beginning only; read() checks the whole of it."""
     try:
-        with open(path, "rb") as data_file:
-            content = data_file.read()
+        return _decode_meta(_Reader(_checked_body(path, _read_bytes(path, _HEADER_SIZE + _META_LIMIT), whole=False)))
+    except _Damaged as err:
+        raise _damaged(path, str(err)) from None
+
+
+def read_latest(path: str, warn) -> CoverageData:
+    """Read the data file a report shows, which must be the latest run's: a
+    run whose save failed there and was rescued to the temporary folder
+    (rescue_path) makes this file stale, an error; parallel data files newer
+    than it are said (`warn`), since `ccov combine` would add them."""
+    data = read(path)
+    try:
+        saved_at = os.stat(path).st_mtime
+    except OSError:
+        return data
+    newer_rescue = next(iter(_newer_rescues(path, saved_at)), None)
+    if newer_rescue is not None:
+        raise CcovError(f"data file {path} is older than the last run's data, which could not be saved there and "
+                        f"was saved to {newer_rescue}: report that one (--data-file), or run again")
+    newer = [p for p in parallel_files(path) if _modified_after(p, saved_at)]
+    if newer:
+        many = len(newer) != 1
+        warn(f"{len(newer)} parallel data file{'s' if many else ''} beside {os.path.basename(path)} "
+             f"{'are' if many else 'is'} newer than it: run `ccov combine` to include {'them' if many else 'it'}")
+    return data
+
+
+RESCUE_PREFIX = ".ccov-rescued"
+
+
+def rescue_path() -> str:
+    """Where a run whose data file cannot be written saves instead."""
+    import tempfile
+
+    return parallel_name(os.path.join(tempfile.gettempdir(), RESCUE_PREFIX))
+
+
+def _newer_rescues(path: str, saved_at: float) -> list[str]:
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    try:
+        names = [n for n in os.listdir(folder) if n.startswith(RESCUE_PREFIX + ".")]
+    except OSError:
+        return []
+    found = []
+    for name in names:
+        rescued = os.path.join(folder, name)
+        try:
+            if _modified_after(rescued, saved_at) and read_meta(rescued).get("saved_for") == os.path.abspath(path):
+                found.append(rescued)
+        except CcovError:
+            continue
+    return found
+
+
+def _modified_after(path: str, moment: float) -> bool:
+    try:
+        return os.stat(path).st_mtime > moment
+    except OSError:
+        return False
+
+
+def _read_bytes(path: str, limit: int = -1) -> bytes:
+    """The bytes of a regular file, at most `limit` of them.  Anything else
+    in the data folder (a FIFO, which would block, a link to a device, which
+    never ends) is an error, found without blocking."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise CcovError(f"no data file at {path}: run `ccov run` (or `pytest --ccov`) first") from None
+    except IsADirectoryError:
+        raise CcovError(f"data file {path} is a directory") from None
     except OSError as err:
         raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
     try:
-        return decoder(_Reader(_checked_body(path, content)))
-    except _Damaged as err:
-        raise _damaged(path, str(err)) from None
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISDIR(mode):
+            raise CcovError(f"data file {path} is a directory")
+        if not stat.S_ISREG(mode):
+            raise CcovError(f"data file {path} is not a regular file (a FIFO, a device or a socket): left alone")
+        with open(descriptor, "rb", closefd=False) as data_file:
+            return data_file.read(limit)
+    except OSError as err:
+        raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
+    finally:
+        os.close(descriptor)
 
 
 # ---- writing -----------------------------------------------------------------
@@ -375,30 +455,66 @@ def abandoned_temporaries(path: str) -> list[str]:
     return [os.path.join(directory, n) for n in names if n.startswith(".ccov-tmp-") and n.endswith(".partial")]
 
 
+class LockTimeout(CcovError):
+    """Another process held the data folder's lock for longer than ccov waits."""
+
+
+def lock_timeout() -> float:
+    """Seconds a save or combine waits for the data folder's lock
+    (CCOV_LOCK_TIMEOUT, default 10): a save of another process's takes
+    well under a second, and a process that holds it for longer (stopped,
+    or someone else's) must not stop every measured run in the folder."""
+    try:
+        return max(0.0, float(os.environ.get("CCOV_LOCK_TIMEOUT", "10")))
+    except ValueError:
+        return 10.0
+
+
 class directory_lock:
     """An exclusive lock on the directory of `path`, for read-modify-write of
     a data file (combine, append, adopting child files): two at once would
     lose one's update.  flock on the directory itself leaves no lock file
-    behind; where flock does not exist, no lock is taken."""
+    behind; where flock does not exist, no lock is taken.  acquire() (and
+    so `with`) raises LockTimeout when the lock is not had within
+    lock_timeout()."""
 
     def __init__(self, path: str):
         self.directory = os.path.dirname(os.path.abspath(path))
         self.fd = None
 
-    def __enter__(self):
+    def acquire(self) -> None:
         try:
             import fcntl
 
             self.fd = os.open(self.directory, os.O_RDONLY)
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
         except (ImportError, OSError):
-            self._release()
-        return self
+            return
+        import time
 
-    def __exit__(self, *exc_info):
-        self._release()
+        waited_for = lock_timeout()
+        deadline = time.monotonic() + waited_for
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    self.release()
+                    raise LockTimeout(f"the data folder {self.directory} stayed locked by another process "
+                                      f"for {waited_for:g} s (CCOV_LOCK_TIMEOUT)") from None
+                time.sleep(0.05)
+            except OSError:  # a file system without flock: no lock
+                self.release()
+                return
 
-    def _release(self):
+    def release(self) -> None:
         if self.fd is not None:
             os.close(self.fd)  # closing releases the flock
             self.fd = None
+
+    def __enter__(self):
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release()

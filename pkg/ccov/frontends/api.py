@@ -137,7 +137,7 @@ class Coverage:
 
         if self._measurement is not None:
             self.save()
-        data = datafile.read(os.path.join(self.root, self.config.data_file))
+        data = datafile.read_latest(os.path.join(self.root, self.config.data_file), warn)
         if contexts is None:
             contexts = data.has_named_contexts()
         return common.build_results(data, self.config, warn, contexts=contexts, root=self.root)

@@ -148,7 +148,7 @@ def _load_results(config, contexts: bool | None = False):
             )
     from ccov.frontends.progress import Progress
 
-    data = datafile.read(config.data_file)
+    data = datafile.read_latest(config.data_file, warn)
     if contexts is None:
         contexts = data.has_named_contexts()
     return common.build_results(data, config, warn, contexts=contexts, progress=Progress("analysing"))
@@ -243,7 +243,7 @@ def cmd_who(args) -> int:
 
     config = _config(args)
     wanted = [_location(text) for text in args.locations]
-    data = paths.localized(datafile.read(config.data_file), config)
+    data = paths.localized(datafile.read_latest(config.data_file, warn), config)
     by_path = {canonical(path): path for path in data.files}
     subset = datafile.CoverageData(meta=data.meta)
     for name, _, _ in wanted:

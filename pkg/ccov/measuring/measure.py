@@ -360,26 +360,44 @@ class Measurement:
             path = datafile.parallel_name(self.data_path)
             self._write_or_rescue(path, data)
             return path
-        with datafile.directory_lock(self.data_path):
-            adopted = self._adopt_children(data)
-            if self.append and os.path.exists(self.data_path):
-                try:
-                    previous = datafile.read(self.data_path)
-                except CcovError as err:  # keep the damaged file as it is, and this run apart
-                    kept = datafile.parallel_name(self.data_path)
-                    self._write_or_rescue(kept, data)
-                    raise CcovError(f"{err}; this run's data was saved to {kept} (not appended)") from None
-                try:
-                    previous.update(data)
-                except CcovError as err:  # line data and branch data do not mix: keep this run's apart
-                    kept = datafile.parallel_name(self.data_path)
-                    self._write_or_rescue(kept, data)
-                    raise CcovError(f"{err}; this run's data was saved to {kept}") from None
-                data = previous
-            self._write_or_rescue(self.data_path, data)
-            for path in adopted:
-                datafile.remove_quietly(path)
+        lock = datafile.directory_lock(self.data_path)
+        try:
+            lock.acquire()
+        except datafile.LockTimeout as err:
+            # The data file cannot be updated safely: keep this run beside it
+            # (children's files stay there too, for `ccov combine`).
+            kept = datafile.parallel_name(self.data_path)
+            self._write_or_rescue(kept, data)
+            raise CcovError(f"{err}; this run's data was saved to {kept}: run `ccov combine`") from None
+        try:
+            self._update_data_file(data)
+        finally:
+            lock.release()
         return self.data_path
+
+    def _update_data_file(self, data) -> None:
+        """Under the folder's lock: this run's data, its children's files
+        and, with append, what the data file held, written as one file."""
+        from ccov.data import datafile
+
+        adopted = self._adopt_children(data)
+        if self.append and os.path.exists(self.data_path):
+            try:
+                previous = datafile.read(self.data_path)
+            except CcovError as err:  # keep the damaged file as it is, and this run apart
+                kept = datafile.parallel_name(self.data_path)
+                self._write_or_rescue(kept, data)
+                raise CcovError(f"{err}; this run's data was saved to {kept} (not appended)") from None
+            try:
+                previous.update(data)
+            except CcovError as err:  # line data and branch data do not mix: keep this run's apart
+                kept = datafile.parallel_name(self.data_path)
+                self._write_or_rescue(kept, data)
+                raise CcovError(f"{err}; this run's data was saved to {kept}") from None
+            data = previous
+        self._write_or_rescue(self.data_path, data)
+        for path in adopted:
+            datafile.remove_quietly(path)
 
     def _adopt_children(self, data) -> list[str]:
         """Merge the data files this run's child processes wrote (those still
@@ -403,16 +421,17 @@ class Measurement:
         try:
             datafile.write(path, data)
         except CcovError as err:
-            fallback = self._save_elsewhere(data)
+            fallback = self._save_elsewhere(data, path)
             raise CcovError(f"{err}; the data was saved to {fallback} instead" if fallback else f"{err}; the data is lost") from err
 
     @staticmethod
-    def _save_elsewhere(data) -> str | None:
-        import tempfile
-
+    def _save_elsewhere(data, intended: str) -> str | None:
+        """Save to the temporary folder; the file says where it belonged, so
+        a report of the older file left there says it is not the latest."""
         from ccov.data import datafile
 
-        fallback = datafile.parallel_name(os.path.join(tempfile.gettempdir(), ".ccov-rescued"))
+        fallback = datafile.rescue_path()
+        data.meta["saved_for"] = os.path.abspath(intended)
         try:
             datafile.write(fallback, data)
         except CcovError:
