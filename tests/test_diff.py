@@ -119,21 +119,43 @@ def test_annotation_escaping():
 
 
 def test_default_base_and_missing_base(repo):
-    assert ccov("diff", cwd=repo).returncode == 0  # no upstream, no origin/main: main
+    local = ccov("diff", cwd=repo)  # no remote: main
+    assert local.returncode == 0 and local.stdout.startswith("Diff coverage against main ")
     missing = ccov("diff", "--base", "no-such-branch", cwd=repo)
     assert missing.returncode == 1
     assert missing.stderr.strip() == (
-        "ccov: error: the base 'no-such-branch' is not in this repository; fetch it first (`git fetch origin main`)"
+        "ccov: error: the base 'no-such-branch' is not in this repository; fetch it first "
+        "(`git fetch origin no-such-branch`)"
     )
+
+
+def test_the_default_base_is_the_default_branch_not_the_upstream(repo, tmp_path):
+    """A pushed feature branch's upstream is its own copy on the remote:
+    compared with it, nothing had changed and any gate passed (#39).  The
+    default is the merge base with the remote's default branch, as
+    diff-cover's origin/main."""
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
+    git(repo, "remote", "add", "origin", str(origin))
+    git(repo, "fetch", "-q", "origin")
+    git(repo, "remote", "set-head", "origin", "main")  # as `git clone` sets it
+    git(repo, "branch", "-q", "--set-upstream-to", "origin/feature")
+    result = ccov("diff", "--fail-under", "100", cwd=repo)
+    assert result.stdout.startswith("Diff coverage against origin/main (merge base "), result.stdout
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "No changed statements" not in result.stdout
+    # Without origin/HEAD (a remote added by hand), origin/main still serves.
+    git(repo, "remote", "set-head", "origin", "--delete")
+    assert ccov("diff", cwd=repo).stdout.startswith("Diff coverage against origin/main ")
 
 
 def test_shallow_clone_without_the_base(repo, tmp_path):
     shallow = tmp_path / "shallow"
     git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(shallow))
     (shallow / ".ccov").write_bytes((repo / ".ccov").read_bytes())
-    result = ccov("diff", "--base", "origin/main", cwd=shallow)
+    result = ccov("diff", "--base", "origin/release", cwd=shallow)
     assert result.returncode == 1
-    assert "shallow clone" in result.stderr and "git fetch" in result.stderr
+    assert "shallow clone" in result.stderr and "`git fetch origin release`" in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

@@ -44,21 +44,31 @@ def toplevel(cwd: str) -> str:
 
 
 def default_base(cwd: str) -> str:
-    """The upstream branch, else origin/main, else main."""
-    upstream = try_git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}", cwd=cwd)
-    if upstream:
-        return upstream
-    for candidate in ("origin/main", "main"):
+    """The branch a pull request is merged into: the remote's default branch
+    (origin/HEAD, which `git clone` sets), else origin/main, origin/master,
+    main, master.  Never the current branch's upstream: for a pushed feature
+    branch that is its own copy on the remote, where nothing changed."""
+    remote_default = try_git("rev-parse", "--abbrev-ref", "origin/HEAD", cwd=cwd)
+    if remote_default and remote_default != "origin/HEAD":
+        return remote_default
+    for candidate in ("origin/main", "origin/master", "main", "master"):
         if try_git("rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}", cwd=cwd):
             return candidate
-    raise CcovError("no base to compare with: no upstream branch, no origin/main, no main; pass --base REF")
+    raise CcovError("no base to compare with: no origin/HEAD, origin/main, origin/master, main or master; "
+                    "pass --base REF")
+
+
+def _fetch_command(ref: str) -> str:
+    """How to fetch `ref` from origin: `origin/x` and `x` are both branch x there."""
+    return f"git fetch origin {ref.removeprefix('origin/')}"
 
 
 def merge_base(ref: str, cwd: str) -> str:
     if not try_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=cwd):
         shallow = try_git("rev-parse", "--is-shallow-repository", cwd=cwd) == "true"
-        hint = "this is a shallow clone: fetch the base (`git fetch --unshallow`, or `git fetch origin main`)" if shallow \
-            else "fetch it first (`git fetch origin main`)"
+        fetch = _fetch_command(ref)
+        hint = f"this is a shallow clone: fetch the base (`git fetch --unshallow`, or `{fetch}`)" if shallow \
+            else f"fetch it first (`{fetch}`)"
         raise CcovError(f"the base {ref!r} is not in this repository; {hint}")
     base = try_git("merge-base", ref, "HEAD", cwd=cwd)
     if not base:

@@ -118,7 +118,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     diff = commands.add_parser("diff", help="coverage of the lines changed since a git base", epilog=EPILOG)
     diff.add_argument("--base", metavar="REF", help="compare with the merge base of REF and HEAD "
-                      "(default: the upstream branch, else origin/main, else main)")
+                      "(default: origin/HEAD, else origin/main, origin/master, main, master)")
     diff.add_argument("--fail-under", type=float, metavar="PCT", help="exit 2 if diff coverage is below PCT")
     diff.add_argument("--format", choices=("text", "markdown", "github"), default="text",
                       help="text, markdown, or github (workflow-command annotations)")
