@@ -426,7 +426,9 @@ class CcovPlugin:
 
 
 class AffectedTests:
-    """--ccov-affected: deselect the tests no change since REF can reach."""
+    """--ccov-affected: deselect the tests no change since REF can reach.
+    Under pytest-xdist the workers collect and select; each sends its
+    selection line in `workeroutput`, and the controller prints it once."""
 
     def __init__(self, options):
         from ccov import config as config_module
@@ -440,6 +442,8 @@ class AffectedTests:
         self.ref = options.ccov_affected
         self.measuring = bool(options.ccov_source) and not options.no_ccov
         self.message = ""
+        self.deselected_all = False
+        self.from_workers = False  # the message came from xdist workers: said in the summary
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items):
@@ -456,7 +460,12 @@ class AffectedTests:
                                         [item.nodeid for item in items])
         if selection.run_everything is not None:
             self.message = f"ccov: running every test: {selection.run_everything}"
-            return
+        else:
+            self._deselect(config, items, selection)
+        if hasattr(config, "workeroutput"):
+            config.workeroutput["ccov_affected"] = [self.message, self.deselected_all]
+
+    def _deselect(self, config, items, selection) -> None:
         kept = [item for item in items if selection.selects(item.nodeid)]
         dropped = [item for item in items if not selection.selects(item.nodeid)]
         if dropped:
@@ -470,6 +479,24 @@ class AffectedTests:
         ]
         self.message = (f"ccov: {len(dropped)} of {len(kept) + len(dropped)} tests deselected: no line changed since "
                         f"{self.ref} ran in them. Selected: {', '.join(reasons)}.")
+        self.deselected_all = bool(dropped) and not kept
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        said = getattr(node, "workeroutput", {}).get("ccov_affected")
+        if said and not self.message:  # every worker selects alike
+            self.message, self.deselected_all = said
+            self.from_workers = True
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.from_workers and self.message:
+            terminalreporter.write_line(self.message)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        # Nothing changed that any test ran: nothing to run is a success.
+        if self.deselected_all and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+            session.exitstatus = pytest.ExitCode.OK
 
     def pytest_report_collectionfinish(self, config, start_path, items):
         notes = self.warnings + ([self.message] if self.message else [])
