@@ -20,6 +20,7 @@ from html import escape
 from importlib import resources
 
 from ccov import __version__
+from ccov.errors import plural
 from ccov.model.results import FileCoverage, Results, Totals, display_percent, percent
 from ccov.model.source import SourceError, decode, read_bytes
 from ccov.reports.table import shown_files
@@ -154,7 +155,7 @@ def _index(results: Results, files: list[FileCoverage], notes: list[str], title:
     branch = results.branch
     header = _index_header(branch, "File")
     total_row = (
-        f'<tfoot><tr class="total"><td class="name">Total ({totals.files} files)</td>'
+        f'<tfoot><tr class="total"><td class="name">Total ({plural(totals.files, 'file')})</td>'
         f"{_counts_cells(totals, precision, branch)}</tr></tfoot>\n"
     )
     out = [_head(title, "index"), "<header>\n", _index_nav("files"), f"<h1>{escape(title)}</h1>\n"]

@@ -3,6 +3,7 @@ Markdown tables."""
 
 from __future__ import annotations
 
+from ccov.errors import plural
 from ccov.model.results import FileCoverage, Results, Totals, display_percent
 from ccov.reports.ranges import format_missing
 
@@ -33,9 +34,9 @@ def shown_files(
     shown.sort(key=SORT_KEYS[sort.lstrip("-").lower()], reverse=sort.startswith("-"))
     notes = []
     if covered:
-        notes.append(f"{covered} file{'s' if covered != 1 else ''} skipped due to complete coverage.")
+        notes.append(f"{plural(covered, 'file')} skipped due to complete coverage.")
     if empty:
-        notes.append(f"{empty} empty file{'s' if empty != 1 else ''} skipped.")
+        notes.append(f"{plural(empty, 'empty file')} skipped.")
     return shown, notes
 
 

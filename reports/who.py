@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ccov.errors import plural
 from ccov.model.results import FileCoverage
 
 
@@ -22,7 +23,7 @@ def write(entry: FileCoverage, start: int, end: int, out: TextIO) -> None:
         return
     for line in statements:
         contexts = entry.contexts.get(line, ())
-        label = "not run" if not contexts else f"{len(contexts)} context{'s' if len(contexts) != 1 else ''}"
+        label = "not run" if not contexts else plural(len(contexts), "context")
         out.write(f"{entry.name}:{line}: {label}\n")
         for context in contexts:
             out.write(f"    {context or '(no context: outside any test)'}\n")

@@ -191,7 +191,7 @@ def test_a_change_of_the_no_branch_setting_rewrites_the_page(project):
     assert ccov("html", cwd=project).returncode == 0
     assert '<div class="line par" id="L2">' in page.read_text()
     (project / "pyproject.toml").write_text('[tool.ccov]\npartial_branches = ["# fine"]\n')
-    assert "(1 pages written, 0 unchanged)" in ccov("html", cwd=project).stdout
+    assert "(1 page written, 0 unchanged)" in ccov("html", cwd=project).stdout
     assert '<div class="line run" id="L2">' in page.read_text()
 
 

@@ -1,4 +1,5 @@
-"""Errors ccov reports to the user, each with its documented exit code."""
+"""Errors ccov reports to the user, each with its documented exit code, and
+the wording its messages share."""
 
 EXIT_OK = 0
 EXIT_DATA_ERROR = 1      # no data, bad data file, unreadable/unwritable files
@@ -24,3 +25,8 @@ def warn(message: str) -> None:
     import sys
 
     print(f"ccov: warning: {message}", file=sys.stderr)
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """`1 file`, `2 files`: a count and its noun, as a message says it."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"

@@ -36,7 +36,7 @@ import sys
 
 from ccov import __version__
 from ccov.data import linebits
-from ccov.errors import CcovError
+from ccov.errors import CcovError, plural
 
 try:  # the built-in module: hashlib's OpenSSL binding costs `ccov run` 3 ms at exit
     from _blake2 import blake2b
@@ -313,7 +313,7 @@ def read_latest(path: str, warn) -> CoverageData:
     newer = [p for p in parallel_files(path) if _modified_after(p, saved_at)]
     if newer:
         many = len(newer) != 1
-        warn(f"{len(newer)} parallel data file{'s' if many else ''} beside {os.path.basename(path)} "
+        warn(f"{plural(len(newer), 'parallel data file')} beside {os.path.basename(path)} "
              f"{'are' if many else 'is'} newer than it: run `ccov combine` to include {'them' if many else 'it'}")
     return data
 

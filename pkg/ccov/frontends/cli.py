@@ -6,7 +6,7 @@ import os
 import sys
 
 from ccov import __version__
-from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, CcovError, UsageError, warn
+from ccov.errors import EXIT_GATE_FAILED, EXIT_OK, CcovError, UsageError, plural, warn
 from ccov.frontends.run_options import RUN_OPTIONS
 from ccov.measuring import runner
 
@@ -143,8 +143,8 @@ def _load_results(config, contexts: bool | None = False):
         waiting = datafile.parallel_files(config.data_file)
         if waiting:
             raise CcovError(
-                f"no data file at {config.data_file}, but {len(waiting)} parallel data "
-                f"file{'s' if len(waiting) != 1 else ''} beside it: run `ccov combine` first"
+                f"no data file at {config.data_file}, but {plural(len(waiting), 'parallel data file')} "
+                "beside it: run `ccov combine` first"
             )
     from ccov.frontends.progress import Progress
 
@@ -220,7 +220,7 @@ def cmd_html(args) -> int:
     directory, counts = common.write_html(built, config, args.directory, title=args.title,
                                              progress=Progress("writing HTML for"))
     print(f"Wrote HTML report to {os.path.join(directory, 'index.html')} "
-          f"({counts['written']} pages written, {counts['kept']} unchanged)")
+          f"({plural(counts['written'], 'page')} written, {counts['kept']} unchanged)")
     return _gates(built, config)
 
 
@@ -307,7 +307,7 @@ def cmd_combine(args) -> int:
     # combine, would otherwise race this read-modify-write.
     with datafile.directory_lock(config.data_file):
         used = _combine(args, config)
-    print(f"Combined {len(used)} data file{'s' if len(used) != 1 else ''} into {config.data_file}")
+    print(f"Combined {plural(len(used), 'data file')} into {config.data_file}")
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from ccov.errors import CcovError
+from ccov.errors import CcovError, plural
 
 
 def build_results(data, config, warn: Callable[[str], None], contexts: bool = False, root: str | None = None,
@@ -190,7 +190,7 @@ class GateResult:
         lines = [f"ccov: coverage failure: {self.total}"] if self.total else []
         if self.files:
             count = len(self.files)
-            lines.append(f"ccov: coverage failure: {count} file{'s' if count != 1 else ''} below the per-file minimum:")
+            lines.append(f"ccov: coverage failure: {plural(count, 'file')} below the per-file minimum:")
             lines.extend(f"  {sentence}" for sentence in self.files)
         return lines
 
