@@ -91,3 +91,31 @@ def test_any_command_line_gets_a_documented_exit_code(fuzz_project, argv):
     if status not in (0, 2):
         lines = err.getvalue().strip().splitlines()
         assert lines and lines[-1].startswith("ccov: error: "), (argv, err.getvalue())
+
+
+def test_a_reversed_sort_column_is_a_value(tmp_path):
+    """coverage.py takes `--sort -cover`; argparse took `-cover` for an option (#39)."""
+    from conftest import ccov
+
+    (tmp_path / "a.py").write_text("x = 1\nif not x:\n    y = 2\n")
+    (tmp_path / "b.py").write_text("import a\n")
+    assert ccov("run", "b.py", cwd=tmp_path).returncode == 0
+    reversed_ = ccov("report", "--sort", "-cover", cwd=tmp_path)
+    assert reversed_.returncode == 0, reversed_.stderr
+    names = [line.split()[0] for line in reversed_.stdout.splitlines() if line.endswith("%")]
+    assert names == ["b.py", "a.py", "TOTAL"]
+    assert ccov("report", "--sort=-cover", cwd=tmp_path).stdout == reversed_.stdout
+
+
+def test_an_unknown_option_points_at_its_commands_help():
+    from ccov.errors import UsageError
+
+    for argv, command in ((["report", "--bogus"], "ccov report"), (["run", "--nope", "x.py"], "ccov run"),
+                          (["--bogus"], "ccov")):
+        with pytest.raises(UsageError, match=rf"unrecognized arguments: .* \(see `{command} --help`\)$"):
+            build_parser().parse_args(argv)
+
+
+def test_a_programs_own_arguments_are_left_alone():
+    parsed = build_parser().parse_args(["run", "prog.py", "--sort", "-cover"])
+    assert parsed.program == ["prog.py", "--sort", "-cover"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ccov import __version__
+from ccov.config import SORT_COLUMNS
 from ccov.errors import UsageError
 from ccov.frontends.run_options import RUN_OPTIONS
 
@@ -19,6 +20,37 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse's, with two differences: `--sort -cover` is a value
+        (coverage.py takes it; argparse takes `-cover` for an option), and
+        an unknown option points at its command's help, not ccov's."""
+        import sys
+
+        parsed, extra = self.parse_known_args(_reversed_sort_attached(sys.argv[1:] if args is None else args),
+                                              namespace)
+        if extra:
+            command = getattr(parsed, "command", None)
+            prog = f"{self.prog} {command}" if command else self.prog
+            raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see `{prog} --help`)")
+        return parsed
+
+
+def _reversed_sort_attached(argv: list[str]) -> list[str]:
+    """`--sort -cover` as `--sort=-cover`, for a column name after the minus;
+    never in `ccov run` (its program's arguments are the program's) nor
+    after `--`."""
+    if argv[:1] == ["run"] or "--sort" not in argv:
+        return list(argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    joined: list[str] = []
+    for position, word in enumerate(argv):
+        if (position < end and joined and joined[-1] == "--sort" and word.startswith("-")
+                and word[1:].lower() in SORT_COLUMNS):
+            joined[-1] = f"--sort={word}"
+        else:
+            joined.append(word)
+    return joined
 
 
 def _add_config_options(parser):
