@@ -55,6 +55,28 @@ def test_every_relative_link_and_anchor_resolves(doc):
     assert broken == []
 
 
+def test_the_readme_example_prints_what_the_readme_shows(tmp_path):
+    """The README's example block: its commands are `./dev example`'s, and
+    its output is what they print (the table is ccov's own, so a change in
+    the report shows here)."""
+    import shutil
+    import subprocess
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("$ cd examples && ", 1)[1].split("```", 1)[0].splitlines()
+    command, shown = block[0], [line.rstrip() for line in block[1:] if line.strip()]
+    assert command == "../.venv-3.12/bin/ccov run linecount.py sample.py && ../.venv-3.12/bin/ccov report --show-missing"
+    dev = (ROOT / "dev").read_text()
+    assert '"../$venv/bin/ccov" run linecount.py sample.py' in dev and '"../$venv/bin/ccov" report --show-missing' in dev
+    examples = shutil.copytree(ROOT / "examples", tmp_path / "examples", ignore=shutil.ignore_patterns("htmlcov"))
+    printed = []
+    for args in (["run", "linecount.py", "sample.py"], ["report", "--show-missing"]):
+        done = subprocess.run([sys.executable, "-m", "ccov", *args], cwd=examples, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        printed += [line.rstrip() for line in done.stdout.splitlines() if line.strip()]
+    assert printed == shown
+
+
 def test_readme_is_a_short_read():
     # The README is for a new user's first minutes; the rest lives in docs/.
     assert len((ROOT / "README.md").read_bytes()) < 25_000

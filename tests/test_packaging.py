@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import shutil
+import subprocess
 import sys
 import venv
 from pathlib import Path
@@ -133,3 +134,25 @@ def test_ccov_run_imports_nothing_costly(installed, tmp_path):
     loaded = set(ast.literal_eval((tmp_path / "loaded.txt").read_text()))
     assert "ccov.measuring.measure" in loaded and "ccov.data.datafile" in loaded  # the probe sees ccov's imports
     assert loaded & COSTLY_AT_START == set()
+
+
+@pytest.mark.parametrize("version, message", [
+    ("3.13", "dev: no Python 3.13 found (pyenv or python3.13 on PATH)"),
+    ("3.11", "dev: ccov supports Python 3.12, 3.13, 3.14 and 3.15, not 3.11"),
+])
+def test_dev_without_the_python_asked_for_says_so_and_stops(tmp_path, version, message):
+    """`./dev example 3.14` on a machine without it went on to run an empty
+    command (`line 48: : command not found`, exit 127) (#39)."""
+    import os
+
+    dev = Path(__file__).resolve().parent.parent / "dev"
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "dev").write_bytes(dev.read_bytes())
+    (checkout / "dev").chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "no-pyenv")}
+    done = subprocess.run([str(checkout / "dev"), "example", version], cwd=checkout, env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip() == message
+    assert not any(name.startswith(".venv") for name in os.listdir(checkout))
