@@ -161,7 +161,7 @@ class Config:
                     re.compile(pattern)
                 except (re.error, OverflowError, RecursionError) as err:
                     raise UsageError(f"{name}: invalid regex {pattern!r}: {err}") from None
-        from ccov.measuring.globs import compile_patterns
+        from ccov.globs import compile_patterns
 
         minimums = [p for p in self.fail_under_file if p != "default"]
         for name in ("include", "omit", "report_include", "report_omit", "fail_under_file"):

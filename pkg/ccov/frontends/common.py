@@ -41,13 +41,13 @@ def reported_files(data, config, root: str):
     if not config.report_include and not config.report_omit:
         return data
     from ccov.data import datafile
-    from ccov.measuring.globs import compile_patterns
+    from ccov.globs import compile_patterns
 
     include = compile_patterns(config.report_include, root)
     omit = compile_patterns(config.report_omit, root)
     kept = datafile.CoverageData(meta=data.meta)
     for path, entry in data.files.items():
-        name = os.path.abspath(os.path.join(root, path)).replace(os.sep, "/")
+        name = os.path.abspath(os.path.join(root, path))
         if (include is None or include.match(name)) and not (omit is not None and omit.match(name)):
             kept.files[path] = entry
     return kept
@@ -207,14 +207,14 @@ def files_below_minimum(built, minimums: dict, precision: int) -> list[str]:
     "default" entry applies unless a glob pattern (first match wins) names it."""
     if not minimums:
         return []
-    from ccov.measuring.globs import compile_patterns
+    from ccov.globs import compile_patterns
 
     patterns = [(compile_patterns([p], built.root), pct) for p, pct in minimums.items() if p != "default"]
     failures = []
     for entry in built.files:
         threshold = minimums.get("default", 0.0)
         for regex, pct in patterns:
-            if regex is not None and regex.match(entry.path.replace(os.sep, "/")):
+            if regex is not None and regex.match(entry.path):
                 threshold = pct
                 break
         if entry.n_statements:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ccov.measuring.globs import compile_patterns
+from ccov.globs import compile_patterns
 
 # What a Python file name looks like (as coverage.py's source search has it).
 _PYTHON_FILE = r"^[^.#~!$@%^&*()+=,]+\.pyw?$"
@@ -72,23 +72,6 @@ def _unmeasured_roots() -> list[str]:
     return sorted(found)
 
 
-def _both_spellings(pattern: str, root: str) -> list[str]:
-    """An --omit pattern, and the same pattern with the directories before its
-    first wildcard resolved through symlinks: the paths it is matched against
-    are canonical, so `link/sub/*` must also read `real/sub/*`."""
-    if pattern.startswith(("*", "?")):
-        return [pattern]
-    parts = os.path.join(root, pattern).replace(os.sep, "/").split("/")
-    fixed = 0
-    while fixed < len(parts) and not any(char in parts[fixed] for char in "*?["):
-        fixed += 1
-    prefix = "/".join(parts[:fixed]) or "/"
-    if fixed == 0 or not os.path.exists(prefix):
-        return [pattern]
-    real = "/".join([canonical(prefix).replace(os.sep, "/"), *parts[fixed:]])
-    return [pattern] if real == "/".join(parts) else [pattern, real]
-
-
 def zip_member(path: str) -> tuple[str, str] | None:
     """(archive, member) when `path` names a file inside a zip archive (an
     existing regular file followed by more of the name), else None.  Imports
@@ -127,11 +110,11 @@ class FileSelector:
             if not self._add_module(name):
                 self.unresolved_sources.append(name)
         self._resolved_with = tuple(sys.path)
-        self.omit = compile_patterns([form for pattern in omit for form in _both_spellings(pattern, root)], self.root)
+        # coverage.py's patterns, matched against canonical paths (ccov.globs).
+        self.omit = compile_patterns(omit, self.root)
         # coverage.py's [run] include: only files matching these, and only when
         # no source is given (source wins, as there).
-        self.include = None if self.has_source else compile_patterns(
-            [form for pattern in include for form in _both_spellings(pattern, root)], self.root)
+        self.include = None if self.has_source else compile_patterns(include, self.root)
         # Computed now: a decision may be asked for while a module is being
         # imported, and must not import anything itself.
         self._unmeasured = tuple(_unmeasured_roots())
@@ -242,12 +225,12 @@ class FileSelector:
 
     def wants(self, path: str) -> bool:
         """Is this canonical path one the configuration measures?"""
-        if self.omit is not None and self.omit.match(path.replace(os.sep, "/")):
+        if self.omit is not None and self.omit.match(path):
             return False
         if self.has_source:
             return path in self.source_files or path.startswith(tuple(self.source_dirs))
         if self.include is not None:
-            return bool(self.include.match(path.replace(os.sep, "/")))
+            return bool(self.include.match(path))
         if not self.everywhere and not path.startswith(self.root + os.sep):
             return False
         if path.startswith(self._unmeasured):
