@@ -151,14 +151,12 @@ def test_tool_ccov_wins_and_ccov_debug_says_where_each_value_came_from(tmp_path)
 
 def test_nothing_is_dropped_without_a_word(tmp_path, monkeypatch):
     (tmp_path / "setup.cfg").write_text(
-        "[coverage:run]\nbranch = true\nplugins = django_coverage_plugin\nbrnach = false\n"
+        "[coverage:run]\nbranch = true\nbrnach = false\n"
         "[coverage:html]\nextra_css = x.css\n"
     )
     config, warnings = load(tmp_path, monkeypatch)
     assert config.branch is True
     assert warnings == [
-        "setup.cfg: [coverage:run] plugins is not used by ccov: ccov has no plugins: what a plugin would "
-        "measure (templates, Cython) is not measured",
         "setup.cfg: unknown setting [coverage:run] brnach ignored",
         "setup.cfg: [coverage:html] extra_css is not used by ccov: the HTML report keeps its own style",
     ]
@@ -341,3 +339,43 @@ def test_a_pyproject_of_other_tools_costs_ccov_run_no_toml_parser(tmp_path, sect
     pyproject.write_text(pyproject.read_text() + f"\n{section}\nbranch = true\n")
     assert ccov("run", "probe.py", cwd=tmp_path).stdout == "True\n"
     assert ccov("json", "-o", "-", cwd=tmp_path).stdout.count('"num_branches"') > 0
+
+
+# ---- warnings, as coverage.py gives them (#40) ------------------------------------------
+
+
+def test_settings_that_change_nothing_ccov_reports_are_accepted_in_silence(tmp_path):
+    """`core`, `concurrency`, `patch`... warned on every run, though ccov's
+    answer is the same: `ccov debug` lists them instead."""
+    (tmp_path / ".coveragerc").write_text(
+        "[run]\ncore = ctrace\nconcurrency = multiprocessing,thread\npatch = subprocess\nsigterm = true\n"
+        "disable_warnings = no-data-collected\n[json]\npretty_print = true\n")
+    (tmp_path / "prog.py").write_text("x = 1\n")
+    done = ccov("run", "prog.py", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    shown = ccov("debug", cwd=tmp_path).stdout
+    assert "  [run core] = 'ctrace'" in shown and "  [json pretty_print] = 'true'" in shown
+
+
+@pytest.mark.parametrize("silenced", [False, True])
+def test_include_with_source_is_said_as_coverage_py_says_it(tmp_path, silenced):
+    (tmp_path / "prog.py").write_text("x = 1\n")
+    extra = "disable_warnings = include-ignored\n" if silenced else ""
+    (tmp_path / ".coveragerc").write_text(f"[run]\nsource = .\ninclude = prog.py\n{extra}")
+    ours = ccov("run", "prog.py", cwd=tmp_path)
+    theirs = run([sys.executable, "-m", "coverage", "run", "prog.py"], tmp_path)
+    said = "--include is ignored because --source is set (include-ignored)"
+    assert (said in theirs.stderr) is (said in ours.stderr) is (not silenced), ours.stderr + theirs.stderr
+    if not silenced:
+        assert ours.stderr == f"ccov: warning: {said}\n"
+
+
+def test_a_module_imported_before_the_api_starts_is_said(tmp_path):
+    (tmp_path / "lib.py").write_text("VALUE = 1\n\n\ndef f():\n    return VALUE\n")
+    (tmp_path / "script.py").write_text(
+        "import lib\nimport ccov\ncov = ccov.Coverage(source=['lib'])\ncov.start()\nlib.f()\ncov.stop()\n")
+    done = run([sys.executable, "script.py"], tmp_path, clean_env(PYTHONPATH=str(tmp_path)))
+    assert done.returncode == 0
+    lib = str(tmp_path / "lib.py")
+    assert done.stderr.startswith(f"ccov: warning: Already imported a file that will be measured: {lib}"), done.stderr
+    assert done.stderr.rstrip().endswith("(already-imported)")

@@ -14,14 +14,16 @@ from ccov.errors import UsageError
 
 # The exclusions coverage.py applies by default, so the numbers agree:
 # a "no cover" pragma, stub bodies made of `...`, and `if TYPE_CHECKING:`.
+# Spelled exactly as coverage.py spells them: a plugin that configures
+# (covdefaults) removes coverage.py's defaults by their text.
 DEFAULT_EXCLUDE = [
-    r"#\s*(?:pragma|PRAGMA)[:\s]?\s*(?:no|NO)\s*(?:cover|COVER)",
-    r"^\s*(?:(?:(?:async )?def .*?)?[\])]+(?:\s*->.*?)?:\s*)?\.\.\.\s*(?:#|$)",
-    r"^\s*if (?:typing\.)?TYPE_CHECKING:",
+    r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(cover|COVER)",
+    r"^\s*(((async )?def .*?)?[\])]+(\s*->.*?)?:\s*)?\.\.\.\s*(#|$)",
+    r"^\s*if (typing\.)?TYPE_CHECKING:",
 ]
 
 # Lines whose branches are not reported as partial (coverage.py's default).
-DEFAULT_PARTIAL_BRANCHES = [r"#\s*(?:pragma|PRAGMA)[:\s]?\s*(?:no|NO)\s*(?:branch|BRANCH)"]
+DEFAULT_PARTIAL_BRANCHES = [r"#\s*(pragma|PRAGMA)[:\s]?\s*(no|NO)\s*(branch|BRANCH)"]
 
 # Known to compile: the configuration checks only the regexes it was given.
 _DEFAULT_REGEXES = frozenset(DEFAULT_EXCLUDE + DEFAULT_PARTIAL_BRANCHES)
@@ -65,6 +67,7 @@ SETTINGS = {
     "json_output": ("str", "coverage.json"),
     "json_show_contexts": ("bool", False),
     "lcov_output": ("str", "lcov.info"),
+    "disable_warnings": ("list[str]", []),
 }
 
 
@@ -110,12 +113,15 @@ class Config:
     json_output: str
     json_show_contexts: bool
     lcov_output: str
+    disable_warnings: list[str]
     origins: dict[str, str]
 
     def __init__(self) -> None:
         for name, (_, default) in SETTINGS.items():
             setattr(self, name, type(default)(default) if isinstance(default, (list, dict)) else default)
         self.origins: dict[str, str] = {}  # setting -> where its value came from, if not a default
+        # coverage.py settings ccov has no use for ("[section] option" -> value), for `ccov debug`.
+        self.accepted: dict[str, object] = {}
 
     def as_dict(self) -> dict:
         return {name: getattr(self, name) for name in SETTINGS}
@@ -180,34 +186,37 @@ def _holds_nul(value) -> bool:
     return isinstance(value, list) and any(_holds_nul(v) for v in value)
 
 
-def _check_type(key: str, value, expected: str, origin: str = "") -> object:
+def check_type(key: str, value, expected: str, origin: str = "", label: str = "") -> object:
+    """`value` as setting `key` holds it (of SETTINGS type `expected`), or a
+    UsageError naming it as `label` (default: its [tool.ccov] name)."""
+    label = label or f"[tool.ccov] {key}"
     if _holds_nul(value):  # no file name or pattern can hold one
-        raise UsageError(f"{origin or f'[tool.ccov] {key}'} contains a NUL character")
+        raise UsageError(f"{origin or label} contains a NUL character")
     if expected == "list[str]":
         if isinstance(value, str):
             return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
-        raise UsageError(f"[tool.ccov] {key} must be a string or a list of strings, not {value!r}")
+        raise UsageError(f"{label} must be a string or a list of strings, not {value!r}")
     if expected in ("bool", "optional bool"):
         if isinstance(value, bool):
             return value
-        raise UsageError(f"[tool.ccov] {key} must be true or false, not {value!r}")
+        raise UsageError(f"{label} must be true or false, not {value!r}")
     if expected == "float":
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-        raise UsageError(f"[tool.ccov] {key} must be a number, not {value!r}")
+        raise UsageError(f"{label} must be a number, not {value!r}")
     if expected == "int":
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        raise UsageError(f"[tool.ccov] {key} must be an integer, not {value!r}")
+        raise UsageError(f"{label} must be an integer, not {value!r}")
     if expected == "minimums":
         return _minimums(key, value)
     if expected == "paths":
         return _path_rules(key, value)
     if isinstance(value, str):
         return value
-    raise UsageError(f"[tool.ccov] {key} must be a string, not {value!r}")
+    raise UsageError(f"{label} must be a string, not {value!r}")
 
 
 def _minimums(key: str, value) -> dict[str, float]:
@@ -252,8 +261,15 @@ def load(path: str | None = None, warn=None) -> Config:
     for message in found.warnings:
         if warn:
             warn(message)
+    config.accepted = dict(found.accepted)
     for name, value in found.values.items():
-        config.set(name, _check_type(name, value, SETTINGS[name][0], found.origins[name]), found.origins[name])
+        config.set(name, check_type(name, value, SETTINGS[name][0], found.origins[name]), found.origins[name])
+    if found.plugins:
+        # coverage.py runs configuring plugins on the settings it read; [tool.ccov]
+        # and the command line, ccov's own, come after.
+        from ccov import coverage_plugins
+
+        coverage_plugins.configure(found.plugins, found.plugin_options, config, warn)
     ccov_file = path if path is None or path.endswith(".toml") else None
     if ccov_file is None and path is None:
         ccov_file = "pyproject.toml"
@@ -262,6 +278,9 @@ def load(path: str | None = None, warn=None) -> Config:
     if os.environ.get("COVERAGE_FILE"):
         config.set("data_file", os.environ["COVERAGE_FILE"], "$COVERAGE_FILE")
     config.validate()
+    from ccov.errors import silence
+
+    silence(config.disable_warnings)
     return config
 
 
@@ -277,4 +296,4 @@ def _apply_ccov_section(config: Config, path: str, document: dict, warn) -> None
                 warn(f"{path}: unknown setting [tool.ccov] {key} ignored")
             continue
         origin = f"{path} [tool.ccov] {key}"
-        config.set(name, _check_type(key, value, SETTINGS[name][0], origin), origin)
+        config.set(name, check_type(key, value, SETTINGS[name][0], origin), origin)

@@ -28,6 +28,7 @@ HONOURED = {
     ("run", "branch"): ("branch", "bool"),
     ("run", "context"): ("context", "str"),
     ("run", "data_file"): ("data_file", "file"),
+    ("run", "disable_warnings"): ("disable_warnings", "list"),
     ("run", "include"): ("include", "list"),
     ("run", "omit"): ("omit", "list"),
     ("run", "parallel"): ("parallel", "bool"),
@@ -58,30 +59,35 @@ HONOURED = {
     ("lcov", "output"): ("lcov_output", "file"),
 }
 
-# coverage.py settings ccov has no use for -> what ccov does instead.
+# coverage.py settings ccov has no use for -> (what ccov does instead, when
+# to say so).  Most change nothing ccov reports ("never": they are accepted in
+# silence, and `ccov debug` lists them); the others are said when they are
+# set ("set": any value but coverage.py's default changes what coverage.py
+# would report).
 NOT_HONOURED = {
-    ("run", "command_line"): "give the program to `ccov run`",
-    ("run", "concurrency"): "sys.monitoring sees every thread, and ccov measures child processes by itself",
-    ("run", "core"): "ccov always measures with its own sys.monitoring collector",
-    ("run", "cover_pylib"): "the standard library is measured only when source names it",
-    ("run", "debug"): "see `ccov debug`, and CCOV_STATS=1 for the collector's statistics",
-    ("run", "debug_file"): "see `ccov debug`, and CCOV_STATS=1 for the collector's statistics",
-    ("run", "disable_warnings"): "ccov's warnings cannot be turned off one by one",
-    ("run", "dynamic_context"): "pytest --ccov-context=test records per-test contexts",
-    ("run", "patch"): "ccov measures subprocesses, fork, exec and os._exit without patching",
-    ("run", "plugins"): "ccov has no plugins: what a plugin would measure (templates, Cython) is not measured",
-    ("run", "sigterm"): "ccov saves its data on SIGTERM by itself",
-    ("run", "timid"): "it means nothing to a sys.monitoring collector",
-    ("report", "contexts"): "reports cover every context",
-    ("report", "ignore_errors"): "ccov warns about a source file it cannot read and reports the rest",
-    ("report", "include_namespace_packages"): "never-run files are looked for only in packages with __init__.py",
-    ("report", "partial_branches_always"): "constant tests (while True:, if 0:) are not branches, as by default",
-    ("html", "extra_css"): "the HTML report keeps its own style",
-    ("html", "show_contexts"): "the HTML report shows contexts whenever the data has them",
-    ("xml", "package_depth"): "the Cobertura report has one package per directory",
-    ("json", "pretty_print"): "ccov's JSON report is always indented",
-    ("lcov", "line_checksums"): "ccov's lcov tracefile has no line checksums",
+    ("run", "command_line"): ("give the program to `ccov run`", "never"),
+    ("run", "concurrency"): ("sys.monitoring sees every thread, and ccov measures child processes by itself", "never"),
+    ("run", "core"): ("ccov always measures with its own sys.monitoring collector", "never"),
+    ("run", "cover_pylib"): ("the standard library is measured only when source names it", "set"),
+    ("run", "debug"): ("see `ccov debug`, and CCOV_STATS=1 for the collector's statistics", "never"),
+    ("run", "debug_file"): ("see `ccov debug`, and CCOV_STATS=1 for the collector's statistics", "never"),
+    ("run", "dynamic_context"): ("pytest --ccov-context=test records per-test contexts", "set"),
+    ("run", "patch"): ("ccov measures subprocesses, fork, exec and os._exit without patching", "never"),
+    ("run", "sigterm"): ("ccov saves its data on SIGTERM by itself", "never"),
+    ("run", "timid"): ("it means nothing to a sys.monitoring collector", "never"),
+    ("report", "contexts"): ("reports cover every context", "set"),
+    ("report", "ignore_errors"): ("ccov warns about a source file it cannot read and reports the rest", "never"),
+    ("report", "include_namespace_packages"): (
+        "never-run files are looked for only in packages with __init__.py", "set"),
+    ("report", "partial_branches_always"): (
+        "constant tests (while True:, if 0:) are not branches, as by default", "set"),
+    ("html", "extra_css"): ("the HTML report keeps its own style", "set"),
+    ("html", "show_contexts"): ("the HTML report shows contexts whenever the data has them", "never"),
+    ("xml", "package_depth"): ("the Cobertura report has one package per directory", "set"),
+    ("json", "pretty_print"): ("ccov's JSON report is always indented", "never"),
+    ("lcov", "line_checksums"): ("ccov's lcov tracefile has no line checksums", "set"),
 }
+_UNSET = {"", "0", "false", "no", "off", "none"}  # what a setting left at its default reads as
 
 SECTIONS = ("run", "report", "html", "xml", "json", "lcov")
 _BOOLEANS = {"1": True, "yes": True, "true": True, "on": True, "0": False, "no": False, "false": False, "off": False}
@@ -97,6 +103,11 @@ class Found:
         self.origins: dict[str, str] = {}
         self.warnings: list[str] = []
         self.any_setting = False  # one coverage.py knows, used by ccov or not
+        self.accepted: dict[str, object] = {}  # coverage.py settings ccov has no use for, and their values
+        # [run] plugins, and each one's options (its own section), for
+        # ccov.coverage_plugins to run as coverage.py would.
+        self.plugins: list[str] = []
+        self.plugin_options: dict[str, dict] = {}
 
 
 def candidates(given: str | None) -> list[tuple[str, bool, bool]]:
@@ -163,18 +174,20 @@ def read_toml(path: str) -> dict:
 
 
 def _toml_sections(document: dict, path: str, own: bool) -> dict:
+    """Every section: coverage.py's own, and those a plugin may read."""
     tool = document.get("tool")
     coverage = tool.get("coverage") if isinstance(tool, dict) else None
     if coverage is not None and not isinstance(coverage, dict):
         raise UsageError(f"{path}: [tool.coverage] must be a table")
     found = {}
-    for section in (*SECTIONS, "paths"):
-        for prefix, table in (("tool.coverage.", coverage or {}), ("", document if own else {})):
-            if section in table:
-                if not isinstance(table[section], dict):
-                    raise UsageError(f"{path}: [{prefix}{section}] must be a table")
-                found[section] = (prefix + section, table[section])
-                break
+    for prefix, table in (("tool.coverage.", coverage or {}), ("", document if own else {})):
+        for section, value in table.items():
+            if section in found or (prefix == "" and section == "tool"):
+                continue
+            if section in (*SECTIONS, "paths") and not isinstance(value, dict):
+                raise UsageError(f"{path}: [{prefix}{section}] must be a table")
+            if isinstance(value, dict):
+                found[section] = (prefix + section, value)
     return found
 
 
@@ -193,11 +206,12 @@ def _ini_sections(path: str, own: bool) -> dict:
         first_line = str(err).strip().splitlines()[0]
         raise UsageError(f"{path} is not a valid configuration file: {first_line}") from None
     found = {}
-    for section in (*SECTIONS, "paths"):
-        for name in (f"coverage:{section}", *([section] if own else [])):
-            if parser.has_section(name):
-                found[section] = (name, {option: parser.get(name, option) for option in parser.options(name)})
-                break
+    # Every section, coverage.py's own and those a plugin may read; in
+    # coverage.py's own file the plain name comes first, as there.
+    for name in sorted(parser.sections(), key=lambda n: n.startswith("coverage:")):
+        section = name.removeprefix("coverage:")
+        if section not in found and (own or name.startswith("coverage:")):
+            found[section] = (name, {option: parser.get(name, option) for option in parser.options(name)})
     return found
 
 
@@ -206,7 +220,16 @@ def _ini_sections(path: str, own: bool) -> dict:
 
 def _convert(sections: dict, path: str) -> Found:
     found = Found(path)
+    run_options = sections.get("run", ("", {}))[1]
+    if "plugins" in run_options:
+        found.plugins = _value(run_options["plugins"], "list", path, sections["run"][0], "plugins")
+        found.any_setting = True
     for section, (real_name, options) in sections.items():
+        if section in found.plugins:
+            found.plugin_options[section] = {str(option): value for option, value in options.items()}
+            continue
+        if section not in (*SECTIONS, "paths"):
+            continue  # another tool's section, or a plugin not asked for: coverage.py ignores it too
         if section == "paths":
             rules = {str(name): _value(value, "list", path, real_name, name) for name, value in options.items()}
             if rules:
@@ -216,6 +239,8 @@ def _convert(sections: dict, path: str) -> Found:
             continue
         for option, raw in options.items():
             key = (section, option)
+            if key == ("run", "plugins"):
+                continue
             found.any_setting = found.any_setting or key in HONOURED or key in NOT_HONOURED
             if key in HONOURED:
                 setting, kind = HONOURED[key]
@@ -225,10 +250,22 @@ def _convert(sections: dict, path: str) -> Found:
                 found.values[setting] = value
                 found.origins[setting] = f"{path} [{real_name}] {option}"
             elif key in NOT_HONOURED:
-                found.warnings.append(f"{path}: [{real_name}] {option} is not used by ccov: {NOT_HONOURED[key]}")
+                instead, when = NOT_HONOURED[key]
+                found.accepted[f"{real_name} {option}"] = raw
+                if when == "set" and _is_set(raw):
+                    found.warnings.append(f"{path}: [{real_name}] {option} is not used by ccov: {instead}")
             else:
                 found.warnings.append(f"{path}: unknown setting [{real_name}] {option} ignored")
     return found
+
+
+def _is_set(raw) -> bool:
+    """Whether a raw value says more than coverage.py's default would."""
+    if isinstance(raw, str):
+        return raw.strip().lower() not in _UNSET
+    if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        return True
+    return bool(raw)
 
 
 def _value(raw, kind: str, path: str, section: str, option: str):

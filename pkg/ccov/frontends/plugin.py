@@ -206,9 +206,13 @@ class CcovPlugin:
         self.invocation_dir = os.getcwd()
         self.tests_failed = False
 
-    def _warn(self, message: str) -> None:
+    def _warn(self, message: str, slug: str | None = None) -> None:
         """Said in the terminal summary (by the controller only, under xdist)."""
-        self.messages.append(f"ccov: warning: {message}")
+        from ccov.errors import worded
+
+        text = worded(message, slug)
+        if text is not None:
+            self.messages.append(f"ccov: warning: {text}")
 
     def _root(self, rootdir: str) -> str:
         """Where relative sources are found: the working directory, except in
@@ -358,6 +362,16 @@ class CcovPlugin:
             return
         if self.gate is not None and self.gate.failed:
             session.testsfailed += 1
+            if self.gate.total is not None:
+                # pytest-cov's first line of a failed gate, written where it
+                # writes it (CI scripts look for either line).
+                from ccov.model.results import display_percent
+
+                precision = self.config.precision
+                reporter = session.config.pluginmanager.getplugin("terminalreporter")
+                if reporter is not None:
+                    reporter.write(f"\nERROR: Coverage failure: total of {display_percent(self.total, precision)} is "
+                                   f"less than fail-under={self.config.fail_under:.{precision}f}\n", red=True, bold=True)
 
     def _report(self, data_path: str) -> None:
         from ccov.data import datafile
