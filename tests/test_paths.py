@@ -16,11 +16,11 @@ from conftest import clean_env, run
 MOD = "def used(x):\n    if x:\n        return 1\n    return 2\n\n\ndef unused():\n    return 3\n"
 TEST = "from pkg.mod import used\n\n\ndef test_used():\n    assert used(True) == 1\n"
 SITE = ".tox/3.12-tests/lib/python3.12/site-packages"
-CONFIG = f"""\
+CONFIG = """\
 [tool.coverage.run]
 source_pkgs = ["pkg"]
 branch = true
-{{parallel}}
+{parallel}
 [tool.coverage.paths]
 source = ["src", ".tox/3.*tests*/**/site-packages"]
 """

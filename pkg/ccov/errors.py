@@ -20,11 +20,31 @@ class UsageError(CcovError):
         super().__init__(message, EXIT_USAGE)
 
 
-def warn(message: str) -> None:
+# coverage.py's names of the warnings `disable_warnings` silences.
+_silenced: set[str] = set()
+
+
+def silence(slugs: list[str]) -> None:
+    """The configuration's `disable_warnings`: these warnings are not said."""
+    _silenced.clear()
+    _silenced.update(slugs)
+
+
+def worded(message: str, slug: str | None = None) -> str | None:
+    """A warning's text: a warning coverage.py also gives ends with its name
+    there, which `disable_warnings` takes; None when it is silenced."""
+    if slug is None:
+        return message
+    return None if slug in _silenced else f"{message} ({slug})"
+
+
+def warn(message: str, slug: str | None = None) -> None:
     """A one-line warning on stderr; the run goes on."""
     import sys
 
-    print(f"ccov: warning: {message}", file=sys.stderr)
+    text = worded(message, slug)
+    if text is not None:
+        print(f"ccov: warning: {text}", file=sys.stderr)
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:

@@ -480,13 +480,13 @@ class directory_lock:
 
     def __init__(self, path: str):
         self.directory = os.path.dirname(os.path.abspath(path))
-        self.fd = None
+        self.fd: int | None = None
 
     def acquire(self) -> None:
         try:
             import fcntl
 
-            self.fd = os.open(self.directory, os.O_RDONLY)
+            fd = self.fd = os.open(self.directory, os.O_RDONLY)
         except (ImportError, OSError):
             return
         import time
@@ -495,7 +495,7 @@ class directory_lock:
         deadline = time.monotonic() + waited_for
         while True:
             try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 return
             except BlockingIOError:
                 if time.monotonic() >= deadline:

@@ -378,6 +378,10 @@ def cmd_debug(args) -> int:
     for name, value in config.as_dict().items():
         origin = config.origins.get(name)
         print(f"  {name} = {value!r}" + (f"    # from {origin}" if origin else ""))
+    if config.accepted:
+        print("coverage.py settings ccov accepts and has no use for:")
+        for name, value in config.accepted.items():
+            print(f"  [{name}] = {value!r}")
     print(f"data file {os.path.abspath(config.data_file)}:")
     try:
         data = datafile.read(config.data_file)

@@ -21,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{message} (see `{self.prog} --help`)")
 
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_args(self, args=None, namespace=None):
         """As argparse's, with two differences: `--sort -cover` is a value
         (coverage.py takes it; argparse takes `-cover` for an option), and
         an unknown option points at its command's help, not ccov's."""

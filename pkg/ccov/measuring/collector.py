@@ -48,6 +48,9 @@ class Collector:
         self._preference = _YIELDING_PREFERENCE if leave_coverage_id else _TOOL_ID_PREFERENCE
         self.tool_id: int | None = None
         self.watching = False
+        # Modules of measured files imported before start(): their
+        # functions are measured, the lines that ran then are not.
+        self.imported_early: list[str] = []
         self._session = False  # the C collector runs this session (stop() ends it)
 
     def start(self) -> None:
@@ -81,7 +84,8 @@ class Collector:
         if self.watching:
             # New code is armed as it is created; code that exists already,
             # however it is held, is found here (csrc/existing.c).
-            if _measured_module_imported():
+            self.imported_early = _measured_modules_imported()
+            if self.imported_early:
                 _collector.track_existing()
         else:
             monitoring.set_events(tool_id, events.PY_START)
@@ -228,16 +232,17 @@ def _unregister(tool_id: int, event: int) -> None:
         _quietly(sys.monitoring.register_callback, tool_id, event, previous)
 
 
-def _measured_module_imported() -> bool:
-    """Whether code of a measured file can exist yet: a module from one was
-    imported (`ccov run` starts before any; pytest's `-p`, the API's
-    caller...).  Walking every object for existing code costs about 2 ms
-    per 50,000 objects, paid only then."""
+def _measured_modules_imported() -> list[str]:
+    """The files of measured modules already imported, if code of a measured
+    file can exist yet (`ccov run` starts before any; pytest's `-p`, the
+    API's caller...).  Walking every object for existing code costs about
+    2 ms per 50,000 objects, paid only then."""
+    found = []
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
-        if isinstance(filename, str) and _collector.measured(filename):
-            return True
-    return False
+        if isinstance(filename, str) and filename not in found and _collector.measured(filename):
+            found.append(filename)
+    return found
 
 
 def decode_arc(key: int) -> tuple[int, int]:

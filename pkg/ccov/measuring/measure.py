@@ -95,6 +95,8 @@ class Measurement:
                 outer._resume()
             raise
         _running.append(self)
+        if not self.child:
+            self._warn_as_coverage_py_would()
         if install_handlers:
             import atexit
 
@@ -104,6 +106,16 @@ class Measurement:
             self._install_sigterm()
             process_hooks.install(self)
         self._announce_to_children()
+
+    def _warn_as_coverage_py_would(self) -> None:
+        """coverage.py's warnings that still apply to ccov, under its names."""
+        config = self.config
+        if config.include and (config.source or config.source_pkgs):
+            warn("--include is ignored because --source is set", slug="include-ignored")
+        if config.include or config.source or config.source_pkgs:  # as coverage.py: only then
+            for filename in self.collector.imported_early:
+                warn(f"Already imported a file that will be measured: {filename}; its lines that ran before "
+                     "measuring started (its module level) are not counted", slug="already-imported")
 
     def _announce_to_children(self) -> None:
         """Tell the processes this one starts how to measure (CCOV_PROCESS);
