@@ -379,3 +379,39 @@ def test_a_module_imported_before_the_api_starts_is_said(tmp_path):
     lib = str(tmp_path / "lib.py")
     assert done.stderr.startswith(f"ccov: warning: Already imported a file that will be measured: {lib}"), done.stderr
     assert done.stderr.rstrip().endswith("(already-imported)")
+
+
+@pytest.mark.parametrize("name, text", [
+    (".coveragerc", "[run]\nbranch = true\n"),
+    ("setup.cfg", "[coverage:run]\nbranch = true\n"),
+    ("tox.ini", "[coverage:run]\nbranch = true\n"),
+    ("pyproject.toml", "[tool.coverage.run]\nbranch = true\n"),
+])
+def test_a_byte_order_mark_is_read_as_coverage_py_reads_it(tmp_path, name, text):
+    """An editor's BOM made the file 'not a valid configuration file', and
+    nothing was measured (#40)."""
+    (tmp_path / name).write_bytes(b"\xef\xbb\xbf" + text.encode())
+    (tmp_path / "prog.py").write_text("x = 1\nif x:\n    y = 2\n")
+    done = ccov("run", "prog.py", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert ccov("report", cwd=tmp_path).stdout.splitlines()[0].split() == \
+        ["Name", "Stmts", "Miss", "Branch", "BrPart", "Cover"]  # branch = true was read
+    theirs = run([sys.executable, "-m", "coverage", "run", "prog.py"], tmp_path)
+    assert theirs.returncode == 0, theirs.stderr
+
+
+@pytest.mark.parametrize("setting, message", [
+    ('branch = "yes"', "branch must be true or false, not 'yes'"),
+    ('omit = "tests/*"', "omit must be a list of strings, not 'tests/*'"),
+])
+def test_toml_values_coverage_py_refuses_are_refused(tmp_path, setting, message):
+    (tmp_path / "pyproject.toml").write_text(f"[tool.coverage.run]\n{setting}\n")
+    (tmp_path / "prog.py").write_text("x = 1\n")
+    theirs = run([sys.executable, "-m", "coverage", "run", "prog.py"], tmp_path)
+    assert theirs.returncode != 0 and "Couldn't read config file" in theirs.stderr + theirs.stdout
+    ours = ccov("run", "prog.py", cwd=tmp_path)
+    assert ours.returncode == 3
+    assert ours.stderr == f"ccov: error: pyproject.toml: [tool.coverage.run] {message}\n"
+    # The strings coverage.py converts are taken.
+    (tmp_path / "pyproject.toml").write_text('[tool.coverage.run]\nbranch = "true"\n[tool.coverage.report]\nprecision = "2"\n')
+    assert ccov("run", "prog.py", cwd=tmp_path).returncode == 0

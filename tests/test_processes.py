@@ -515,3 +515,23 @@ def test_concurrent_appending_runs_lose_nothing(project):
     assert [r.wait(timeout=120) for r in runs] == [0] * 6
     files = ccov_files(project)
     assert sorted(files) == [f"prog{n}.py" for n in range(6)]
+
+
+def test_a_shard_whose_checkout_has_other_line_endings_combines(tmp_path):
+    """A Windows shard's checkout of a file differs only in its line endings:
+    coverage.py reports it; ccov skipped it as 'changed since it was
+    measured' (#40)."""
+    text = "def f(x):\n    if x:\n        return 1\n    return 2\n\n\nf(1)\n"
+    windows = tmp_path / "windows"
+    write(windows, "pyproject.toml", "[tool.ccov]\nrelative_files = true\n")
+    (windows / "app.py").write_bytes(text.replace("\n", "\r\n").encode())
+    assert ccov("run", "-p", "app.py", cwd=windows).returncode == 0
+    here = tmp_path / "linux"
+    write(here, "pyproject.toml", "[tool.ccov]\nrelative_files = true\n")
+    (here / "app.py").write_text(text)
+    for data_file in windows.glob(".ccov.*"):
+        os.replace(data_file, here / data_file.name)
+    assert ccov("combine", cwd=here).returncode == 0
+    report = ccov("report", "-m", cwd=here)
+    assert report.returncode == 0 and "changed since" not in report.stderr, report.stderr
+    assert "app.py       5      1    80%   4" in report.stdout, report.stdout

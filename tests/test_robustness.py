@@ -339,6 +339,20 @@ def test_an_odd_parallel_file_is_passed_over(project, kind):
     assert tested.returncode == 0 and "TOTAL" in tested.stdout, tested.stdout + tested.stderr
 
 
+@pytest.mark.parametrize("kind", sorted(ODD_FILES))
+@pytest.mark.parametrize("name", ["analysis.sqlite", "toml-pyproject.toml-py{version}.marshal"])
+def test_an_odd_file_in_the_cache_folder_is_passed_over(project, kind, name):
+    """.ccov_cache/ keeps what makes ccov faster, never what a result needs."""
+    write(project, "prog.py", "value = 1\n")
+    write(project, "pyproject.toml", "[tool.coverage.run]\nbranch = true\n")
+    (project / ".ccov_cache").mkdir()
+    plant(project, kind, ".ccov_cache/" + name.format(version=f"{sys.version_info[0]}.{sys.version_info[1]}"))
+    ran = ccov("run", "prog.py", cwd=project, timeout=20)
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    report = ccov("report", cwd=project, timeout=20)
+    assert report.returncode == 0 and "100%" in report.stdout, report.stderr
+
+
 def test_a_save_waits_a_bounded_time_for_the_folders_lock(project):
     """Another process holding the data folder's lock: the save gives up
     after CCOV_LOCK_TIMEOUT seconds and keeps the run beside the data file."""

@@ -138,7 +138,7 @@ def find(given: str | None = None, toml_reader=None) -> Found:
             sections = _toml_sections(document, path, own)
         else:
             sections = _ini_sections(path, own)
-        found = _convert(sections, path)
+        found = _convert(sections, path, toml)
         if own or found.any_setting:
             return found
     return Found()
@@ -196,7 +196,7 @@ def _ini_sections(path: str, own: bool) -> dict:
 
     parser = configparser.RawConfigParser()
     try:
-        with open(path, encoding="utf-8") as ini_file:
+        with open(path, encoding="utf-8-sig") as ini_file:  # as coverage.py: a BOM may start it
             parser.read_file(ini_file)
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror}") from None
@@ -218,11 +218,11 @@ def _ini_sections(path: str, own: bool) -> dict:
 # ---- values ------------------------------------------------------------------------------
 
 
-def _convert(sections: dict, path: str) -> Found:
+def _convert(sections: dict, path: str, toml: bool = False) -> Found:
     found = Found(path)
     run_options = sections.get("run", ("", {}))[1]
     if "plugins" in run_options:
-        found.plugins = _value(run_options["plugins"], "list", path, sections["run"][0], "plugins")
+        found.plugins = _value(run_options["plugins"], "list", path, sections["run"][0], "plugins", toml)
         found.any_setting = True
     for section, (real_name, options) in sections.items():
         if section in found.plugins:
@@ -231,7 +231,7 @@ def _convert(sections: dict, path: str) -> Found:
         if section not in (*SECTIONS, "paths"):
             continue  # another tool's section, or a plugin not asked for: coverage.py ignores it too
         if section == "paths":
-            rules = {str(name): _value(value, "list", path, real_name, name) for name, value in options.items()}
+            rules = {str(name): _value(value, "list", path, real_name, name, toml) for name, value in options.items()}
             if rules:
                 found.any_setting = True
                 found.values["paths"] = rules
@@ -244,7 +244,7 @@ def _convert(sections: dict, path: str) -> Found:
             found.any_setting = found.any_setting or key in HONOURED or key in NOT_HONOURED
             if key in HONOURED:
                 setting, kind = HONOURED[key]
-                value = _value(raw, kind, path, real_name, option)
+                value = _value(raw, kind, path, real_name, option, toml)
                 if setting == "source" and "source" in found.values:  # source and source_dirs: both
                     value = found.values["source"] + value
                 found.values[setting] = value
@@ -268,11 +268,18 @@ def _is_set(raw) -> bool:
     return bool(raw)
 
 
-def _value(raw, kind: str, path: str, section: str, option: str):
-    """One value, as coverage.py reads it from either syntax."""
+def _value(raw, kind: str, path: str, section: str, option: str, toml: bool = False):
+    """One value, as coverage.py reads it from either syntax.  TOML is read
+    as coverage.py reads it, more strictly than INI text: a boolean is true,
+    false or the string "true" or "false" (not "yes"), and a list is an array
+    (not one string)."""
     where = f"{path}: [{section}] {option}"
     if isinstance(raw, str):
         raw = expand_variables(raw, where)
+    if toml and kind == "bool" and not isinstance(raw, bool) and raw not in ("true", "false"):
+        raise UsageError(f"{where} must be true or false, not {raw!r}")
+    if toml and kind in ("list", "regexlist") and not isinstance(raw, list):
+        raise UsageError(f"{where} must be a list of strings, not {raw!r}")
     if kind in ("list", "regexlist"):
         if isinstance(raw, list):
             if not all(isinstance(item, str) for item in raw):

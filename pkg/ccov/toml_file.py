@@ -30,7 +30,7 @@ def load(path: str) -> dict:
     if document is None:
         import tomllib
 
-        document = tomllib.loads(content.decode("utf-8"))
+        document = tomllib.loads(content.decode("utf-8-sig"))  # as coverage.py: a BOM may start it
         _keep(kept_at, content, document)
     return document
 
@@ -44,9 +44,10 @@ def _kept_path(path: str) -> str:
 def _read_kept(kept_at: str, content: bytes) -> dict | None:
     import marshal
 
+    from ccov.files import read_regular
+
     try:
-        with open(kept_at, "rb") as kept_file:
-            kept = marshal.load(kept_file)
+        kept = marshal.loads(read_regular(kept_at))  # a FIFO planted there must not block
     except (OSError, EOFError, ValueError, TypeError):
         return None
     if type(kept) is tuple and len(kept) == 3 and kept[0] == _FORMAT and kept[1] == content \

@@ -31,7 +31,6 @@ as in coverage.py.
 from __future__ import annotations
 
 import os
-import stat
 import sys
 
 from ccov import __version__
@@ -355,29 +354,20 @@ def _modified_after(path: str, moment: float) -> bool:
 
 
 def _read_bytes(path: str, limit: int = -1) -> bytes:
-    """The bytes of a regular file, at most `limit` of them.  Anything else
-    in the data folder (a FIFO, which would block, a link to a device, which
-    never ends) is an error, found without blocking."""
+    """The bytes of a regular file, at most `limit` of them (ccov.files):
+    anything else in the data folder is an error, found without blocking."""
+    from ccov.files import NotRegularFile, read_regular
+
     try:
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        return read_regular(path, limit)
     except FileNotFoundError:
         raise CcovError(f"no data file at {path}: run `ccov run` (or `pytest --ccov`) first") from None
     except IsADirectoryError:
         raise CcovError(f"data file {path} is a directory") from None
+    except NotRegularFile:
+        raise CcovError(f"data file {path} is not a regular file (a FIFO, a device or a socket): left alone") from None
     except OSError as err:
         raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
-    try:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISDIR(mode):
-            raise CcovError(f"data file {path} is a directory")
-        if not stat.S_ISREG(mode):
-            raise CcovError(f"data file {path} is not a regular file (a FIFO, a device or a socket): left alone")
-        with open(descriptor, "rb", closefd=False) as data_file:
-            return data_file.read(limit)
-    except OSError as err:
-        raise CcovError(f"cannot read data file {path}: {err.strerror}") from None
-    finally:
-        os.close(descriptor)
 
 
 # ---- writing -----------------------------------------------------------------

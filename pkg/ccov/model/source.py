@@ -75,7 +75,10 @@ def _by_coding_cookie(data: bytes, path: str) -> str:
 
 
 def content_hash(data: bytes) -> str:
-    return checksum(data).hex()
+    """What names a source's content: its line endings do not count (a
+    Windows shard's checkout of a file is the same file, with the same
+    lines, as coverage.py takes it)."""
+    return checksum(data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")).hex()
 
 
 def multiline_map(tokens) -> dict[int, int]:
