@@ -62,7 +62,7 @@ FILES = [
 # ccov setting -> coverage.py's CoverageConfig attribute of the same meaning
 # (coverage.py adds exclude_also to its exclude_list, and partial_also to its partial_list).
 COVERAGE_ATTRIBUTE = {
-    "branch": "branch", "context": "context", "data_file": "data_file", "include": "run_include",
+    "branch": "branch", "context": "context", "coverage_data_file": "data_file", "include": "run_include",
     "omit": "run_omit", "parallel": "parallel", "relative_files": "relative_files", "source_pkgs": "source_pkgs",
     "exclusion_regexes": "exclude_list", "exclude_also": "exclude_also", "fail_under": "fail_under",
     "format": "format", "report_include": "report_include", "report_omit": "report_omit",
@@ -111,7 +111,7 @@ def test_every_setting_reads_as_coverage_py_reads_it(tmp_path, monkeypatch, name
     # coverage.py keeps source and source_dirs apart; ccov's source takes both.
     assert ours.source == theirs.source + theirs.source_dirs == ["app", "lib"]
     assert ours.exclude_also == ["def __repr__", "raise AssertionError, or not"]  # regexes split on lines only
-    assert all(origin.startswith(name) for origin in ours.origins.values())
+    assert all(origin.startswith(name) or f"named by {name}" in origin for origin in ours.origins.values())
 
 
 def test_the_file_coverage_py_would_use_is_the_one_read(tmp_path, monkeypatch):
@@ -145,7 +145,8 @@ def test_tool_ccov_wins_and_ccov_debug_says_where_each_value_came_from(tmp_path)
     assert settings["precision"] == "3    # from pyproject.toml [tool.ccov] precision"
     assert settings["branch"] == "True    # from .coveragerc [run] branch"
     assert settings["omit"] == "['gen/*']    # from .coveragerc [run] omit"
-    assert settings["data_file"] == "'elsewhere/data'    # from $COVERAGE_FILE"
+    assert settings["coverage_data_file"] == "'elsewhere/data'    # from $COVERAGE_FILE"
+    assert settings["data_file"] == "'elsewhere/.ccov'    # from beside coverage.py's data file, named by $COVERAGE_FILE"
     assert settings["sort"] == "'name'"  # a default says nothing more
 
 
@@ -166,7 +167,7 @@ def test_environment_variables_expand_as_in_coverage_py(tmp_path, monkeypatch):
     (tmp_path / ".coveragerc").write_text(
         "[run]\ndata_file = ${OUT}/data\nsource = $PKG, ${MISSING-fallback}\n[html]\ntitle = cost $$5\n")
     config, _ = load(tmp_path, monkeypatch, env={"OUT": "/tmp/x", "PKG": "app"})
-    assert (config.data_file, config.source, config.html_title) == ("/tmp/x/data", ["app", "fallback"], "cost $5")
+    assert (config.coverage_data_file, config.source, config.html_title) == ("/tmp/x/data", ["app", "fallback"], "cost $5")
     (tmp_path / ".coveragerc").write_text("[run]\ndata_file = ${NOT_SET_ANYWHERE?}\n")
     from ccov.errors import UsageError
 

@@ -30,6 +30,9 @@ _DEFAULT_REGEXES = frozenset(DEFAULT_EXCLUDE + DEFAULT_PARTIAL_BRANCHES)
 
 SORT_COLUMNS = ("name", "stmts", "miss", "branch", "brpart", "cover")
 REPORT_FORMATS = ("text", "markdown", "total")
+# "ccov": ccov's data file alone; "coverage": coverage.py's data file too
+# (coverage_data_file), for the tools built on coverage.py.
+DATA_FORMATS = ("ccov", "coverage")
 
 
 # name -> (type, default); the types are what pyproject.toml values are checked against.
@@ -68,6 +71,8 @@ SETTINGS = {
     "json_show_contexts": ("bool", False),
     "lcov_output": ("str", "lcov.info"),
     "disable_warnings": ("list[str]", []),
+    "data_format": ("str", "ccov"),
+    "coverage_data_file": ("str", ".coverage"),
 }
 
 
@@ -114,6 +119,8 @@ class Config:
     json_show_contexts: bool
     lcov_output: str
     disable_warnings: list[str]
+    data_format: str
+    coverage_data_file: str
     origins: dict[str, str]
 
     def __init__(self) -> None:
@@ -153,6 +160,8 @@ class Config:
             raise UsageError(f"fail_under must be between 0 and 100, not {self.fail_under:g}")
         if self.sort.lstrip("-").lower() not in SORT_COLUMNS:
             raise UsageError(f"sort must be one of {', '.join(SORT_COLUMNS)} (optionally with a leading -), not {self.sort!r}")
+        if self.data_format not in DATA_FORMATS:
+            raise UsageError(f"data_format must be one of {', '.join(DATA_FORMATS)}, not {self.data_format!r}")
         if self.format not in REPORT_FORMATS:
             raise UsageError(f"format must be one of {', '.join(REPORT_FORMATS)}, not {self.format!r}")
         # The defaults are known to compile: with none of its own, a
@@ -276,12 +285,27 @@ def load(path: str | None = None, warn=None) -> Config:
     if ccov_file is not None and os.path.isfile(ccov_file) and (path or covconfig.mentions(ccov_file, b"ccov")):
         _apply_ccov_section(config, ccov_file, read_toml(ccov_file), warn)
     if os.environ.get("COVERAGE_FILE"):
-        config.set("data_file", os.environ["COVERAGE_FILE"], "$COVERAGE_FILE")
+        config.set("coverage_data_file", os.environ["COVERAGE_FILE"], "$COVERAGE_FILE")
+    _coverage_file_named(config)
     config.validate()
     from ccov.errors import silence
 
     silence(config.disable_warnings)
     return config
+
+
+def _coverage_file_named(config: Config) -> None:
+    """coverage.py's data file named (`[run] data_file`, $COVERAGE_FILE) is
+    one the project's tools will look for: it is written, in coverage.py's
+    format, and ccov's own file goes beside it."""
+    named_by = config.origins.get("coverage_data_file")
+    if named_by is None:
+        return
+    if "data_format" not in config.origins:
+        config.set("data_format", "coverage", f"coverage.py's data file named by {named_by}")
+    if "data_file" not in config.origins:
+        beside = os.path.join(os.path.dirname(config.coverage_data_file), ".ccov")
+        config.set("data_file", beside, f"beside coverage.py's data file, named by {named_by}")
 
 
 def _apply_ccov_section(config: Config, path: str, document: dict, warn) -> None:

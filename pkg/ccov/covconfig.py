@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 HONOURED = {
     ("run", "branch"): ("branch", "bool"),
     ("run", "context"): ("context", "str"),
-    ("run", "data_file"): ("data_file", "file"),
+    ("run", "data_file"): ("coverage_data_file", "file"),
     ("run", "disable_warnings"): ("disable_warnings", "list"),
     ("run", "include"): ("include", "list"),
     ("run", "omit"): ("omit", "list"),

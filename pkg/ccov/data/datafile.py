@@ -43,6 +43,7 @@ except ImportError:  # pragma: no cover - CPython always has it
     from hashlib import blake2b
 
 MAGIC = b"ccovdata"
+SQLITE_MAGIC = b"SQLite format 3\x00"  # coverage.py's data file (ccov.data.coverage_file), or another
 FORMAT_VERSION = 2
 CHECKSUM_SIZE = 16
 _HEADER_SIZE = len(MAGIC) + 4 + CHECKSUM_SIZE
@@ -221,8 +222,8 @@ class _Reader:
 def _checked_body(path: str, content: bytes, whole: bool = True) -> bytes:
     """The body of a format 2 file; with `whole`, known to be all of it
     (without, `content` may be its beginning only, and is not checked)."""
-    if content.startswith(b"SQLite format 3\x00"):
-        raise _damaged(path, "an SQLite database (an older ccov's format 1, or another tool's): measure again")
+    if content.startswith(SQLITE_MAGIC):
+        raise _damaged(path, "an SQLite database (coverage.py's, an older ccov's format 1, or another tool's)")
     if len(content) < _HEADER_SIZE or not content.startswith(MAGIC):
         raise _damaged(path, "not a ccov data file (corrupt, truncated or foreign)")
     version = int.from_bytes(content[len(MAGIC):len(MAGIC) + 4], "little")
@@ -279,9 +280,15 @@ def _damaged(path: str, detail: str) -> CcovError:
 
 
 def read(path: str) -> CoverageData:
-    """Read a data file; every problem becomes a one-line CcovError."""
+    """Read a data file, ccov's or coverage.py's (an SQLite database, see
+    ccov.data.coverage_file); every problem becomes a one-line CcovError."""
+    content = _read_bytes(path)
+    if content.startswith(SQLITE_MAGIC):
+        from ccov.data import coverage_file
+
+        return coverage_file.read(path)
     try:
-        return _decode(_Reader(_checked_body(path, _read_bytes(path))))
+        return _decode(_Reader(_checked_body(path, content)))
     except _Damaged as err:
         raise _damaged(path, str(err)) from None
 

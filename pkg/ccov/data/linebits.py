@@ -28,9 +28,6 @@ def from_lines(lines: Iterable[int]) -> int:
 
 
 def to_lines(bits: int) -> list[int]:
-    lines: list[int] = []
-    for index, byte in enumerate(to_bytes(bits)):
-        if byte:
-            base = index * 8
-            lines.extend(base + bit for bit in range(8) if byte >> bit & 1)
-    return lines
+    # The binary digits, lowest first: a scan of a string beats testing bits.
+    digits = bin(bits)[:1:-1]
+    return [line for line, digit in enumerate(digits) if digit == "1"]

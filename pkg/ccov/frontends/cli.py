@@ -75,6 +75,7 @@ def _config(args):
     html = getattr(args, "command", None) == "html"
     overrides = {
         "data_file": getattr(args, "data_file", None),
+        "data_format": getattr(args, "data_format", None),
         "fail_under": getattr(args, "fail_under", None),
         "precision": getattr(args, "precision", None),
         "show_missing": getattr(args, "show_missing", None),
@@ -281,17 +282,22 @@ def cmd_diff(args) -> int:
 
 
 def _combine_inputs(args, config) -> list[str]:
-    from ccov.data import datafile
+    """The files to combine: ccov's parallel data files and coverage.py's
+    (`.coverage.*`, a fleet in the middle of a switch), beside the data files
+    or in the directories given, or the files given."""
+    from ccov.data import coverage_file, datafile
 
     if not args.inputs:
-        return datafile.parallel_files(config.data_file)
+        return datafile.parallel_files(config.data_file) + coverage_file.parallel_files(config.coverage_data_file)
     found = []
     for item in args.inputs:
         if os.path.isdir(item):
-            # A directory holds another run's data file, its parallel files, or both.
-            in_there = os.path.join(item, os.path.basename(config.data_file))
-            found.extend([in_there] if os.path.isfile(in_there) else [])
-            found.extend(datafile.parallel_files(in_there))
+            # A directory holds another run's data file, its parallel files, or both, of either tool.
+            for name, parallel in ((config.data_file, datafile.parallel_files),
+                                   (config.coverage_data_file, coverage_file.parallel_files)):
+                in_there = os.path.join(item, os.path.basename(name))
+                found.extend([in_there] if os.path.isfile(in_there) else [])
+                found.extend(parallel(in_there))
         elif os.path.isfile(item):
             found.append(item)
         else:
@@ -316,7 +322,8 @@ def _combine(args, config) -> list[str]:
     the output is safely written (unless --keep)."""
     from ccov.data import datafile, paths
 
-    inputs = [p for p in _combine_inputs(args, config) if os.path.abspath(p) != os.path.abspath(config.data_file)]
+    outputs = {os.path.abspath(config.data_file), os.path.abspath(config.coverage_data_file)}
+    inputs = [p for p in _combine_inputs(args, config) if os.path.abspath(p) not in outputs]
     if not inputs:
         raise CcovError("no data files to combine")
     combined = datafile.CoverageData()
@@ -335,6 +342,10 @@ def _combine(args, config) -> list[str]:
     if not used:
         raise CcovError("none of the data files could be read")
     datafile.write(config.data_file, combined)
+    if config.data_format == "coverage":
+        from ccov.data import coverage_file
+
+        coverage_file.write(config.coverage_data_file, combined)
     if not args.keep:
         for path in used:
             datafile.remove_quietly(path)
@@ -346,7 +357,8 @@ def cmd_erase(args) -> int:
 
     config = _config(args)
     leftovers = datafile.parallel_files(config.data_file) + datafile.abandoned_temporaries(config.data_file)
-    for path in [config.data_file, *leftovers]:
+    written_for_coverage_py = [config.coverage_data_file] if config.data_format == "coverage" else []
+    for path in [config.data_file, *written_for_coverage_py, *leftovers]:
         if not os.path.lexists(path):
             continue  # nothing to delete is no error, on a read-only filesystem too (EROFS comes before ENOENT)
         try:

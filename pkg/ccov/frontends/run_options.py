@@ -12,4 +12,6 @@ RUN_OPTIONS = [
     (("--config",), "config", "store", "FILE", "read the configuration from this file only (TOML or .coveragerc)"),
     (("--context",), "context", "store", "NAME", "label the lines of this run (a static context, e.g. py3.13)"),
     (("--branch",), "branch", "store_true", None, "measure branches too (which way each one went)"),
+    (("--data-format",), "data_format", "store", "ccov|coverage",
+     "coverage: also write coverage.py's data file (.coverage, or [run] data_file), for tools built on coverage.py"),
 ]

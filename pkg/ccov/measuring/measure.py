@@ -410,6 +410,19 @@ class Measurement:
         self._write_or_rescue(self.data_path, data)
         for path in adopted:
             datafile.remove_quietly(path)
+        if self.config.data_format == "coverage":
+            self._write_coverage_file(data)
+
+    def _write_coverage_file(self, data) -> None:
+        """coverage.py's data file too, for the tools built on coverage.py
+        (ccov's own is written already, and stays whatever happens here)."""
+        from ccov.data import coverage_file
+
+        path = os.path.join(self.root, self.config.coverage_data_file)
+        try:
+            coverage_file.write(path, data)
+        except CcovError as err:
+            raise CcovError(f"{err}; ccov's data file {self.data_path} was saved") from None
 
     def _adopt_children(self, data) -> list[str]:
         """Merge the data files this run's child processes wrote (those still
