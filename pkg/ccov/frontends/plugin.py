@@ -87,16 +87,74 @@ def _percentage(text: str) -> int | float:
 
 def answers_pytest_cov_options(pluginmanager) -> bool:
     """Whether ccov takes pytest-cov's option names too: only when pytest-cov
-    is not there to take them (not installed, or blocked by -p no:pytest_cov)."""
+    is not there to take them (not installed, blocked by -p no:pytest_cov,
+    or set aside by ccov: asked_to_stand_in)."""
     import importlib.util
 
     return pluginmanager.is_blocked("pytest_cov") or importlib.util.find_spec("pytest_cov") is None
 
 
+STAND_IN_VARIABLE = "CCOV_STANDS_IN_FOR_PYTEST_COV"
+STAND_IN_SETTING = "stand_in_for_pytest_cov"
+
+
+def asked_to_stand_in() -> bool:
+    """Whether ccov is to take pytest-cov's place though pytest-cov is
+    installed (a test extra of the project's): $CCOV_STANDS_IN_FOR_PYTEST_COV=1,
+    or `stand_in_for_pytest_cov = true` in ./pyproject.toml's [tool.ccov].
+    Read on every pytest start, so the file is parsed only if it names it."""
+    if os.environ.get(STAND_IN_VARIABLE) is not None:
+        return os.environ[STAND_IN_VARIABLE] not in ("", "0")
+    try:
+        with open("pyproject.toml", "rb") as project_file:
+            if STAND_IN_SETTING.encode() not in project_file.read():
+                return False
+    except OSError:
+        return False
+    from ccov import toml_file
+
+    try:
+        section = toml_file.load("pyproject.toml").get("tool", {}).get("ccov", {})
+    except (OSError, ValueError, AttributeError):
+        return False  # ccov's configuration says what is wrong when it is read
+    return isinstance(section, dict) and section.get(STAND_IN_SETTING) is True
+
+
+def _set_pytest_cov_aside(parser, pluginmanager) -> None:
+    """pytest-cov's place for ccov: it is unregistered if it loaded first
+    (its options go with it), and blocked if it has not loaded yet."""
+    plugin = pluginmanager.get_plugin("pytest_cov")
+    if plugin is not None:
+        pluginmanager.unregister(plugin)
+        parser._groups[:] = [group for group in parser._groups if group.name != "cov"]
+    pluginmanager.set_blocked("pytest_cov")
+
+
 def pytest_addoption(parser, pluginmanager):
+    if asked_to_stand_in():
+        _set_pytest_cov_aside(parser, pluginmanager)
     group = parser.getgroup("ccov", "coverage measured by ccov")
     for names, keywords in _options(answers_pytest_cov_options(pluginmanager)):
         group.addoption(*names, **keywords)
+
+
+class PytestCovStandIn:
+    """Registered as `pytest_cov` while ccov answers pytest-cov's options, so
+    that tools which check for pytest-cov before adding `--cov` (VS Code's
+    test adapter: `pluginmanager.hasplugin("pytest_cov")`) run.  It has no
+    hooks: ccov's plugin does the work."""
+
+
+def _stand_in(pluginmanager) -> None:
+    for name in ("pytest_cov", "pytest_cov.plugin"):
+        if pluginmanager.get_plugin(name) is None:
+            if pluginmanager.is_blocked(name):
+                pluginmanager.unblock(name)
+            pluginmanager.register(PytestCovStandIn(), name)
+
+
+def _uses_pytest_cov_s_names(args: list[str]) -> bool:
+    return any(arg == "--cov" or arg.startswith(("--cov=", "--cov-")) for arg in args)
 
 
 def parse_reports(values: list[str] | None, warn=None) -> list[tuple[str, str | None]]:
@@ -137,6 +195,9 @@ def _unmeasured(item) -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_load_initial_conftests(early_config, parser, args):
     options = early_config.known_args_namespace
+    standing_in = answers_pytest_cov_options(early_config.pluginmanager)
+    if standing_in:
+        _stand_in(early_config.pluginmanager)
     if options.ccov_affected is not None:
         early_config.pluginmanager.register(AffectedTests(options), "_ccov_affected")
         return  # a subset of the tests must not replace the data it was chosen by
@@ -144,7 +205,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
         return
     from ccov.errors import CcovError
 
-    plugin = CcovPlugin(options)
+    plugin = CcovPlugin(options, as_pytest_cov=standing_in and _uses_pytest_cov_s_names(args))
     try:
         plugin.start(str(early_config.rootpath))
     except CcovError as err:  # no free tool id, an unusable setting: one line, as any usage error
@@ -176,7 +237,7 @@ class ContextHooks:
 
 
 class CcovPlugin:
-    def __init__(self, options):
+    def __init__(self, options, as_pytest_cov=False):
         from ccov import config as config_module
         from ccov.errors import CcovError
 
@@ -190,6 +251,12 @@ class CcovPlugin:
             sources = [s for s in sources if s]
             self.config.override(source=sources or None, fail_under=options.ccov_fail_under,
                                  branch=options.ccov_branch, precision=options.ccov_precision)
+            if as_pytest_cov:
+                self._take_pytest_cov_s_defaults()
+            if self.config.parallel:
+                # pytest-cov always combines: the run's data, its subprocesses'
+                # included, is one data file, reported whole.
+                self.config.set("parallel", False, "pytest --ccov, which combines as pytest-cov does")
         except CcovError as err:
             raise pytest.UsageError(f"ccov: {err}") from None
         self.append = options.ccov_append
@@ -205,6 +272,14 @@ class CcovPlugin:
         # even if a test changed the working directory and did not change it back.
         self.invocation_dir = os.getcwd()
         self.tests_failed = False
+
+    def _take_pytest_cov_s_defaults(self) -> None:
+        """Started with pytest-cov's names, ccov stands in for it: the steps
+        that follow read what pytest-cov leaves, .coverage and coverage.lcov."""
+        why = "pytest-cov's default (ccov stands in for pytest-cov)"
+        for setting, value in (("data_format", "coverage"), ("lcov_output", "coverage.lcov")):
+            if setting not in self.config.origins:
+                self.config.set(setting, value, why)
 
     def _warn(self, message: str, slug: str | None = None) -> None:
         """Said in the terminal summary (by the controller only, under xdist)."""
