@@ -205,3 +205,25 @@ def test_pytest_cov_s_report_file_names_while_standing_in(project):
     assert (project / "coverage.lcov").exists() and (project / "coverage.xml").exists()
     ccov_run(project, "--ccov=pkg", "--ccov-report=term", "--ccov-report=lcov")  # ccov's names: ccov's default
     assert (project / "lcov.info").exists()
+
+
+def test_combine_takes_coverage_py_s_files_too(tmp_path):
+    """A fleet in the middle of a switch: one shard measured by coverage.py,
+    another by ccov, in another checkout; one report of both."""
+    program = "import sys\n\nif sys.argv[1] == 'a':\n    side = 'a'\nelse:\n    side = 'b'\n"
+    shards = {"coverage": tmp_path / "shard_cov", "ccov": tmp_path / "shard_ccov"}
+    for tool, folder in shards.items():
+        folder.mkdir()
+        (folder / "prog.py").write_text(program)
+        argument = "a" if tool == "coverage" else "b"
+        done = run([sys.executable, "-m", tool, "run", "-p", "prog.py", argument], folder)
+        assert done.returncode == 0, done.stderr
+    here = tmp_path / "report"
+    here.mkdir()
+    (here / "prog.py").write_text(program)
+    (here / "pyproject.toml").write_text(
+        f'[tool.coverage.paths]\nsource = [".", "{shards["coverage"]}", "{shards["ccov"]}"]\n')
+    combined = run([sys.executable, "-m", "ccov", "combine", str(shards["coverage"]), str(shards["ccov"])], here)
+    assert combined.returncode == 0 and "Combined 2 data files" in combined.stdout, combined.stdout + combined.stderr
+    report = run([sys.executable, "-m", "ccov", "report", "-m"], here)
+    assert "prog.py 4 0 100%" in " ".join(report.stdout.split()), report.stdout  # both sides ran
