@@ -112,7 +112,7 @@ def test_the_api_measures_code_made_before_start(project, branch):
         test_all_run()
         cov.stop()
         cov.save()
-        cov.lcov_report("api.info")
+        cov.lcov_report(outfile="api.info")
         """))
     (project / "test_early.py").write_text(USES_EARLY)
     done = run([sys.executable, "script.py"], project, clean_env(PYTHONPATH=str(project)))

@@ -286,7 +286,7 @@ def load(path: str | None = None, warn=None) -> Config:
         _apply_ccov_section(config, ccov_file, read_toml(ccov_file), warn)
     if os.environ.get("COVERAGE_FILE"):
         config.set("coverage_data_file", os.environ["COVERAGE_FILE"], "$COVERAGE_FILE")
-    _coverage_file_named(config)
+    coverage_file_named(config)
     config.validate()
     from ccov.errors import silence
 
@@ -294,7 +294,7 @@ def load(path: str | None = None, warn=None) -> Config:
     return config
 
 
-def _coverage_file_named(config: Config) -> None:
+def coverage_file_named(config: Config) -> None:
     """coverage.py's data file named (`[run] data_file`, $COVERAGE_FILE) is
     one the project's tools will look for: it is written, in coverage.py's
     format, and ccov's own file goes beside it."""

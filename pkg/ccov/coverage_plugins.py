@@ -148,7 +148,7 @@ def configure(plugins: list[str], plugin_options: dict[str, dict], config: Confi
     """Import each plugin module, let it register, and run its configurers."""
     import importlib
 
-    others: dict = {}
+    inits = []
     for name in plugins:
         try:
             module = importlib.import_module(name)
@@ -157,6 +157,18 @@ def configure(plugins: list[str], plugin_options: dict[str, dict], config: Confi
         init = getattr(module, "coverage_init", None)
         if not callable(init):
             raise UsageError(f"plugin module {name} has no coverage_init function, as coverage.py plugins must")
+        inits.append((name, init))
+    _run(inits, plugin_options, config, warn)
+
+
+def configure_with(inits: list, config: Config, warn: Callable[[str], None] | None) -> None:
+    """The `plugins` of coverage.py's API: functions called as coverage_init is."""
+    _run([(getattr(init, "__name__", repr(init)), init) for init in inits], {}, config, warn)
+
+
+def _run(inits: list, plugin_options: dict[str, dict], config: Config, warn: Callable[[str], None] | None) -> None:
+    others: dict = {}
+    for name, init in inits:
         registry = _Registry()
         init(registry, dict(plugin_options.get(name, {})))
         for message in registry.unsupported:

@@ -20,6 +20,19 @@ class UsageError(CcovError):
         super().__init__(message, EXIT_USAGE)
 
 
+# The exceptions coverage.py's API raises, under its names, for the tools
+# that catch them (VS Code catches NoSource from analysis2).
+CoverageException = CcovError
+
+
+class NoDataError(CcovError):
+    """Nothing was measured, or no data file can be read."""
+
+
+class NoSource(CcovError):
+    """A measured file's source cannot be found or read."""
+
+
 # coverage.py's names of the warnings `disable_warnings` silences.
 _silenced: set[str] = set()
 

@@ -127,6 +127,40 @@ class CoverageData:
     def has_named_contexts(self) -> bool:
         return any(context for entry in self.files.values() for context in entry.lines)
 
+    # ---- coverage.py's CoverageData reading interface, for the tools built on it ----
+
+    def measured_files(self) -> set[str]:
+        return set(self.files)
+
+    def has_arcs(self) -> bool:
+        return self.branches
+
+    def lines(self, path: str) -> list[int] | None:
+        """The executed lines of a measured file, every context's; None for
+        a file not measured."""
+        entry = self.files.get(path)
+        return None if entry is None else linebits.to_lines(entry.all_lines())
+
+    def arcs(self, path: str) -> list[tuple[int, int]] | None:
+        """The recorded arcs of a measured file (branch data only; None for
+        line data or a file not measured)."""
+        entry = self.files.get(path)
+        return None if entry is None or not self.branches else sorted(entry.all_arcs())
+
+    def measured_contexts(self) -> set[str]:
+        return {context for entry in self.files.values() for context in entry.lines}
+
+    def contexts_by_lineno(self, path: str) -> dict[int, list[str]]:
+        found: dict[int, list[str]] = {}
+        for context, bits in sorted((self.files[path].lines if path in self.files else {}).items()):
+            for line in linebits.to_lines(bits):
+                found.setdefault(line, []).append(context)
+        return found
+
+    def file_tracer(self, path: str) -> str | None:
+        """'' for a measured file (ccov measures Python files alone), None otherwise."""
+        return "" if path in self.files else None
+
     def summary(self) -> dict[str, int]:
         return {
             "files": len(self.files),

@@ -306,15 +306,20 @@ def _combine_inputs(args, config) -> list[str]:
 
 
 def cmd_combine(args) -> int:
+    config = _config(args)
+    used = combine_into(config, args.inputs, append=args.append, keep=args.keep)
+    print(f"Combined {plural(len(used), 'data file')} into {config.data_file}")
+    return EXIT_OK
+
+
+def combine_into(config, inputs: list[str], append: bool = False, keep: bool = False) -> list[str]:
+    """`ccov combine` (and the API's combine()): returns the files combined."""
     from ccov.data import datafile
 
-    config = _config(args)
     # Locked: a process of a run adopting its children's files, or another
     # combine, would otherwise race this read-modify-write.
     with datafile.directory_lock(config.data_file):
-        used = _combine(args, config)
-    print(f"Combined {plural(len(used), 'data file')} into {config.data_file}")
-    return EXIT_OK
+        return _combine(_Arguments(inputs=inputs, append=append, keep=keep), config)
 
 
 def _combine(args, config) -> list[str]:

@@ -168,11 +168,19 @@ class Measurement:
         self.save_quietly()
         _die_by_sigterm()
 
+    def _unannounce(self) -> None:
+        """Processes started from now on are not this measurement's: CCOV_PROCESS
+        is what it was before start() (an outer measurement's, or none)."""
+        from ccov.measuring.process_env import ENV_VAR
+
+        if self._previous_env is None:
+            os.environ.pop(ENV_VAR, None)
+        elif isinstance(self._previous_env, str):  # not _NOT_ANNOUNCED
+            os.environ[ENV_VAR] = self._previous_env
+
     def stop(self) -> None:
         """Stop measuring, keeping what ran; idempotent.  A measurement this
         one suspended resumes."""
-        from ccov.measuring.process_env import ENV_VAR
-
         if self._stopped:
             return
         self._stopped = True
@@ -181,10 +189,7 @@ class Measurement:
         # which forgets every line it holds.
         self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
         process_hooks.uninstall(self)
-        if self._previous_env is None:
-            os.environ.pop(ENV_VAR, None)
-        elif isinstance(self._previous_env, str):  # not _NOT_ANNOUNCED
-            os.environ[ENV_VAR] = self._previous_env
+        self._unannounce()
         if self in _running:
             innermost = _running[-1] is self
             _running.remove(self)
@@ -192,13 +197,28 @@ class Measurement:
                 _running[-1]._resume()
 
     def pause(self) -> None:
-        """Measure nothing until resume() (a test marked no_cover); what ran
-        so far is kept."""
-        if not self._stopped:
-            self._suspend()
+        """Measure nothing until resume() (a test marked no_cover, the API's
+        stop()); what ran so far is kept.  A measurement this one suspended
+        when it started measures again meanwhile."""
+        if self._stopped or self not in _running:
+            return
+        self._suspend()
+        self._unannounce()
+        innermost = _running[-1] is self
+        _running.remove(self)
+        if innermost and _running:
+            _running[-1]._resume()
 
     def resume(self) -> None:
+        """Measure again after pause(), suspending whatever measures now."""
+        if self._stopped or self in _running:
+            return
+        if _running:
+            _running[-1]._suspend()
         self._resume()
+        _running.append(self)
+        if self._previous_env is not _NOT_ANNOUNCED:
+            self._announce_to_children()
 
     def _suspend(self) -> None:
         """Another measurement starts in this process: keep what ran so far
@@ -286,7 +306,9 @@ class Measurement:
         # finished ones: OR-ing is idempotent, so a snapshot taken before the
         # end adds nothing twice.  Once stopped, stop() took them already (and
         # the collector may serve another measurement now).
-        if not self._stopped:
+        if not self._stopped and _running and _running[-1] is self:
+            # Measuring now: the collector holds this measurement's latest lines
+            # (paused, or suspended by another, it holds someone else's).
             self._keep(self.context, self.collector.lines(), self.collector.take_arcs())
         paths: dict[str, str] = {}
         for context, files in self._finished_contexts.items():
