@@ -46,7 +46,12 @@ def report_schema() -> dict:
 
 
 def validate_dtd(path: Path) -> etree._ElementTree:
+    """The report is valid by the coverage-04 DTD, but for coverage.py's one
+    attribute the DTD lacks (missing-branches, which ccov writes as it does,
+    and Cobertura's readers pass over)."""
     tree = etree.parse(str(path))
+    for line in tree.iter("line"):
+        line.attrib.pop("missing-branches", None)
     dtd = etree.DTD(str(DTD))
     assert dtd.validate(tree), dtd.error_log.filter_from_errors()
     return tree
@@ -87,6 +92,7 @@ def test_xml_is_no_larger_than_coverage_pys(project):
     ours, theirs = (project / "ours.xml").stat().st_size, (project / "theirs.xml").stat().st_size
     assert ours <= theirs, (ours, theirs)
     validate_dtd(project / "ours.xml")
+    validate_dtd(project / "theirs.xml")
 
 
 def test_the_dtd_accepts_coverage_pys_xml_too(measured):

@@ -95,10 +95,11 @@ def write_lcov(built, path: str) -> None:
     write_report_file(path, lambda out: lcov.write(built, out), built.root)
 
 
-def write_xml(built, path: str, methods: bool = False) -> None:
+def write_xml(built, path: str, config) -> None:
     from ccov.reports import cobertura
 
-    write_report_file(path, lambda out: cobertura.write(built, out, built.root, methods), built.root)
+    write_report_file(path, lambda out: cobertura.write(built, out, config.source, config.relative_files,
+                                                        config.xml_methods), built.root)
 
 
 def write_json(built, path: str, show_contexts: bool = False, precision: int = 0) -> None:
@@ -154,7 +155,7 @@ def write_file_report(kind: str, built, config, path: str, show_contexts: bool =
     elif kind == "json":
         write_json(built, path, show_contexts, config.precision)
     elif kind == "xml":
-        write_xml(built, path, config.xml_methods)
+        write_xml(built, path, config)
     else:
         write_lcov(built, path)
 
