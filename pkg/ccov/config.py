@@ -146,6 +146,11 @@ class Config:
         setattr(self, name, value)
         self.origins[name] = origin
 
+    def set_checked(self, name: str, value, origin: str, label: str) -> None:
+        """set(), with the value checked as `[tool.ccov]`'s are; a wrong type
+        is a UsageError that names it as `label` (a plugin's option)."""
+        self.set(name, check_type(name, value, SETTINGS[name][0], origin, label=label), origin)
+
     def override(self, **values) -> None:
         """Apply command-line values; None means "not given"."""
         for name, value in values.items():

@@ -110,25 +110,22 @@ class Options:
         raise UsageError(f"plugin {self._plugin} asked for {name!r}, which coverage.py does not have")
 
     def set_option(self, name: str, value) -> None:
-        from ccov.config import SETTINGS, check_type
-
+        label = f"plugin {self._plugin}: {name}"
         if name == "paths":
             value = {str(key): list(entries) for key, entries in dict(value).items()}
-            self._config.set("paths", check_type("paths", value, "paths", self._origin(name),
-                                                 label=f"plugin {self._plugin}: paths"), self._origin(name))
+            self._config.set_checked("paths", value, self._origin(name), label)
             return
         try:
             setting, kind = self._honoured(name)
         except KeyError:
             self._set_other(name, value)
             return
-        expected = SETTINGS[setting][0]
         if kind in ("list", "regexlist") and isinstance(value, (tuple, set, frozenset)):
             value = list(value)
-        checked = check_type(setting, value, expected, self._origin(name), label=f"plugin {self._plugin}: {name}")
-        if expected == "float" and type(value) is int:
-            checked = value  # kept as given, as coverage.py keeps it: pytest-cov's message says "100%"
-        self._config.set(setting, checked, self._origin(name))
+        self._config.set_checked(setting, value, self._origin(name), label)
+        if kind == "float" and type(value) is int:
+            # Kept as given, as coverage.py keeps it: pytest-cov's message says "100%".
+            self._config.set(setting, value, self._origin(name))
 
     def _set_other(self, name: str, value) -> None:
         plugin, _, key = name.partition(":")

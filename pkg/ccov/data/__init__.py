@@ -1,7 +1,8 @@
-"""The data a run leaves: the data file (`datafile`, SQLite, written
-atomically), line bitmaps (`linebits`) and file names across machines
-(`paths`).
+"""The data a run leaves: what was measured (`coverage_data`), ccov's data
+file (`datafile`, its own binary format, written atomically), coverage.py's
+(`coverage_file`, SQLite, for the tools built on coverage.py), line bitmaps
+(`linebits`) and file names across machines (`paths`).
 
-Import rule (tests/test_layers.py): imports nothing of ccov's but
-`ccov.errors`, `ccov.config`, `ccov.measuring.file_selection` and this package.
+Import rule (tests/test_layers.py): imports nothing of ccov's but the
+shared modules (`ccov.errors`, `ccov.globs`, `ccov.files`...) and this package.
 """

@@ -31,10 +31,11 @@ from itertools import chain
 
 from ccov import __version__
 from ccov.data import linebits
-from ccov.data.datafile import SQLITE_MAGIC, CoverageData
+from ccov.data.coverage_data import CoverageData
 from ccov.errors import CcovError
 
 SCHEMA_VERSION = 7
+SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE coverage_schema (version integer);

@@ -282,13 +282,15 @@ def cmd_diff(args) -> int:
 
 
 def _combine_inputs(args, config) -> list[str]:
-    """The files to combine: ccov's parallel data files and coverage.py's
-    (`.coverage.*`, a fleet in the middle of a switch), beside the data files
-    or in the directories given, or the files given."""
+    """The files to combine: ccov's parallel data files beside the data file;
+    or, in the directories given, those and coverage.py's (`.coverage.*`, a
+    fleet in the middle of a switch); or the files given.  (coverage.py's
+    files beside ccov's are left to coverage.py unless asked for: the two
+    tools may be run side by side there.)"""
     from ccov.data import coverage_file, datafile
 
     if not args.inputs:
-        return datafile.parallel_files(config.data_file) + coverage_file.parallel_files(config.coverage_data_file)
+        return datafile.parallel_files(config.data_file)
     found = []
     for item in args.inputs:
         if os.path.isdir(item):
