@@ -6,7 +6,8 @@ lines, and the arcs taken and missed.
 The sdists are downloaded from PyPI by this module the first time (checked
 against the pinned SHA-256) and cached in .cache/realcode of the checkout;
 CCOV_REALCODE_CACHE moves the cache, CCOV_REALCODE=0 skips these tests (they
-need the network once).  A library's suite runs from its unpacked sdist,
+need the network once), and CCOV_REALCODE=click,boltons runs the named
+libraries' alone (.ci/run spreads them over the Pythons it tests).  A library's suite runs from its unpacked sdist,
 imported from its source tree, with its own pytest configuration."""
 
 from __future__ import annotations
@@ -21,6 +22,11 @@ from conftest import LINES_FROM_BRANCH_MODE, clean_env, genhtml, lcov_tools, run
 from realcode import LIBRARIES, Library, suite_arguments, suite_environment, unpack
 
 ENABLED = os.environ.get("CCOV_REALCODE", "1") != "0"
+_NAMED = os.environ.get("CCOV_REALCODE", "1")
+
+
+def _chosen(library: Library) -> bool:
+    return _NAMED in ("", "1") or library.name in _NAMED.split(",")
 
 
 def _suite(tree: Path, library: Library, measure: list[str]):
@@ -53,7 +59,7 @@ def _compare(ours: dict, theirs: dict, branch: bool) -> None:
 # attrs' line mode is left out: its suite runs with its own configuration,
 # in branch mode, in test_a_real_project_configured_for_coverage_py.
 CASES = [(library, branch) for library in LIBRARIES for branch in (True, False)
-         if branch or library.name != "attrs"]
+         if (branch or library.name != "attrs") and _chosen(library)]
 
 
 @pytest.mark.skipif(not ENABLED, reason="CCOV_REALCODE=0")
@@ -90,7 +96,8 @@ def _table(output: str) -> list[str]:
     return lines[start:end + 1] + skipped
 
 
-@pytest.mark.skipif(not ENABLED, reason="CCOV_REALCODE=0")
+@pytest.mark.skipif(not ENABLED or not _chosen(next(lib for lib in LIBRARIES if lib.name == "attrs")),
+                    reason="CCOV_REALCODE leaves attrs out")
 def test_a_real_project_configured_for_coverage_py(tmp_path):
     """attrs as its maintainers measure it: bare `--cov` and bare `--ccov`
     both read its [tool.coverage] (branch, parallel, source_pkgs, [paths],
