@@ -6,8 +6,13 @@ directory never hides a link further down."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
+import ccov
 from ccov.measuring.file_selection import FileSelector
 
 
@@ -104,3 +109,22 @@ def test_every_omit_pattern_matches_whole_names(tmp_path):
     select = FileSelector(str(tmp_path), ["src"], ["src/pkg/a*", "nothing/*"])
     assert not select(str(tmp_path / "src" / "pkg" / "a.py"))
     assert select(str(tmp_path / "src" / "pkg" / "b.py"))
+
+
+def test_ccov_never_measures_itself_in_a_checkout(tmp_path):
+    """Run from ccov's own checkout (the editable install the tests use), with
+    no source given: its modules and its reports are ccov's, not the
+    project's.  Its own folder was taken for ccov/measuring alone (#41), and
+    its C extension module named a measured 'file' that no report could
+    decode."""
+    checkout = Path(__file__).resolve().parent.parent
+    if not Path(ccov.__file__).resolve().is_relative_to(checkout):
+        pytest.skip("ccov is installed, not run from this checkout")
+    data = str(tmp_path / "data")
+    subprocess.run([sys.executable, "-m", "ccov", "run", "--data-file", data, "examples/linecount.py",
+                    "examples/sample.py"], cwd=checkout, check=True, capture_output=True)
+    report = subprocess.run([sys.executable, "-m", "ccov", "report", "--data-file", data], cwd=checkout,
+                            capture_output=True, text=True)
+    assert report.returncode == 0 and report.stderr == "", report.stderr
+    assert [line.split()[0] for line in report.stdout.splitlines() if line.endswith("%")] == \
+        ["examples/linecount.py", "TOTAL"]

@@ -240,7 +240,9 @@ def _measured_modules_imported() -> list[str]:
     found = []
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
-        if isinstance(filename, str) and filename not in found and _collector.measured(filename):
+        # Python source only: an extension module's file is never code's.
+        if (isinstance(filename, str) and filename.endswith((".py", ".pyw")) and filename not in found
+                and _collector.measured(filename)):
             found.append(filename)
     return found
 

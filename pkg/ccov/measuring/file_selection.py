@@ -49,10 +49,12 @@ def _unmeasured_roots() -> list[str]:
     importing sysconfig: this runs before the program starts)."""
     import site
 
-    roots = {os.path.dirname(os.__file__), os.path.dirname(os.path.abspath(__file__))}
-    reports = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reports")
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # ccov, this file's grandparent
+    roots = {os.path.dirname(os.__file__), package}
+    # ccov.reports in a checkout: an editable install maps it to reports/ beside pkg/.
+    reports = os.path.join(os.path.dirname(os.path.dirname(package)), "reports")
     if os.path.isfile(os.path.join(reports, "html.py")):
-        roots.add(reports)  # ccov.reports in a checkout (an editable install maps it there)
+        roots.add(reports)
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
         roots.add(os.path.join(prefix, "lib", f"python{sys.version_info[0]}.{sys.version_info[1]}"))
         # Console-script launchers (`pytest`, `ccov`): installed, not the project's code.
