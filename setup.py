@@ -1,12 +1,24 @@
 """Build the C collector and ship ccov-subprocess.pth; everything else is
-declared in pyproject.toml."""
+declared in pyproject.toml (and buildtools/ccov_backend.py checks, before
+this runs, that a compiler and the Python headers are there)."""
 import os
 from glob import glob
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 from setuptools.command.build_py import build_py
 
 PTH_FILE = "ccov-subprocess.pth"
+
+
+class build_ext_warning_flags(build_ext):
+    """gcc's and clang's warnings, in C11; MSVC takes other flags."""
+
+    def build_extensions(self):
+        if self.compiler.compiler_type == "unix":
+            for extension in self.extensions:
+                extension.extra_compile_args = ["-Wall", "-Wextra", "-std=c11", *extension.extra_compile_args]
+        super().build_extensions()
 
 
 class build_py_with_pth(build_py):
@@ -23,13 +35,6 @@ class build_py_with_pth(build_py):
 
 
 setup(
-    cmdclass={"build_py": build_py_with_pth},
-    ext_modules=[
-        Extension(
-            "ccov._collector",
-            sources=sorted(glob("csrc/*.c")),
-            depends=glob("csrc/*.h"),
-            extra_compile_args=["-Wall", "-Wextra", "-std=c11"],
-        )
-    ],
+    cmdclass={"build_py": build_py_with_pth, "build_ext": build_ext_warning_flags},
+    ext_modules=[Extension("ccov._collector", sources=sorted(glob("csrc/*.c")), depends=glob("csrc/*.h"))],
 )

@@ -156,3 +156,56 @@ def test_dev_without_the_python_asked_for_says_so_and_stops(tmp_path, version, m
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip() == message
     assert not any(name.startswith(".venv") for name in os.listdir(checkout))
+
+
+def _copy_of_the_sources(destination: Path) -> Path:
+    shutil.copytree(CHECKOUT, destination, ignore=shutil.ignore_patterns(
+        ".venv-*", ".git", "*.so", "build", "dist", ".work", "__pycache__", "*.egg-info", ".cache", ".hypothesis",
+        "tests", "docs", "bench", "screenshots"))
+    return destination
+
+
+def test_a_source_build_without_a_compiler_stops_with_one_line(tmp_path):
+    """pip printed setuptools' ninety-line log, with `No such file or directory:
+    'gcc'` near its end and nothing from ccov (#42)."""
+    import os
+
+    source = _copy_of_the_sources(tmp_path / "src")
+    env = dict(os.environ, CC=str(tmp_path / "no-such-cc"))
+    done = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w",
+                str(tmp_path / "out"), str(source)], tmp_path, env=env, timeout=300)
+    assert done.returncode != 0
+    said = [line.strip() for line in (done.stdout + done.stderr).splitlines() if "ccov: error" in line]
+    assert len(said) == 1, done.stdout + done.stderr
+    assert said[0].startswith(f"ccov: error: no C compiler ('{tmp_path / 'no-such-cc'}' not found)")
+    assert "apt-get install gcc python3." in said[0] and "xcode-select --install" in said[0]
+    assert "building 'ccov._collector'" not in done.stdout + done.stderr  # it stopped before compiling
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def _build_backend():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("ccov_backend", CHECKOUT / "buildtools" / "ccov_backend.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_source_build_without_the_python_headers_says_which(tmp_path):
+    import os
+    import sysconfig
+
+    backend = _build_backend()
+    environ = {"PATH": os.environ["PATH"], "CC": sys.executable}  # any program that is there
+    reason = backend.missing_build_prerequisite(environ, include_dir=str(tmp_path))
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert reason == (
+        f"ccov: error: no Python {version} headers ({tmp_path}/Python.h) to build ccov's collector from source; "
+        f"install them (Debian/Ubuntu: apt-get install gcc python{version}-dev; Fedora: dnf install gcc "
+        f"python{version}-devel; Alpine: apk add gcc musl-dev python3-dev; macOS: xcode-select --install), "
+        "or install a ccov wheel")
+    # The suite's own build had both: nothing is missing here.
+    assert backend.missing_build_prerequisite(environ, sysconfig.get_paths()["include"]) is None
+
