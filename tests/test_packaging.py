@@ -104,7 +104,8 @@ def test_the_sdist_holds_what_its_tests_need(tmp_path):
         archive.extractall(tmp_path / "unpacked", filter="data")
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     for needed in ("LICENSE", "pkg/ccov/py.typed", "docs/configuration.md", "tests/conftest.py",
-                   "tests/data/coverage-04.dtd", "tests/programs/control.py", "tests/sample_project/calc/ops.py"):
+                   "tests/data/coverage-04.dtd", "tests/programs/control.py", "tests/sample_project/calc/ops.py",
+                   "buildtools/ccov_backend.py", "buildtools/test_installed.py", "buildtools/check_wheels.py"):
         assert needed in names, needed
     assert not [name for name in names if "__pycache__" in name or name.endswith(".pyc")]
     (tree,) = (tmp_path / "unpacked").iterdir()
@@ -209,3 +210,65 @@ def test_a_source_build_without_the_python_headers_says_which(tmp_path):
     # The suite's own build had both: nothing is missing here.
     assert backend.missing_build_prerequisite(environ, sysconfig.get_paths()["include"]) is None
 
+
+def _workflow() -> dict:
+    import yaml
+
+    return yaml.safe_load((CHECKOUT / ".github" / "workflows" / "wheels.yml").read_text())
+
+
+def test_the_release_workflow_builds_tests_and_publishes_on_a_tag():
+    workflow = _workflow()
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert triggers["push"]["tags"] == ["v*"]
+    jobs = workflow["jobs"]
+    runners = set(jobs["wheels"]["strategy"]["matrix"]["os"])
+    # Linux x86_64 and aarch64, macOS Intel and Apple silicon, Windows.
+    assert runners == {"ubuntu-latest", "ubuntu-24.04-arm", "macos-13", "macos-14", "windows-latest"}
+    steps = [step.get("uses", "") for step in jobs["wheels"]["steps"]]
+    assert any(uses.startswith("pypa/cibuildwheel@") for uses in steps)
+    publish = jobs["publish"]
+    assert set(publish["needs"]) == {"sdist", "wheels"}
+    assert publish["if"] == "startsWith(github.ref, 'refs/tags/v')"
+    assert publish["steps"][-1]["uses"].startswith("pypa/gh-action-pypi-publish@")
+
+
+@pytest.mark.parametrize("platform, archs, kinds", [
+    ("linux", "x86_64,aarch64", ["manylinux_x86_64", "manylinux_aarch64", "musllinux_x86_64", "musllinux_aarch64"]),
+    ("macos", "x86_64,arm64", ["macosx_x86_64", "macosx_arm64"]),
+    ("windows", "AMD64", ["win_amd64"]),
+])
+def test_cibuildwheel_builds_every_supported_cpython(platform, archs, kinds):
+    """cibuildwheel itself reads pyproject.toml's settings, at the version the
+    workflow uses: every regular CPython ccov supports, no free-threaded one."""
+    import importlib.metadata
+
+    (action,) = [step["uses"] for step in _workflow()["jobs"]["wheels"]["steps"]
+                 if step.get("uses", "").startswith("pypa/cibuildwheel@")]
+    assert action == f"pypa/cibuildwheel@v{importlib.metadata.version('cibuildwheel')}"
+    done = run([sys.executable, "-m", "cibuildwheel", "--platform", platform, "--archs", archs,
+                "--print-build-identifiers"], CHECKOUT)
+    assert done.returncode == 0, done.stderr
+    expected = {f"cp3{minor}-{kind}" for minor in (12, 13, 14, 15) for kind in kinds}
+    assert set(done.stdout.split()) == expected
+
+
+def test_the_release_check_finds_what_a_wheel_lacks(wheel, tmp_path):
+    """buildtools/check_wheels.py, which `./dev wheels` runs on each wheel:
+    the wheel pip builds holds everything, and is only not yet repaired to a
+    manylinux tag (auditwheel's step); a wheel without the bootstrap or the
+    plugin's entry point is caught."""
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.spec_from_file_location("check_wheels", CHECKOUT / "buildtools" / "check_wheels.py")
+    assert spec and spec.loader
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    assert check.faults(wheel) == ["not repaired to a manylinux tag"]
+    stripped = tmp_path / wheel.name.replace("linux_x86_64", "manylinux_2_34_x86_64")
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(stripped, "w") as target:
+        for item in source.infolist():
+            if item.filename != "ccov-subprocess.pth" and not item.filename.endswith("entry_points.txt"):
+                target.writestr(item, source.read(item))
+    assert check.faults(stripped) == ["no ccov-subprocess.pth", "no pytest11 entry point"]
