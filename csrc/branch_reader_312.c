@@ -1,6 +1,6 @@
 /* Reading a code object's branch table from its 3.12/3.13 bytecode.
  *
- * This is ccov.model.bytecode_branches.branch_table in C: the Python module
+ * This is tests/branch_reference.py's branch_table in C: the Python module
  * is the readable reference (what each part means, and why, is written
  * there), and this file follows it step for step, so that the two give the
  * same table (tests/test_branch_reader.py compares them on every code object
@@ -428,7 +428,7 @@ implying_line(const Code *c, const ImpliedArcs *arcs, const ByLine *group, Py_ss
 }
 
 /* {line D: line L} for each line that cannot first run but from line L
- * (bytecode_branches.implied_arcs), into arcs->implied, by line. */
+ * (branch_reference.implied_arcs), into arcs->implied, by line. */
 static int
 find_implied(Code *c, ImpliedArcs *arcs)
 {
@@ -958,7 +958,7 @@ read_table(Code *c, ImpliedArcs *arcs, Found *found)
     long first_line = ((PyCodeObject *)c->code)->co_firstlineno;
     int32_t exit_line = (int32_t)-first_line;
     /* Code that cannot go two ways records no arc between its lines: its
-     * flow graph is not built (bytecode_branches.branch_table). */
+     * flow graph is not built (branch_reference.branch_table). */
     int two_way = can_go_two_ways(c);
     if (two_way && (find_predecessors(c) < 0 || find_implied(c, arcs) < 0)) {
         return NULL;

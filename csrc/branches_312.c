@@ -13,7 +13,7 @@
  *    per pyperformance run, because hot branches are mostly one-way.
  *
  * ccov uses BRANCH events but waits only for the directions it cannot learn
- * otherwise.  ccov.model.bytecode_branches reads the bytecode once per code object (when
+ * otherwise.  branch_reader_312.c reads the bytecode once per code object (when
  * it first runs) and finds, for every direction, the line it arrives at.  If
  * every way into that line comes from the branch's line, the LINE event of
  * the arrival line already proves the arc (an "implied" arc, recorded by the
@@ -194,7 +194,8 @@ fill_steps(BranchTable *table, PyObject *steps)
     return 0;
 }
 
-/* Ask ccov.model.bytecode_branches for the table of a code object; NULL + exception on error. */
+/* Ask the branch helper (_collector.branch_table: branch_reader_312.c) for the table of a code
+ * object; NULL + exception on error. */
 static BranchTable *
 build_table(PyObject *code)
 {

@@ -122,7 +122,7 @@ typedef struct {
     int branches;                /* branch mode: BRANCH events and arcs */
     int watching;                /* measured code is found by the code watcher, not global PY_START */
     int one_context;             /* the session never switches contexts (start's one_context) */
-    PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (ccov.model.bytecode_branches);
+    PyObject *branch_helper;     /* 3.12/3.13: code -> branch table (_collector.branch_table, in C);
                                     3.14+: filename -> statement map (ccov.model.source) */
 } CollectorState;
 
@@ -206,7 +206,7 @@ Py_ssize_t ccov_body_start(PyObject *code);
 int ccov_one_line_body(PyObject *code, long *line);
 
 /* 3.12/3.13: (directions, implied, proofs, steps) of a code object, as
- * ccov.model.bytecode_branches.branch_table gives them (branch_reader_312.c);
+ * tests/branch_reference.py's branch_table gives them (branch_reader_312.c);
  * NULL with an exception on error. */
 PyObject *ccov_read_branch_table(PyObject *code);
 

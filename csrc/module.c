@@ -117,7 +117,7 @@ collector_start(PyObject *Py_UNUSED(module), PyObject *args)
 PyDoc_STRVAR(branch_table_doc,
 "branch_table(code) -> (directions, implied, returns, steps)\n\n"
 "What the branches of a code object mean as line arcs (3.12/3.13), read from\n"
-"its bytecode as ccov.model.bytecode_branches.branch_table reads it.  The\n"
+"its bytecode as tests/branch_reference.py reads it.  The\n"
 "collector asks for it once per measured code object.");
 
 static PyObject *

@@ -69,7 +69,7 @@ ccov_report_failure(const char *where)
  * the branch table builder): a few dozen; the rest is margin. */
 #define CALL_ROOM 200
 
-/* The collector calls Python code (ccov.measuring.file_selection, ccov.model.bytecode_branches) from
+/* The collector calls Python code (ccov.measuring.file_selection; on 3.14+ ccov.model.source) from
  * inside sys.monitoring callbacks and the code watcher, at whatever depth the
  * program is.  Two things must not happen there:
  *

@@ -1,5 +1,5 @@
 """The collector's branch-table reader for 3.12/3.13 (csrc/branch_reader_312.c)
-gives the tables of the Python reference (ccov.model.bytecode_branches): the
+gives the tables of the Python reference (tests/branch_reference.py): the
 BRANCH callback trusts every direction, implied arc, return and step in it,
 so a table that differs is a wrong or missing arc."""
 
@@ -16,8 +16,9 @@ import pytest
 if sys.version_info >= (3, 14):
     pytest.skip("3.14+ reads co_branches() instead", allow_module_level=True)
 
+from branch_reference import branch_table
+
 from ccov import _collector
-from ccov.model.bytecode_branches import branch_table
 
 PROGRAMS = Path(__file__).parent / "programs"
 

@@ -448,7 +448,7 @@ def describe(code: CodeType) -> str:
     return "\n".join(out)
 
 
-if __name__ == "__main__":  # python -m ccov.model.bytecode_branches FILE: a developer's view
+if __name__ == "__main__":  # python tests/branch_reference.py FILE: a developer's view
     with open(sys.argv[1], encoding="utf-8") as source_file:
         top = compile(source_file.read(), sys.argv[1], "exec", dont_inherit=True)
     stack = [top]
