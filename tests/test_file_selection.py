@@ -67,7 +67,7 @@ def test_every_imported_file_gets_the_name_realpath_gives(tmp_path):
     import os
     import sys
 
-    from ccov.measuring.file_selection import canonical
+    from ccov.files import canonical
 
     (tmp_path / "lib").symlink_to(os.path.dirname(os.__file__))
     names = sorted({m.__file__ for m in list(sys.modules.values()) if getattr(m, "__file__", None)})

@@ -155,7 +155,7 @@ def select(data, config, repository: str, rootdir: str, ref: str, collected: lis
 
 def _select(data, config, repository: str, rootdir: str, ref: str, collected: list[str]) -> Selection:
     from ccov.changes import gitdiff
-    from ccov.measuring.file_selection import canonical
+    from ccov.files import canonical
     from ccov.model.source import content_hash
 
     recorded = _check_recording(data, config)

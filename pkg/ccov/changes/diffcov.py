@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 
 from ccov.changes import gitdiff
-from ccov.measuring.file_selection import canonical
+from ccov.files import canonical
 from ccov.model.results import Results, percent
 
 

@@ -239,8 +239,8 @@ def _location(text: str) -> tuple[str, int, int]:
 def cmd_who(args) -> int:
     """Which contexts ran each statement of the lines asked for."""
     from ccov.data import datafile, paths
+    from ccov.files import canonical
     from ccov.frontends import common
-    from ccov.measuring.file_selection import canonical
 
     config = _config(args)
     wanted = [_location(text) for text in args.locations]

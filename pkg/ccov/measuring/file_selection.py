@@ -6,15 +6,12 @@ from __future__ import annotations
 import os
 import sys
 
+from ccov.files import canonical, zip_member
 from ccov.globs import compile_patterns
 
 # What a Python file name looks like (as coverage.py's source search has it).
 _PYTHON_FILE = r"^[^.#~!$@%^&*()+=,]+\.pyw?$"
 _THIRD_PARTY_DIRS = {"site-packages", "dist-packages"}
-
-
-def canonical(path: str) -> str:
-    return os.path.normcase(os.path.realpath(path))
 
 
 def _find_module(name: str) -> list[str]:
@@ -72,21 +69,6 @@ def _unmeasured_roots() -> list[str]:
             found.add(os.path.normcase(os.path.abspath(root)) + os.sep)
             found.add(canonical(root) + os.sep)
     return sorted(found)
-
-
-def zip_member(path: str) -> tuple[str, str] | None:
-    """(archive, member) when `path` names a file inside a zip archive (an
-    existing regular file followed by more of the name), else None.  Imports
-    nothing: the collector's file decision asks it."""
-    head, inner = path, []
-    while head and not os.path.lexists(head):
-        head, name = os.path.split(head)
-        if not name:
-            return None
-        inner.append(name)
-    if not inner or not os.path.isfile(head):
-        return None
-    return head, "/".join(reversed(inner))
 
 
 def _zip_source(path: str) -> bool:

@@ -24,9 +24,10 @@ except ImportError:  # pragma: no cover - CPython has it
 
 from ccov.config import Config
 from ccov.errors import CcovError, warn
+from ccov.files import canonical
 from ccov.measuring import process_hooks
 from ccov.measuring.collector import Collector
-from ccov.measuring.file_selection import FileSelector, canonical
+from ccov.measuring.file_selection import FileSelector
 from ccov.measuring.stack import with_room
 
 _NOT_ANNOUNCED = object()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from ccov.data.datafile import checksum
-from ccov.measuring.file_selection import zip_member
+from ccov.files import zip_member
 
 
 class SourceError(Exception):
