@@ -272,3 +272,18 @@ def test_the_release_check_finds_what_a_wheel_lacks(wheel, tmp_path):
             if item.filename != "ccov-subprocess.pth" and not item.filename.endswith("entry_points.txt"):
                 target.writestr(item, source.read(item))
     assert check.faults(stripped) == ["no ccov-subprocess.pth", "no pytest11 entry point"]
+
+
+def test_the_windows_smoke_test_passes_here_and_fails_without_data(tmp_path):
+    """The command cibuildwheel runs on each Windows wheel, run here on the
+    ccov under test: it passes, and it would fail if nothing were measured."""
+    import tomllib
+
+    settings = tomllib.loads((CHECKOUT / "pyproject.toml").read_text())["tool"]["cibuildwheel"]
+    (windows,) = [override for override in settings["overrides"] if override["select"] == "*-win_*"]
+    command = windows["test-command"].replace("{project}", str(CHECKOUT)).replace("python ", f"{sys.executable} ")
+    done = subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "linecount.py" in done.stdout
+    unmeasured = command.replace(f"--source={CHECKOUT}/examples", f"--source={tmp_path}")
+    assert subprocess.run(unmeasured, shell=True, cwd=tmp_path, capture_output=True).returncode != 0
