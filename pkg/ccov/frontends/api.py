@@ -423,9 +423,9 @@ class Coverage:
     def _file_report(self, kind: str, morfs, outfile, ignore_errors, omit, include) -> float:
         from ccov.frontends import common
 
-        show_contexts = kind == "json" and self._config.json_show_contexts
+        show_contexts = common.report_shows_contexts(kind, self._config)
         built = self._results_for(morfs, include, omit, show_contexts, ignore_errors)
-        target = outfile or getattr(self._config, f"{kind}_output")
+        target = common.report_file(kind, self._config, outfile)
         common.write_file_report(kind, built, self._config, target, show_contexts)
         self._say(f"Wrote {dict(lcov='LCOV', xml='XML', json='JSON')[kind]} report to {target}")
         return built.totals.percent

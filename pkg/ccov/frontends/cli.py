@@ -181,18 +181,25 @@ def cmd_report(args) -> int:
     if args.step_summary:
         table = io.StringIO()
         common.write_markdown(built, config, table)
-        if not common.append_step_summary(table.getvalue()):
-            warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
+        _step_summary(table.getvalue())
     return _gates(built, config)
+
+
+def _step_summary(markdown: str) -> None:
+    """--step-summary, of `report` and `diff` alike."""
+    from ccov.frontends import common
+
+    if not common.append_step_summary(markdown):
+        warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
 
 
 def _file_report(args, kind: str, what: str) -> int:
     from ccov.frontends import common
 
     config = _config(args)
-    show_contexts = kind == "json" and config.json_show_contexts
+    show_contexts = common.report_shows_contexts(kind, config)
     built = _load_results(config, contexts=show_contexts)
-    output = args.output or getattr(config, f"{kind}_output")
+    output = common.report_file(kind, config, args.output)
     common.write_file_report(kind, built, config, output, show_contexts)
     if output != "-":
         print(f"Wrote {what} to {output}")
@@ -263,7 +270,6 @@ def cmd_who(args) -> int:
 
 def cmd_diff(args) -> int:
     from ccov.changes import diffcov
-    from ccov.frontends import common
     from ccov.frontends.common import fail_under_shortfall
     from ccov.reports import diff
 
@@ -272,8 +278,8 @@ def cmd_diff(args) -> int:
     report = diffcov.diff_coverage(built, args.base, os.getcwd())
     render = {"text": diff.as_text, "markdown": diff.as_markdown, "github": diff.as_github}[args.format]
     print(render(report))
-    if args.step_summary and not common.append_step_summary(diff.as_markdown(report)):
-        warn("--step-summary: $GITHUB_STEP_SUMMARY is not set; nothing appended")
+    if args.step_summary:
+        _step_summary(diff.as_markdown(report))
     shortfall = fail_under_shortfall(report.percent, args.fail_under or 0, config.precision, "diff coverage")
     if shortfall is not None:
         print(f"ccov: coverage failure: {shortfall}", file=sys.stderr)

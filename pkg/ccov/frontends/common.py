@@ -146,6 +146,28 @@ def write_markdown(built, config, out: TextIO) -> None:
     markdown.write(built, out, **table_options(config))
 
 
+# The file a report goes to when none is named: coverage.py's [lcov], [xml]
+# and [json] `output` settings, and pytest-cov's Markdown file.
+_DEFAULT_FILE_SETTING = {"lcov": "lcov_output", "xml": "xml_output", "json": "json_output"}
+MARKDOWN_FILE = "coverage.md"
+
+
+def report_file(kind: str, config, named: str | None = None) -> str:
+    """Where a file report (lcov, xml, json, markdown) is written: the file
+    named, else the default.  The one rule the CLI, the plugin and the API
+    follow."""
+    if named:
+        return named
+    setting = _DEFAULT_FILE_SETTING.get(kind)
+    return getattr(config, setting) if setting else MARKDOWN_FILE
+
+
+def report_shows_contexts(kind: str, config) -> bool:
+    """Whether this report lists each line's contexts, so that its results
+    must be built with them: the JSON report, when configured to."""
+    return kind == "json" and bool(config.json_show_contexts)
+
+
 def write_file_report(kind: str, built, config, path: str, show_contexts: bool = False, append: bool = False) -> None:
     """lcov, xml, json or markdown to `path` (relative to the results' root):
     one entry point for the CLI and the plugin.  `show_contexts` (JSON) needs

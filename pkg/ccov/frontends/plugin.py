@@ -20,15 +20,8 @@ import os
 import pytest
 
 REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown", "markdown-append", "html", "annotate")
-# type -> (the setting naming its default file, what the summary calls it)
-FILE_REPORTS = {
-    "lcov": ("lcov_output", "LCOV"),
-    "xml": ("xml_output", "XML"),
-    "json": ("json_output", "JSON"),
-    "markdown": (None, "Markdown"),
-    "markdown-append": (None, "Markdown"),
-}
-MARKDOWN_FILE = "coverage.md"
+# type -> what the summary calls it (common.report_file says where it goes)
+FILE_REPORTS = {"lcov": "LCOV", "xml": "XML", "json": "JSON", "markdown": "Markdown", "markdown-append": "Markdown"}
 
 
 def _options(aliases: bool):
@@ -454,7 +447,7 @@ class CcovPlugin:
 
         data = datafile.read(data_path)
         with_contexts = self.test_contexts and any(kind == "html" for kind, _ in self.reports)
-        json_contexts = self.config.json_show_contexts and self.test_contexts and any(k == "json" for k, _ in self.reports)
+        json_contexts = self.test_contexts and any(common.report_shows_contexts(k, self.config) for k, _ in self.reports)
         self.results = common.build_results(
             data, self.config, self._warn, contexts=with_contexts or json_contexts, root=self.invocation_dir,
         )
@@ -464,12 +457,13 @@ class CcovPlugin:
                 directory, _ = common.write_html(self.results, self.config, argument)
                 self.messages.append(f"Coverage HTML written to dir {directory}")
             if kind in FILE_REPORTS:
-                setting, what = FILE_REPORTS[kind]
-                target = argument or (getattr(self.config, setting) if setting else MARKDOWN_FILE)
+                report = kind.removesuffix("-append")
+                target = common.report_file(report, self.config, argument)
                 appending = kind == "markdown-append"
-                common.write_file_report(kind.removesuffix("-append"), self.results, self.config, target,
-                                            show_contexts=kind == "json" and json_contexts, append=appending)
-                self.messages.append(f"Coverage {what} {'appended to' if appending else 'written to'} file {target}")
+                common.write_file_report(report, self.results, self.config, target,
+                                         show_contexts=report == "json" and json_contexts, append=appending)
+                self.messages.append(f"Coverage {FILE_REPORTS[kind]} {'appended to' if appending else 'written to'} "
+                                     f"file {target}")
         self.gate = common.gates(self.results, self.config)
 
     def pytest_terminal_summary(self, terminalreporter):
