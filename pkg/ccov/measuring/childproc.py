@@ -50,12 +50,7 @@ def start() -> None:
         from ccov.measuring.measure import Measurement
 
         config = Config()
-        config.source, config.omit = settings.source, settings.omit
-        config.source_pkgs, config.include = settings.source_pkgs, settings.include
-        config.data_file = settings.data_path
-        config.relative_files = settings.relative_files
-        config.branch = settings.branch
-        config.context = settings.context
+        settings.configure(config)
         measurement = Measurement(
             config,
             root=settings.root,

@@ -124,20 +124,8 @@ class Measurement:
         test that started it."""
         from ccov.measuring.process_env import ENV_VAR, Settings
 
-        settings = Settings(
-            self.root,
-            self.data_path,
-            self.run_id,
-            self.config.source,
-            self.config.omit,
-            everywhere=self.everywhere,
-            leave_coverage_id=self.leave_coverage_id,
-            relative_files=self.config.relative_files,
-            branch=self.config.branch,
-            context=self.context,
-            source_pkgs=self.config.source_pkgs,
-            include=self.config.include,
-        )
+        settings = Settings.for_children(self.config, self.root, self.data_path, self.run_id, self.context,
+                                         everywhere=self.everywhere, leave_coverage_id=self.leave_coverage_id)
         value = settings.encode()
         if self._previous_env is _NOT_ANNOUNCED:
             self._previous_env = os.environ.get(ENV_VAR)

@@ -38,6 +38,23 @@ class Settings:
         self.relative_files = bool(flags.get("relative_files"))
         self.branch = bool(flags.get("branch"))
 
+    # The settings of a Config a child takes from its parent as they are; the
+    # data file and the context are the parent's measurement's.
+    CARRIED = ("source", "omit", "source_pkgs", "include", "relative_files", "branch")
+
+    @classmethod
+    def for_children(cls, config, root: str, data_path: str, run_id: str, context: str, **flags) -> Settings:
+        """What a measured process hands on (`flags`: everywhere, leave_coverage_id)."""
+        return cls(root, data_path, run_id, context=context, **{name: getattr(config, name) for name in cls.CARRIED},
+                   **flags)
+
+    def configure(self, config) -> None:
+        """Give a child's Config its parent's settings."""
+        for name in self.CARRIED:
+            setattr(config, name, getattr(self, name))
+        config.data_file = self.data_path
+        config.context = self.context
+
     def encode(self) -> str | None:
         """The environment value; None if a value cannot be carried (it holds a separator)."""
         flags = "".join(letter for name, letter in _FLAGS.items() if getattr(self, name))
