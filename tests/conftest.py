@@ -18,6 +18,26 @@ SAMPLE_PROJECT = Path(__file__).parent / "sample_project"
 # Material for the tests, not tests of this suite.
 collect_ignore = ["programs", "sample_project", "valgrind"]
 
+# The slow tier: minutes each, the network, a browser, or wheels built.
+# `./dev quick` (pytest -m "not slow") runs the rest, for the inner loop;
+# `./dev test` and CI run everything.
+SLOW = {
+    "test_realcode_oracle.py", "test_fuzz_programs.py", "test_packaging.py", "test_html_browser.py",
+    "test_branch_reader.py::test_the_reader_gives_the_references_tables_on_the_standard_library",
+    "test_odd_sources.py::test_odd_sources_match_coverage_py",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: left out of the quick tier (`./dev quick`)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = item.path.name
+        if module in SLOW or f"{module}::{item.originalname}" in SLOW:
+            item.add_marker(pytest.mark.slow)
+
 
 def clean_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COVERAGE", "CCOV", "PYTEST"))}

@@ -167,3 +167,16 @@ def test_branch_mode_reads_statements_without_the_tokenizer(tmp_path):
     loaded = set(ast.literal_eval(measured))
     assert "ccov.model.source" in loaded, "the statements were not read"
     assert not loaded & {"tokenize", "re", "enum"}, loaded & {"tokenize", "re", "enum"}
+
+
+def test_the_slow_tier_names_tests_that_exist():
+    """conftest.SLOW keeps tests out of `./dev quick`: a renamed test must
+    not slip into the quick tier unnoticed."""
+    from conftest import SLOW
+
+    tests = ROOT / "tests"
+    for entry in SLOW:
+        module, _, name = entry.partition("::")
+        assert (tests / module).is_file(), entry
+        if name:
+            assert f"def {name}(" in (tests / module).read_text(encoding="utf-8"), entry
