@@ -427,7 +427,7 @@ class Coverage:
         built = self._results_for(morfs, include, omit, show_contexts, ignore_errors)
         target = common.report_file(kind, self._config, outfile)
         common.write_file_report(kind, built, self._config, target, show_contexts)
-        self._say(f"Wrote {dict(lcov='LCOV', xml='XML', json='JSON')[kind]} report to {target}")
+        self._say(f"Wrote {common.FILE_REPORT_LABELS[kind]} report to {target}")
         return built.totals.percent
 
     def _say(self, message: str) -> None:

@@ -150,6 +150,8 @@ def write_markdown(built, config, out: TextIO) -> None:
 # and [json] `output` settings, and pytest-cov's Markdown file.
 _DEFAULT_FILE_SETTING = {"lcov": "lcov_output", "xml": "xml_output", "json": "json_output"}
 MARKDOWN_FILE = "coverage.md"
+# What the plugin's and the API's messages call each file report.
+FILE_REPORT_LABELS = {"lcov": "LCOV", "xml": "XML", "json": "JSON", "markdown": "Markdown"}
 
 
 def report_file(kind: str, config, named: str | None = None) -> str:

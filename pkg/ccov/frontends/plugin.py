@@ -20,8 +20,8 @@ import os
 import pytest
 
 REPORT_TYPES = ("term", "term-missing", "lcov", "xml", "json", "markdown", "markdown-append", "html", "annotate")
-# type -> what the summary calls it (common.report_file says where it goes)
-FILE_REPORTS = {"lcov": "LCOV", "xml": "XML", "json": "JSON", "markdown": "Markdown", "markdown-append": "Markdown"}
+# The file reports (common.report_file says where each goes).
+FILE_REPORTS = ("lcov", "xml", "json", "markdown", "markdown-append")
 
 
 def _options(aliases: bool):
@@ -460,10 +460,10 @@ class CcovPlugin:
                 report = kind.removesuffix("-append")
                 target = common.report_file(report, self.config, argument)
                 appending = kind == "markdown-append"
-                common.write_file_report(report, self.results, self.config, target,
-                                         show_contexts=report == "json" and json_contexts, append=appending)
-                self.messages.append(f"Coverage {FILE_REPORTS[kind]} {'appended to' if appending else 'written to'} "
-                                     f"file {target}")
+                common.write_file_report(report, self.results, self.config, target, append=appending,
+                                         show_contexts=json_contexts and common.report_shows_contexts(report, self.config))
+                self.messages.append(f"Coverage {common.FILE_REPORT_LABELS[report]} "
+                                     f"{'appended to' if appending else 'written to'} file {target}")
         self.gate = common.gates(self.results, self.config)
 
     def pytest_terminal_summary(self, terminalreporter):
